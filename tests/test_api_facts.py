@@ -270,6 +270,26 @@ def test_d_center_crop_pil_equals_tensor_and_pads_small_images():
     assert small.shape == (3, 224, 224) and small[0, 0, 0] == 0 and small[0, 12, 12] == 1
 
 
+# Measured on Resize(256) output: (max, mean) of a crop shifted by one column, and of
+# Resize((224,224)) without a crop vs Resize(256)+CenterCrop(224).
+CROP_SHIFT_1PX = {"chelsea": (100, 6.578), "astronaut": (161, 9.534), "coffee": (170, 5.362)}
+NO_CROP_VS_CROP = {"chelsea": (198, 32.243), "astronaut": (255, 45.073), "coffee": (254, 49.755)}
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_d_crop_mismatch_magnitudes(name):
+    a = photo(name)
+    r = np.asarray(T.Resize(256)(Image.fromarray(a)))
+    h, w = r.shape[:2]
+    top, left = int(round((h - 224) / 2.0)), int(round((w - 224) / 2.0))
+    crop = r[top:top + 224, left:left + 224]
+    assert np.array_equal(crop, np.asarray(T.CenterCrop(224)(Image.fromarray(r))))
+    mx, mean = diff(crop, r[top:top + 224, left - 1:left - 1 + 224])
+    assert abs(mx - CROP_SHIFT_1PX[name][0]) <= 3 and abs(mean - CROP_SHIFT_1PX[name][1]) < 0.05
+    mx, mean = diff(crop, tv_pil_resize(a))
+    assert abs(mx - NO_CROP_VS_CROP[name][0]) <= 3 and abs(mean - NO_CROP_VS_CROP[name][1]) < 0.05
+
+
 # --------------------------------------------------------------------------- e. tensor conversion, Normalize
 
 
@@ -513,6 +533,27 @@ def test_h_letterbox_variants_image_diff(name, exp_max, exp_mean):
     a = photo(name)
     mx, mean = diff(_letterbox_image(a, _letterbox_yolov5), _letterbox_image(a, _letterbox_int))
     assert abs(mx - exp_max) <= 5 and abs(mean - exp_mean) < 0.05
+
+
+@pytest.mark.parametrize("name,placement,value", [("chelsea", (175, 28.829), (114, 38.119)),
+                                                  ("coffee", (255, 47.095), (114, 37.941))])
+def test_h_pad_placement_and_value_magnitudes(name, placement, value):
+    a = photo(name)
+    h, w = a.shape[:2]
+    r = min(640 / h, 640 / w)
+    nw, nh = int(round(w * r)), int(round(h * r))
+    x = cv2.resize(a, (nw, nh))
+    dy, dx = (640 - nh) // 2, (640 - nw) // 2
+    centred = np.full((640, 640, 3), 114, np.uint8)
+    centred[dy:dy + nh, dx:dx + nw] = x
+    top_left = np.full((640, 640, 3), 114, np.uint8)
+    top_left[:nh, :nw] = x
+    zero = np.zeros((640, 640, 3), np.uint8)
+    zero[dy:dy + nh, dx:dx + nw] = x
+    mx, mean = diff(centred, top_left)
+    assert abs(mx - placement[0]) <= 3 and abs(mean - placement[1]) < 0.05
+    mx, mean = diff(centred, zero)
+    assert mx == value[0] and abs(mean - value[1]) < 0.05
 
 
 # --------------------------------------------------------------------------- i. NMS
