@@ -290,6 +290,18 @@ def test_d_crop_mismatch_magnitudes(name):
     assert abs(mx - NO_CROP_VS_CROP[name][0]) <= 3 and abs(mean - NO_CROP_VS_CROP[name][1]) < 0.05
 
 
+SHORTER_SIDE_CROP_VS_CV2_STRETCH = {"chelsea": (199, 32.529), "astronaut": (255, 45.837), "coffee": (254, 50.092)}
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_d_shorter_side_crop_vs_cv2_stretch(name):
+    a = photo(name)
+    tv = np.asarray(T.CenterCrop(224)(T.Resize(256)(Image.fromarray(a))))
+    mx, mean = diff(tv, cv2.resize(a, (224, 224)))
+    exp = SHORTER_SIDE_CROP_VS_CV2_STRETCH[name]
+    assert abs(mx - exp[0]) <= 3 and abs(mean - exp[1]) < 0.05
+
+
 # --------------------------------------------------------------------------- e. tensor conversion, Normalize
 
 
