@@ -339,6 +339,26 @@ def test_e_normalize_formula_and_numpy_equivalents():
     assert np.abs((a - np.array(MEAN)) / np.array(STD) - chw(n)).max() > 1000
 
 
+# (max |diff|) against Normalize(ToTensor(x)) in normalised units.
+NORM_MISMATCH = {"chelsea": (0.384, 2.084, 1.722), "astronaut": (0.391, 2.118, 2.046),
+                 "coffee": (0.391, 2.118, 2.046)}
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_e_normalize_mismatch_magnitudes(name):
+    a = photo(name)
+    ref = chw(T.Normalize(MEAN, STD)(T.ToTensor()(a)))
+    reversed_consts = (a / 255.0 - np.array(MEAN)[::-1]) / np.array(STD)[::-1]  # constants in BGR order
+    # convert_to 2-arg BMImage form keeps u8 output: clamp to [0,255] then round (sail-api.md section 1),
+    # emulated here from the documented formula out = a*x + b
+    alpha, beta = 1 / (255 * np.array(STD)), -np.array(MEAN) / np.array(STD)
+    u8_out = np.clip(np.round(a * alpha + beta), 0, 255)
+    no_std = a / 255.0 - np.array(MEAN)
+    exp = NORM_MISMATCH[name]
+    for got, want in zip((diff(ref, reversed_consts)[0], diff(ref, u8_out)[0], diff(ref, no_std)[0]), exp):
+        assert abs(got - want) < 0.01
+
+
 def test_e_to_pil_image_keeps_channel_order():
     a = photo("chelsea")
     bgr = a[:, :, ::-1].copy()
