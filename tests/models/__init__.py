@@ -1,0 +1,1 @@
+"""Python helpers that build small, seeded test models (torch imported lazily)."""
