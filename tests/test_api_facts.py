@@ -23,7 +23,7 @@ np = pytest.importorskip("numpy")
 cv2 = pytest.importorskip("cv2")
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
-PIL_Image = pytest.importorskip("PIL.Image")
+pytest.importorskip("PIL.Image")
 skdata = pytest.importorskip("skimage.data")
 
 from PIL import Image, ImageOps  # noqa: E402
