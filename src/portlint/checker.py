@@ -1,0 +1,105 @@
+"""Runs `portlint check`: resolves which pairs to check, analyses each, filters and suppresses.
+
+The analysis itself lives in `portlint.engine`; this module is the glue between the command
+line, the `[tool.portlint]` configuration and the report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from portlint.errors import PortlintError
+from portlint.report import CheckReport
+
+
+@dataclass(frozen=True)
+class Pair:
+    original: str
+    ported: str
+    bmodel: Optional[str] = None
+    input_shape: Optional[tuple[int, ...]] = None
+
+
+@dataclass
+class CheckOptions:
+    pairs: list[Pair]
+    select: set[str] = field(default_factory=set)
+    ignore: set[str] = field(default_factory=set)
+    no_cache: bool = False
+    show_unused_suppressions: bool = False
+    rule_options: dict = field(default_factory=dict)
+    cache_dir: Optional[Path] = None
+
+    @classmethod
+    def from_cli(cls, original=None, ported=None, bmodel=None, input_shape=None, select=None, ignore=None,
+                 config=None, no_cache=False, files=(), show_unused_suppressions=False) -> "CheckOptions":
+        from portlint.config import load_config
+
+        cfg = load_config(config, Path.cwd())
+        shape = parse_shape(input_shape) if input_shape else None
+        if original and ported:
+            pairs = [Pair(original, ported, bmodel, shape)]
+        elif original or ported:
+            raise PortlintError("give both ORIGINAL and PORTED, or neither to check the pairs in pyproject.toml")
+        else:
+            if not cfg.pairs:
+                raise PortlintError("no ORIGINAL and PORTED given and no [tool.portlint] pairs configured in pyproject.toml")
+            pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape) for p in cfg.pairs]
+            if files:
+                wanted = {Path(f).resolve() for f in files}
+                pairs = [p for p in pairs if _pair_touches(p, wanted)]
+        return cls(
+            pairs=pairs,
+            select=_codes(select) or set(cfg.select),
+            ignore=_codes(ignore) | set(cfg.ignore),
+            no_cache=no_cache,
+            show_unused_suppressions=show_unused_suppressions,
+            rule_options=cfg.rule_options,
+            cache_dir=cfg.cache_dir,
+        )
+
+
+def _pair_touches(pair: Pair, wanted: set[Path]) -> bool:
+    for side in (pair.original, pair.ported):
+        root = Path(side).resolve()
+        for w in wanted:
+            if w == root or root in w.parents or (root.is_file() and w.parent == root.parent):
+                return True
+    return False
+
+
+def _codes(text: Optional[str]) -> set[str]:
+    return {c.strip() for c in text.split(",") if c.strip()} if text else set()
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """`1,3,224,224`, `1x3x224x224` or `[1, 3, 224, 224]` -> (1, 3, 224, 224)."""
+    cleaned = text.strip().strip("[]()").replace("x", ",").replace(" ", "")
+    try:
+        dims = tuple(int(p) for p in cleaned.split(",") if p)
+    except ValueError:
+        raise PortlintError(f"--input-shape {text!r}: expected integers like 1,3,224,224") from None
+    if len(dims) not in (3, 4) or any(d <= 0 for d in dims):
+        raise PortlintError(f"--input-shape {text!r}: expected 3 or 4 positive dimensions, e.g. 1,3,224,224")
+    return dims if len(dims) == 4 else (1,) + dims
+
+
+def selected(code: str, kind: str, options: CheckOptions) -> bool:
+    if options.select and code not in options.select and kind not in options.select and "ALL" not in options.select:
+        return False
+    return code not in options.ignore and kind not in options.ignore
+
+
+def run_check(options: CheckOptions) -> CheckReport:
+    from portlint.engine.analyze import analyze_pair
+    from portlint.suppressions import apply_suppressions
+
+    report = CheckReport()
+    for pair in options.pairs:
+        result = analyze_pair(pair, options)
+        result.findings = [f for f in result.findings if selected(f.code, f.kind, options)]
+        report.extend(result)
+    apply_suppressions(report, show_unused=options.show_unused_suppressions)
+    return report

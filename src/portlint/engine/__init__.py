@@ -1,0 +1,1 @@
+"""The cross-program analysis engine: source -> static values -> pipelines -> comparison."""

@@ -1,0 +1,242 @@
+"""torchvision.transforms semantics (torchvision 0.29; facts in tests/test_api_facts.py):
+Resize(int) resizes the shorter side keeping the aspect ratio (long side truncated with int()),
+Resize((h, w)) is a fixed size; default interpolation BILINEAR; PIL inputs are resized by PIL
+(antialiased); tensor inputs antialias by default (antialias=True). CenterCrop offsets are
+int(round((h - ch) / 2)). ToTensor divides uint8 by 255 and makes CHW float32."""
+
+from __future__ import annotations
+
+from portlint.engine.apis.common import Ctx, apply_affine, dtype_name, handles, permute_channels
+from portlint.engine.apis.constants import PIL_INTERP, TV_INTERP
+from portlint.engine.image import Img, Op
+from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Sym, numeric_op
+
+T = "torchvision.transforms."
+F = "torchvision.transforms.functional."
+
+
+def _interp_name(value):
+    if isinstance(value, ApiRef):
+        return TV_INTERP.get(value.qname) or TV_INTERP.get(value.qname.replace("functional.", ""))
+    if isinstance(value, int):
+        return PIL_INTERP.get(value)
+    return None
+
+
+def resized_size(h, w, size, max_size=None):
+    """torchvision's _compute_resized_output_size, symbolically."""
+    if isinstance(size, (list, tuple)) and len(size) == 2:
+        return size[0], size[1], "fixed"
+    if isinstance(size, (list, tuple)) and len(size) == 1:
+        size = size[0]
+    if not isinstance(size, (int, Sym)):
+        return UNKNOWN, UNKNOWN, "unknown"
+    w_le_h = Sym("le", (w, h)) if isinstance(w, Sym) or isinstance(h, Sym) else (w <= h if isinstance(w, (int, float)) and isinstance(h, (int, float)) else UNKNOWN)
+    if w_le_h is UNKNOWN:
+        return UNKNOWN, UNKNOWN, "shorter"
+    # short = w if w <= h else h ; long = h if w <= h else w
+    if isinstance(w_le_h, bool):
+        short, long_ = (w, h) if w_le_h else (h, w)
+        new_long = numeric_op("int", numeric_op("truediv", numeric_op("mul", size, long_), short))
+        return (new_long, size, "shorter") if w_le_h else (size, new_long, "shorter")
+    short = Sym("ifelse", (w_le_h, w, h))
+    long_ = Sym("ifelse", (w_le_h, h, w))
+    new_long = Sym("int", (Sym("truediv", (Sym("mul", (size, long_)), short)),))
+    new_h = Sym("ifelse", (w_le_h, new_long, size))
+    new_w = Sym("ifelse", (w_le_h, size, new_long))
+    return new_h, new_w, "shorter"
+
+
+def apply_resize(ctx: Ctx, img: Img, size, interpolation, interp_given, antialias, max_size=None, api=None):
+    h, w = img.state.size
+    out_h, out_w, mode = resized_size(h, w, size, max_size)
+    interp = _interp_name(interpolation) if interpolation is not None else "bilinear"
+    if img.state.kind == "pil":
+        aa = interp not in ("nearest", None)
+        library = "pil"
+    else:
+        aa = antialias if isinstance(antialias, bool) else True
+        aa = aa and interp in ("bilinear", "bicubic")
+        library = "torch"
+    op = Op("resize", api or ctx.qname, {
+        "library": library, "out": (out_h, out_w), "in": (h, w), "interp": interp, "interp_given": interp_given,
+        "antialias": aa, "mode": mode, "order": "hw", "size_arg": size, "max_size": max_size,
+    }, ctx.site)
+    return img.evolve(op, size=(out_h, out_w))
+
+
+def center_crop(ctx_site, api, img: Img, size):
+    if isinstance(size, int) or isinstance(size, Sym):
+        ch, cw = size, size
+    elif isinstance(size, (list, tuple)) and len(size) == 2:
+        ch, cw = size
+    elif isinstance(size, (list, tuple)) and len(size) == 1:
+        ch = cw = size[0]
+    else:
+        ch = cw = UNKNOWN
+    h, w = img.state.size
+    top = numeric_op("int", numeric_op("round", numeric_op("truediv", numeric_op("sub", h, ch), 2.0)))
+    left = numeric_op("int", numeric_op("round", numeric_op("truediv", numeric_op("sub", w, cw), 2.0)))
+    op = Op("crop", api, {"top": top, "left": left, "height": ch, "width": cw, "in": (h, w), "style": "center"}, ctx_site)
+    return img.evolve(op, size=(ch, cw))
+
+
+def to_tensor(img: Img, op: Op, scale: bool):
+    st = img.state
+    layout = "CHW" if (st.layout in (None, "HWC") or st.kind == "pil") else st.layout
+    out = img.evolve(op, kind="tensor", layout=layout, dtype="float32" if scale else st.dtype)
+    if scale and st.dtype in ("uint8", None):
+        out = apply_affine(out, Op("normalize", op.api, {"scale": 1 / 255}, op.site), 1 / 255, 0.0)
+    return out
+
+
+def normalize(img: Img, mean, std, op: Op):
+    n = len(img.state.channels) if img.state.channels else 3
+    if not (isinstance(mean, (list, tuple)) and isinstance(std, (list, tuple))):
+        return img.evolve(op, affine=None)
+    mean = list(mean) * n if len(mean) == 1 else list(mean)
+    std = list(std) * n if len(std) == 1 else list(std)
+    if len(mean) != n or len(std) != n or not all(isinstance(v, (int, float)) for v in mean + std) or 0 in std:
+        return img.evolve(op, affine=None)
+    return apply_affine(img, op, tuple(1.0 / s for s in std), tuple(-m / s for m, s in zip(mean, std)))
+
+
+def _to_pil(img: Img, op: Op):
+    st = img.state
+    out = img.evolve(op, kind="pil", layout=None, dtype="uint8")
+    if st.kind == "tensor" and st.dtype not in ("uint8",):
+        out = apply_affine(out, Op("normalize", op.api, {"scale": 255}, op.site), 255.0, 0.0)
+    return out
+
+
+# ------------------------------------------------------------- transform objects
+def apply_transform(ctx: Ctx, t: ApiObject, img):
+    if not isinstance(img, Img):
+        return UNKNOWN
+    name = t.qname[len(T):] if t.qname.startswith(T) else t.qname
+    a, k = t.args, t.kwargs
+
+    def arg(i, key, default=UNKNOWN):
+        if key in k:
+            return k[key]
+        return a[i] if i < len(a) else default
+
+    site = t.site or ctx.site
+    if name == "Resize":
+        interp = arg(1, "interpolation", None)
+        return apply_resize(Ctx(ctx.interp, site, [], {}, qname=t.qname), img, arg(0, "size"), interp, interp is not None,
+                            arg(3, "antialias", True), arg(2, "max_size", None), api=t.qname)
+    if name == "CenterCrop":
+        return center_crop(site, t.qname, img, arg(0, "size"))
+    if name == "ToTensor":
+        return to_tensor(img, Op("layout", t.qname, {"to": "CHW"}, site), scale=True)
+    if name in ("PILToTensor", "ToImage", "ToImageTensor"):
+        return to_tensor(img, Op("layout", t.qname, {"to": "CHW"}, site), scale=False)
+    if name in ("ConvertImageDtype", "ToDtype"):
+        dt = dtype_name(arg(0, "dtype"))
+        scale = name == "ConvertImageDtype" or arg(1, "scale", False) is True
+        out = img.evolve(Op("dtype", t.qname, {"to": dt}, site), dtype=dt)
+        if scale and img.state.dtype == "uint8" and dt and dt.startswith("float"):
+            out = apply_affine(out, Op("normalize", t.qname, {"scale": 1 / 255}, site), 1 / 255, 0.0)
+        return out
+    if name == "Normalize":
+        return normalize(img, arg(0, "mean"), arg(1, "std"), Op("normalize", t.qname, {"mean": arg(0, "mean"), "std": arg(1, "std")}, site))
+    if name == "ToPILImage":
+        return _to_pil(img, Op("layout", t.qname, {"to": "PIL"}, site))
+    if name == "Lambda":
+        return ctx.interp.call(arg(0, "lambd"), [img], {}, site)
+    if name == "Compose":
+        for step in arg(0, "transforms", []) if isinstance(arg(0, "transforms", []), (list, tuple)) else []:
+            img = call_transform(ctx, step, img)
+            if not isinstance(img, Img):
+                return UNKNOWN
+        return img
+    if name == "Grayscale":
+        return img.evolve(Op("colour", t.qname, {"kind": "gray"}, site), channels=("Y",) * (arg(0, "num_output_channels", 1) or 1), affine=None)
+    if name == "Pad":
+        return img.evolve(Op("pad", t.qname, {"padding": arg(0, "padding"), "value": arg(1, "fill", 0), "placement": "explicit"}, site), size=(UNKNOWN, UNKNOWN))
+    return img.evolve(Op("other", t.qname, {}, site))
+
+
+def call_transform(ctx: Ctx, step, img):
+    if isinstance(step, ApiObject) and step.qname.startswith(T):
+        return apply_transform(ctx, step, img)
+    return ctx.interp.call(step, [img], {}, ctx.site)
+
+
+@handles(*(T + n + ".__call__" for n in (
+    "Compose", "Resize", "CenterCrop", "ToTensor", "PILToTensor", "ConvertImageDtype", "Normalize", "ToPILImage",
+    "Lambda", "Grayscale", "Pad", "ToImage", "ToDtype", "RandomResizedCrop", "RandomHorizontalFlip", "ColorJitter")))
+def _transform_call(ctx: Ctx):
+    return apply_transform(ctx, ctx.args[0], ctx.arg(1, "img"))
+
+
+@handles(T + "Compose.forward")
+def _forward(ctx: Ctx):
+    return apply_transform(ctx, ctx.args[0], ctx.arg(1, "img"))
+
+
+# ------------------------------------------------------------- functional API
+@handles(F + "resize")
+def _f_resize(ctx: Ctx):
+    img = ctx.arg(0, "img")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    interp = ctx.arg(2, "interpolation", None)
+    return apply_resize(ctx, img, ctx.arg(1, "size"), interp, interp is not None, ctx.arg(4, "antialias", True), ctx.arg(3, "max_size", None))
+
+
+@handles(F + "center_crop")
+def _f_center_crop(ctx: Ctx):
+    img = ctx.arg(0, "img")
+    return center_crop(ctx.site, ctx.qname, img, ctx.arg(1, "output_size")) if isinstance(img, Img) else UNKNOWN
+
+
+@handles(F + "crop")
+def _f_crop(ctx: Ctx):
+    img = ctx.arg(0, "img")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    top, left, hh, ww = (ctx.arg(i, n) for i, n in ((1, "top"), (2, "left"), (3, "height"), (4, "width")))
+    op = ctx.op("crop", top=top, left=left, height=hh, width=ww, **{"in": img.state.size}, style="box")
+    return img.evolve(op, size=(hh, ww))
+
+
+@handles(F + "to_tensor")
+def _f_to_tensor(ctx: Ctx):
+    img = ctx.arg(0, "pic")
+    return to_tensor(img, ctx.op("layout", to="CHW"), scale=True) if isinstance(img, Img) else UNKNOWN
+
+
+@handles(F + "pil_to_tensor", F + "to_image")
+def _f_pil_to_tensor(ctx: Ctx):
+    img = ctx.arg(0, "pic")
+    return to_tensor(img, ctx.op("layout", to="CHW"), scale=False) if isinstance(img, Img) else UNKNOWN
+
+
+@handles(F + "normalize")
+def _f_normalize(ctx: Ctx):
+    img = ctx.arg(0, "tensor")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    mean, std = ctx.arg(1, "mean"), ctx.arg(2, "std")
+    return normalize(img, mean, std, ctx.op("normalize", mean=mean, std=std))
+
+
+@handles(F + "to_pil_image")
+def _f_to_pil(ctx: Ctx):
+    img = ctx.arg(0, "pic")
+    return _to_pil(img, ctx.op("layout", to="PIL")) if isinstance(img, Img) else UNKNOWN
+
+
+@handles(F + "convert_image_dtype", F + "to_dtype")
+def _f_convert(ctx: Ctx):
+    img = ctx.arg(0, "image")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    dt = dtype_name(ctx.arg(1, "dtype")) or "float32"
+    out = img.evolve(ctx.op("dtype", to=dt), dtype=dt)
+    scale = ctx.qname.endswith("convert_image_dtype") or ctx.arg(2, "scale", False) is True
+    if scale and img.state.dtype == "uint8" and dt.startswith("float"):
+        out = apply_affine(out, ctx.op("normalize", scale=1 / 255), 1 / 255, 0.0)
+    return out

@@ -1,0 +1,53 @@
+"""Decode: library, flags (alpha, EXIF orientation) and SAIL's hardware decoder."""
+
+from __future__ import annotations
+
+from portlint.engine.compare.base import PairContext, make_finding
+from portlint.engine.image import Img
+
+
+def _decode_ops(img: Img):
+    return [op for op in img.state.ops if op.stage == "decode"]
+
+
+def _summary(img: Img) -> dict:
+    s = {"library": None, "exif": None, "unchanged": False, "hardware": False, "rgb3": False, "site": None}
+    for op in _decode_ops(img):
+        p = op.params
+        if s["site"] is None:
+            s["site"] = op.site
+        if p.get("library"):
+            s["library"] = s["library"] or p["library"]
+        if "exif" in p and p["exif"] is not None:
+            s["exif"] = bool(p["exif"]) or bool(s["exif"])
+        if p.get("mode") == "unchanged":
+            s["unchanged"] = True
+        if p.get("mode") == "hardware":
+            s["hardware"] = True
+        if p.get("convert") and p.get("mode") == "RGB":
+            s["rgb3"] = True
+    return s
+
+
+def compare_decode(o: Img, p: Img, ctx: PairContext, fixes) -> list:
+    so, sp = _summary(o), _summary(p)
+    if so["site"] is None or sp["site"] is None or o.state.source != "decode" or p.state.source != "decode":
+        return []
+    out = []
+    if sp["hardware"] and not so["hardware"]:
+        out.append(make_finding(
+            "decode", "ported decodes with sail.Decoder (hardware JPEG decode and BT.601 limited-range YUV->BGR on the VPP, "
+            "sail-api.md §3, §8.5); the original decodes in software: pixel values differ slightly", sp["site"], so["site"]))
+    elif sp["unchanged"] and not so["unchanged"]:
+        what = "PIL .convert('RGB') always yields 3 channels" if so["rgb3"] else "the original decodes to 3 colour channels"
+        out.append(make_finding(
+            "decode", f"ported decodes with flag -1 (IMREAD_UNCHANGED): RGBA images keep 4 channels, greyscale stays 2-D and the "
+            f"EXIF orientation is ignored; {what}", sp["site"], so["site"]))
+    elif so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+        who_o = "applies" if so["exif"] else "ignores"
+        who_p = "applies" if sp["exif"] else "ignores"
+        out.append(make_finding(
+            "decode", f"original {who_o} the EXIF orientation tag, ported {who_p} it (cv2.imread applies it by default, "
+            "PIL Image.open does not): photos taken rotated reach the model rotated differently", sp["site"], so["site"],
+            severity="info"))
+    return out

@@ -1,0 +1,70 @@
+"""The abstract image: what is known about an image or tensor as it flows to the model.
+
+Every change is an Op that keeps its source Site, so a finding can point at the exact line.
+`affine` describes the value of each memory channel as a*raw + b, raw being the decoded 0-255
+pixel of that channel's colour, which is how normalisation written in any style is compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+from portlint.engine.values import UNKNOWN
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """A node in a parsed file; its line/column are computed only when a finding needs them."""
+
+    file: Any  # SourceFile
+    node: Any  # libcst node
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    stage: str  # decode colour resize crop pad normalize layout dtype batch
+    api: str
+    params: dict
+    site: Optional[Site]
+
+
+@dataclass(frozen=True, eq=False)
+class ImageState:
+    kind: str  # pil | ndarray | tensor | bmimage
+    channels: Optional[tuple] = None  # colour of each memory channel, e.g. ('B', 'G', 'R')
+    layout: Optional[str] = None  # HWC CHW NCHW NHWC HW
+    dtype: Optional[str] = None
+    affine: Optional[tuple] = None  # per memory channel (a, b)
+    size: tuple = (UNKNOWN, UNKNOWN)  # (h, w): numbers or Syms
+    ops: tuple = ()
+    source: str = "decode"  # decode | param (pipeline entered through an unknown parameter)
+
+
+@dataclass(frozen=True, eq=False)
+class Img:
+    state: ImageState
+
+    def evolve(self, op: Optional[Op] = None, **changes) -> "Img":
+        st = self.state
+        if op is not None:
+            changes["ops"] = st.ops + (op,)
+        return Img(replace(st, **changes))
+
+
+def identity_affine(n: int) -> tuple:
+    return tuple((1.0, 0.0) for _ in range(n))
+
+
+def fresh_image(kind: str, channels, layout: str, dtype: str, op: Op, h=None, w=None) -> Img:
+    from portlint.engine.values import var
+
+    n = len(channels) if channels else 3
+    return Img(ImageState(
+        kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity_affine(n),
+        size=(h if h is not None else var("H"), w if w is not None else var("W")), ops=(op,),
+    ))
+
+
+def ops_of(img: Img, stage: str) -> list[Op]:
+    return [op for op in img.state.ops if op.stage == stage]

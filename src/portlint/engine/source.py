@@ -1,0 +1,211 @@
+"""Loads one side of a pair: a file plus the local modules it imports, or every .py under a folder.
+
+Files that cannot matter are skipped before parsing (too large, binary, not UTF-8); each file is
+parsed once per process, cached by the hash of its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import libcst as cst
+
+from portlint.errors import SourceError
+
+MAX_FILE_BYTES = 2_000_000
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
+              "build", "dist", ".portlint_cache", "site-packages"}
+_PARSED: dict[str, cst.Module] = {}
+
+
+@dataclass(eq=False)
+class SourceFile:
+    path: Path  # resolved
+    display: str  # as the user sees it
+    text: str
+    digest: str
+    module: Optional[cst.Module] = None
+    lines: list[str] = field(default_factory=list)
+
+    def line(self, n: int) -> str:
+        if not self.lines:
+            self.lines = self.text.splitlines()
+        return self.lines[n - 1] if 0 < n <= len(self.lines) else ""
+
+
+@dataclass
+class Side:
+    """The files of one side and which of them are programs (entry points)."""
+
+    root: Path
+    files: dict[Path, SourceFile] = field(default_factory=dict)
+    entries: list[SourceFile] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+
+
+def read_source(path: Path, display: str) -> SourceFile:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise SourceError(display, f"file too large to analyse ({path.stat().st_size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
+        data = path.read_bytes()
+    except PermissionError:
+        raise SourceError(display, "permission denied") from None
+    except FileNotFoundError:
+        raise SourceError(display, "no such file") from None
+    except IsADirectoryError:
+        raise SourceError(display, "is a directory") from None
+    except OSError as exc:
+        raise SourceError(display, f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        raise SourceError(display, "binary file, not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        raise SourceError(display, f"not valid text in its declared encoding ({exc.__class__.__name__})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    digest = hashlib.sha256(data).hexdigest()
+    return SourceFile(path=path, display=display, text=text, digest=digest)
+
+
+def parse(src: SourceFile) -> cst.Module:
+    """Parse once per content hash; syntax errors become a one-line SourceError."""
+    if src.module is not None:
+        return src.module
+    module = _PARSED.get(src.digest)
+    if module is None:
+        try:
+            module = cst.parse_module(src.text)
+        except cst.ParserSyntaxError as exc:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+            raise SourceError(src.display, f"syntax error at line {exc.raw_line}, column {exc.raw_column}: {msg}") from None
+        except RecursionError:
+            raise SourceError(src.display, "nested too deeply to parse") from None
+        except Exception as exc:  # libcst raises assorted errors on hostile input
+            raise SourceError(src.display, f"cannot parse: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        _PARSED[src.digest] = module
+    src.module = module
+    return module
+
+
+def _display(path: Path, base_display: str, base: Path) -> str:
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        return str(path)
+    return str(Path(base_display) / rel) if str(rel) != "." else base_display
+
+
+def _walk_py(root: Path) -> list[Path]:
+    found, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # symlink loop
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))
+    return found
+
+
+def imported_modules(module: cst.Module) -> list[tuple[int, str]]:
+    """(relative level, dotted name) of every import statement anywhere in the module."""
+    out: list[tuple[int, str]] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                out.append((0, _dotted(alias.name)))
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            level = len(node.relative)
+            base = _dotted(node.module) if node.module else ""
+            out.append((level, base))
+            if not isinstance(node.names, cst.ImportStar):
+                for alias in node.names:
+                    out.append((level, f"{base}.{_dotted(alias.name)}" if base else _dotted(alias.name)))
+
+    module.visit(Visitor())
+    return out
+
+
+def _dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
+    """The local file an import refers to, searching the importer's folder, its package and roots."""
+    parts = [p for p in dotted.split(".") if p]
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+        bases = [base]
+    else:
+        bases = [importer.parent] + roots
+    for base in bases:
+        candidate = base.joinpath(*parts) if parts else base
+        if candidate.with_suffix(".py").is_file() if parts else False:
+            return candidate.with_suffix(".py").resolve()
+        if (candidate / "__init__.py").is_file():
+            return (candidate / "__init__.py").resolve()
+    return None
+
+
+def load_side(arg: str) -> Side:
+    """A file brings the local modules it imports (transitively); a directory brings every .py."""
+    path = Path(arg)
+    if not path.exists():
+        raise SourceError(arg, "no such file or directory")
+    if path.is_dir():
+        root = path.resolve()
+        side = Side(root=root)
+        for p in _walk_py(path):
+            _add(side, p.resolve() if not p.is_symlink() else p.absolute(), _display(p.absolute(), arg, path.absolute()), entry=True)
+        return side
+    if path.suffix not in (".py", ".pyw", ""):
+        raise SourceError(arg, "not a Python file (.py)")
+    root = path.resolve().parent
+    side = Side(root=root)
+    _add(side, path.resolve(), arg, entry=True)
+    roots = [root] + [p for p in root.parents][:2]
+    queue = [f for f in side.files.values()]
+    while queue:
+        src = queue.pop()
+        if src.module is None:
+            continue
+        for level, dotted in imported_modules(src.module):
+            target = resolve_local_module(src.path, level, dotted, roots)
+            if target is not None and target not in side.files:
+                display = _display(target, str(Path(arg).parent), root)
+                new = _add(side, target, display, entry=False)
+                if new is not None:
+                    queue.append(new)
+    return side
+
+
+def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFile]:
+    if path in side.files:
+        return None
+    try:
+        src = read_source(path, display)
+        parse(src)
+    except SourceError as err:
+        side.errors.append(err)
+        return None
+    side.files[path] = src
+    if entry:
+        side.entries.append(src)
+    return src

@@ -1,0 +1,80 @@
+"""The finding record every rule produces and every output format consumes (see contract.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+KINDS = (
+    "decode", "channel-order", "resize-antialias", "resize-interpolation", "resize-size",
+    "crop", "padding", "normalize", "layout", "dtype", "output-order", "nms",
+    "coco-rounding", "dynamic-shape", "trace", "other",
+)
+SEVERITIES = ("error", "warning", "info")
+APPLICABILITIES = ("safe", "unsafe", "display-only")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file as the user named it; 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+    source_line: str = ""
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the text between two (line, column) positions (1-based, end exclusive) of a file."""
+
+    path: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+    replacement: str
+
+
+@dataclass
+class Fix:
+    """How to fix a finding: edits to the ported side, imports they need, and how safe it is."""
+
+    applicability: str
+    description: str
+    edits: list[TextEdit] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)  # e.g. "import numpy as np", "from PIL import Image"
+
+    def to_json(self) -> dict:
+        return {"applicability": self.applicability, "description": self.description}
+
+
+@dataclass
+class Finding:
+    code: str
+    kind: str
+    severity: str
+    message: str
+    ported: Optional[Location]
+    original: Optional[Location] = None
+    fix: Optional[Fix] = None
+    program: Optional[str] = None  # which original program the ported pipeline was matched with
+
+    def sort_key(self):
+        p = self.ported
+        return (p.path if p else "", p.line if p else 0, p.column if p else 0, self.code, self.message)
+
+    def to_json(self) -> dict:
+        out = {
+            "code": self.code,
+            "kind": self.kind,
+            "severity": self.severity,
+            "message": self.message,
+            "ported": self.ported.to_json() if self.ported else None,
+            "original": self.original.to_json() if self.original else None,
+            "fix": self.fix.to_json() if self.fix else None,
+        }
+        if self.program:
+            out["program"] = self.program
+        return out
