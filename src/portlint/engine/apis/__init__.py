@@ -44,7 +44,7 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.engine.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, cv2_api, numpy_api, pil_api, sail_api, torch_api, torchvision_api,
+    builtins_api, cv2_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.engine.apis.constants import CONSTANTS  # noqa: E402
 

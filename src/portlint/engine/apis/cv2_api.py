@@ -107,6 +107,9 @@ def _border(ctx: Ctx):
     top, bottom, left, right = (ctx.arg(i, n) for i, n in ((1, "top"), (2, "bottom"), (3, "left"), (4, "right")))
     border = ctx.arg(5, "borderType", 0)
     value = ctx.arg(6, "value", 0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and img.state.channels and len(img.state.channels) > 1:
+        # a scalar border value fills only channel 0: value=114 pads (114, 0, 0) (tests/test_api_facts.py)
+        value = (value,) + (0,) * (len(img.state.channels) - 1)
     h, w = img.state.size
     out_h = numeric_op("add", numeric_op("add", h, top), bottom)
     out_w = numeric_op("add", numeric_op("add", w, left), right)

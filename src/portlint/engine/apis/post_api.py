@@ -1,0 +1,1 @@
+"""Post-processing API semantics (NMS, json output, export): registered here by name."""

@@ -1,0 +1,39 @@
+"""Fixture cases: one folder per case under tests/fixtures (TorchFix-style checker/codemod pairs).
+
+A case folder holds `original.py` (or a folder named in expected.json), `ported.py`, and
+`expected.json`:
+    {"args": ["--input-shape", "1,3,224,224"],          # optional extra CLI arguments
+     "original": "original.py", "ported": "ported.py",   # optional, these are the defaults
+     "findings": [{"code": "PL101", "ported_line": 27, "original_line": 15,
+                   "message": ["cv2.resize", "antialias"]}]}   # substrings the message must contain
+The set of (code, ported_line) reported must equal the expected set exactly, so an aligned
+negative case is simply `"findings": []`. An optional `fixed.py` is the expected ported file
+after `portlint fix --apply` (then apply-twice idempotence and re-check are tested too).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def cases() -> list[Path]:
+    return sorted(d for d in FIXTURES.iterdir() if (d / "expected.json").is_file())
+
+
+def spec(case: Path) -> dict:
+    return json.loads((case / "expected.json").read_text(encoding="utf-8"))
+
+
+def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
+    from portlint.cli import main
+
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out = capsys.readouterr()
+    return code, out.out, out.err
