@@ -69,8 +69,9 @@ def check(
     if text:
         print(text)
     for err in report.errors:
-        if output_format != OutputFormat.text:
-            print(f"portlint: {err.path}: {err.message}", file=sys.stderr)
+        print(f"portlint: error: {err.path}: {err.message}", file=sys.stderr)
+    for note in report.notes:
+        print(f"portlint: note: {note}", file=sys.stderr)
     code = report.exit_code
     raise typer.Exit(0 if (exit_zero and code == 1) else code)
 

@@ -25,7 +25,7 @@ def _load(arg: str, report: CheckReport) -> Optional[Side]:
     return side
 
 
-def pair_context(pair) -> PairContext:
+def pair_context(pair, options=None) -> PairContext:
     shape = pair.input_shape
     info = None
     if pair.bmodel:
@@ -35,7 +35,7 @@ def pair_context(pair) -> PairContext:
         if shape is None and info.networks and info.networks[0].inputs:
             dims = tuple(info.networks[0].inputs[0].shape)
             shape = dims if len(dims) == 4 else None
-    return PairContext(input_shape=shape, bmodel=info)
+    return PairContext(input_shape=shape, bmodel=info, options=dict(getattr(options, "rule_options", None) or {}))
 
 
 def interpret(side: Side, ctx: PairContext, strict: bool = False) -> Interpreter:
@@ -97,12 +97,16 @@ def analyze_pair(pair, options) -> CheckReport:
     if original is None or ported is None or not original.files or not ported.files:
         return report
     report.files = len(original.files) + len(ported.files)
-    ctx = pair_context(pair)
+    ctx = pair_context(pair, options)
     strict = bool(getattr(options, "rule_options", {}).get("__strict__"))
     o_interp = interpret(original, ctx, strict)
     p_interp = interpret(ported, ctx, strict)
     o_sinks = _complete(_unique(o_interp.sinks))
     p_sinks = _complete(_unique(p_interp.sinks))
+    for name, side_arg, sinks in (("original", pair.original, o_sinks), ("ported", pair.ported, p_sinks)):
+        if not sinks:
+            report.notes.append(f"{side_arg}: no image pipeline reaching a model call was found in the {name} program; "
+                                "pre-processing was not compared")
     findings = []
     several = len({s.entry.path for s in o_sinks}) > 1
     for ps in p_sinks:

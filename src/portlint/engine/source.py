@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +85,9 @@ def parse(src: SourceFile) -> cst.Module:
         try:
             module = cst.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
-            raise SourceError(src.display, f"syntax error at line {exc.raw_line}, column {exc.raw_column}: {msg}") from None
+            detail = " ".join(getattr(exc, "message", "").split()) or "invalid syntax"
+            detail = re.sub(r"^parser error: error at \d+:\d+: ", "", detail)
+            raise SourceError(src.display, f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {detail}") from None
         except RecursionError:
             raise SourceError(src.display, "nested too deeply to parse") from None
         except Exception as exc:  # libcst raises assorted errors on hostile input

@@ -21,11 +21,13 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     files: int = 0
+    notes: list[str] = field(default_factory=list)  # things the user should know that are not findings
 
     def extend(self, other: "CheckReport") -> None:
         self.findings.extend(other.findings)
         self.errors.extend(other.errors)
         self.files += other.files
+        self.notes.extend(other.notes)
 
     @property
     def exit_code(self) -> int:

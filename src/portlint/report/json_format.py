@@ -15,4 +15,6 @@ def render(report: CheckReport) -> str:
         "errors": [e.to_json() for e in report.errors],
         "summary": {"files": report.files, "findings": len(findings)},
     }
+    if report.notes:
+        doc["notes"] = list(report.notes)
     return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -41,10 +41,10 @@ def render_finding(f: Finding, color: bool, width: int = 100) -> str:
 
 
 def render(report: CheckReport, color: bool = False, statistics: bool = False) -> str:
+    if report.files == 0 and report.errors:
+        return ""  # nothing was analysed: the errors on stderr say why
     width = shutil.get_terminal_size((100, 20)).columns
     out = [render_finding(f, color, width) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key())]
-    for err in report.errors:
-        out.append(f"error: {err.path}: {err.message}")
     if statistics:
         counts: dict[tuple[str, str], int] = {}
         for f in report.findings:

@@ -56,18 +56,21 @@ def compare_normalize(o: Img, p: Img, ctx: PairContext, fixes) -> list:
         return []
     colour, (a1, b1), (a2, b2) = diffs[0]
     ms1, ms2 = mean_std(a1, b1), mean_std(a2, b2)
-    if ms1 and ms2:
+    ratio = a2 / a1 if a1 else None
+    if ms1 and ratio and abs(ratio - 255) < 0.5 and a2:
+        detail = (f"original normalises channel {colour} with mean {fmt_num(round(ms1[0], 4))} std {fmt_num(round(ms1[1], 4))} "
+                  f"after dividing by 255; ported applies mean {fmt_num(round(-b2 / a2, 4))} std {fmt_num(round(1 / a2, 4))} to raw 0-255 pixels")
+    elif ms1 and ms2:
         detail = (f"original normalises channel {colour} with mean {fmt_num(round(ms1[0], 4))} std {fmt_num(round(ms1[1], 4))}; "
                   f"ported with mean {fmt_num(round(ms2[0], 4))} std {fmt_num(round(ms2[1], 4))}")
     else:
         detail = f"original maps channel {colour} as {fmt_num(a1)}*x{b1:+.4g}, ported as {fmt_num(a2)}*x{b2:+.4g}"
-    ratio = a2 / a1 if a1 else None
     hint = ""
     if ratio and abs(ratio - 255) < 0.5:
         hint = " (ported skips the /255)"
     elif ratio and abs(ratio - 1 / 255) < 1e-5:
         hint = " (ported divides by 255 once more)"
-    others = f" ({len(diffs) - 1} more channel{'s' if len(diffs) > 2 else ''} differ)" if len(diffs) > 1 else ""
+    others = f" ({len(diffs) - 1} more channel{'s differ' if len(diffs) > 2 else ' differs'})" if len(diffs) > 1 else ""
     msg = f"{detail}{hint}{others}: model inputs differ by up to {worst:.3g}"
     op_p, op_o = last_op(p, "normalize"), last_op(o, "normalize")
     return [make_finding("normalize", msg, site_of(op_p, site_of(last_op(p, "dtype", "layout"))), site_of(op_o),

@@ -43,7 +43,9 @@ def compare_decode(o: Img, p: Img, ctx: PairContext, fixes) -> list:
         out.append(make_finding(
             "decode", f"ported decodes with flag -1 (IMREAD_UNCHANGED): RGBA images keep 4 channels, greyscale stays 2-D and the "
             f"EXIF orientation is ignored; {what}", sp["site"], so["site"]))
-    elif so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+    elif ctx.options.get("PL100", {}).get("exif") and so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+        # opt-in ([tool.portlint.rules.PL100] exif = true): only EXIF-rotated photos differ, and the issue
+        # counts cv2.imread + cvtColor(BGR2RGB) vs PIL RGB as aligned
         who_o = "applies" if so["exif"] else "ignores"
         who_p = "applies" if sp["exif"] else "ignores"
         out.append(make_finding(

@@ -111,12 +111,20 @@ def _compare_sizes(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
             msg = (f"ported resize swaps width and height: the original resizes a {w}x{h} image to {fmt_size(oo)} (w x h), "
                    f"the ported one to {fmt_size(op_)}; {'cv2.resize and PIL take (width, height)' if pp.get('order') == 'wh' else 'torchvision takes (height, width)'}")
             return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_swap(ro, rp))]
-        sem_o = "shorter side" if po.get("mode") == "shorter" else "fixed size"
-        sem_p = "shorter side" if pp.get("mode") == "shorter" else "fixed size"
-        msg = (f"for a {w}x{h} image the original resizes to {fmt_size(oo)} ({sem_o}), the ported program to {fmt_size(op_)} ({sem_p})")
+        sem_o, sem_p = _semantics(po), _semantics(pp)
+        same = sem_o == sem_p
+        msg = (f"for a {w}x{h} image the original resizes to {fmt_size(oo)}, the ported program to {fmt_size(op_)}"
+               + (f" (both {sem_o}; the sizes are computed or rounded differently)" if same else f" ({sem_o} vs {sem_p})"))
+        return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_size(ro, rp, ctx))]
+    # semantics, knowable without numbers: shorter-side resize vs a size independent of the image
+    out = pp.get("out")
+    if po.get("mode") == "shorter" and isinstance(out, tuple) and len(out) == 2 and not any(
+            {"H", "W"} & sym_vars(v) for v in out) and all(v is not UNKNOWN for v in out):
+        target = po.get("size_arg")
+        msg = (f"original resizes the shorter side to {fmt_num(target) if isinstance(target, (int, float)) else target} keeping "
+               "the aspect ratio; the ported program resizes every image to one fixed size, stretching it")
         return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_size(ro, rp, ctx))]
     # symbolic (w, h) order check when the ported size comes from the bmodel at run time
-    out = pp.get("out")
     if isinstance(out, tuple) and len(out) == 2 and all(isinstance(v, Sym) and v.op == "var" for v in out):
         names = (out[0].args[0], out[1].args[0])
         if names == ("bmodel.input.d3", "bmodel.input.d2"):
@@ -124,6 +132,15 @@ def _compare_sizes(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
                    "height as its width; aligned only if the bmodel input is square")
             return [make_finding("resize-size", msg, rp.site, ro.site, severity="warning", fix=fixes.resize_swap(ro, rp))]
     return []
+
+
+def _semantics(params) -> str:
+    if params.get("mode") == "shorter":
+        return "resize the shorter side"
+    out = params.get("out")
+    if isinstance(out, tuple) and any({"H", "W"} & sym_vars(v) for v in out):
+        return "keep the aspect ratio"
+    return "fixed size"
 
 
 def compare_crop(o: Img, p: Img, ctx: PairContext, fixes) -> list:
@@ -158,7 +175,7 @@ def compare_crop(o: Img, p: Img, ctx: PairContext, fixes) -> list:
                         "crop", f"for a {w}x{h} image the original crops (top {fmt_num(bo[0])}, left {fmt_num(bo[1])}, "
                         f"{fmt_num(bo[3])}x{fmt_num(bo[2])}), the ported program (top {fmt_num(bp[0])}, left {fmt_num(bp[1])}, "
                         f"{fmt_num(bp[3])}x{fmt_num(bp[2])})", cp.site, co.site))
-                break
+                    break
     return findings
 
 
@@ -198,7 +215,7 @@ def compare_padding(o: Img, p: Img, ctx: PairContext, fixes) -> list:
                 findings.append(make_finding(
                     "padding", f"for a {w}x{h} image the original pads top/bottom/left/right {_fmt_amounts(ao)}, the ported "
                     f"program {_fmt_amounts(ap)}{placement}", pp.site, po.site))
-            break
+                break
     return findings
 
 
