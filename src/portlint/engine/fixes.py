@@ -14,9 +14,18 @@ from portlint.findings import Fix, TextEdit
 
 
 def _edit(site: Site, node: cst.CSTNode, replacement: str) -> Optional[TextEdit]:
+    """Replace a node's text. libcst positions exclude a node's own parentheses, so a
+    parenthesised replacement for a parenthesised node drops one pair."""
     sp = span(Site(site.file, node))
     if sp is None:
         return None
+    if getattr(node, "lpar", None) and replacement.startswith("("):
+        try:
+            parsed = cst.parse_expression(replacement)
+        except cst.ParserSyntaxError:
+            parsed = None
+        if parsed is not None and getattr(parsed, "lpar", None):
+            replacement = replacement[1:-1]
     return TextEdit(site.file.display, sp[0], sp[1], replacement)
 
 
@@ -49,13 +58,45 @@ def _from_import(src, module: str, name: str) -> Optional[str]:
     return None
 
 
+def _num(v: float) -> str:
+    r = round(float(v), 8)
+    return repr(int(r)) if r == int(r) and abs(r) < 1e15 else repr(r)
+
+
+def _input_scale_name(src) -> Optional[str]:
+    """The expression a SAIL program stores get_input_scale(...) in, e.g. `self.input_scale`."""
+    found = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            value = node.value
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_input_scale":
+                found.append(src.module.code_for_node(node.targets[0].target))
+
+    src.module.visit(Visitor())
+    return found[0] if found else None
+
+
+def _contains(outer: Site, node) -> bool:
+    found = []
+
+    class Visitor(cst.CSTVisitor):
+        def on_visit(self, n) -> bool:
+            if n is node:
+                found.append(n)
+            return not found
+
+    outer.node.visit(Visitor())
+    return bool(found)
+
+
 class Fixes:
     """One instance per compared pair of pipelines."""
 
     def resize_antialias(self, ro: Op, rp: Op) -> Optional[Fix]:
         """cv2.resize(img, (w, h)) -> np.asarray(Image.fromarray(img).resize((w, h), Image.BILINEAR)):
         PIL bilinear equals torchvision Resize on PIL exactly (max |diff| 0, tests/test_fix_numeric.py)."""
-        if rp.params.get("library") != "cv2" or ro.params.get("library") != "pil" or rp.site is None:
+        if rp.api != "cv2.resize" or ro.params.get("library") != "pil" or rp.site is None:
             return None
         call = rp.site.node
         if not isinstance(call, cst.Call) or not call.args:
@@ -117,14 +158,22 @@ class Fixes:
 
     def resize_swap(self, ro: Op, rp: Op) -> Optional[Fix]:
         node = rp.params.get("size_node")
-        if node is None or not isinstance(node.value, (cst.Tuple, cst.List)) or len(node.value.elements) != 2:
+        if node is None:
             return None
-        a, b = node.value.elements
         site = rp.site
-        ca, cb = _code(site, a.value), _code(site, b.value)
-        open_, close = ("(", ")") if isinstance(node.value, cst.Tuple) else ("[", "]")
-        edit = _edit(site, node.value, f"{open_}{cb}, {ca}{close}")
-        return Fix("safe", "swap to (width, height)", [edit]) if edit else None
+        if isinstance(node.value, (cst.Tuple, cst.List)) and len(node.value.elements) == 2:
+            a, b = node.value.elements
+            ca, cb = _code(site, a.value), _code(site, b.value)
+            open_, close = ("(", ")") if isinstance(node.value, cst.Tuple) else ("[", "]")
+            new = f"{open_}{cb}, {ca}{close}"
+        elif isinstance(node.value, (cst.Name, cst.Attribute, cst.Subscript)):
+            code = _code(site, node.value)
+            new = f"({code}[1], {code}[0])"
+        else:
+            return None
+        order = "(width, height)" if rp.params.get("order") == "wh" else "(height, width)"
+        edit = _edit(site, node.value, new)
+        return Fix("safe", f"swap to {order}", [edit]) if edit else None
 
     def resize_size(self, ro: Op, rp: Op, ctx) -> Optional[Fix]:
         return None
@@ -142,7 +191,83 @@ class Fixes:
         return Fix("safe", f"pad with {text} as the original", [edit]) if edit else None
 
     def channel_order(self, o: Img, p: Img) -> Optional[Fix]:
-        return None
+        """Convert right after decoding (so every later per-channel step sees the original's order),
+        or drop the ported program's own conversion when it is the one that differs."""
+        colour_ops = [op for op in p.state.ops if op.stage == "colour"]
+        if colour_ops:
+            last = colour_ops[-1]
+            node = last.site.node if last.site else None
+            if last.api == "cv2.cvtColor" and isinstance(node, cst.Call) and node.args and last.params.get("kind") == "swap3":
+                edit = _edit(last.site, node, _code(last.site, node.args[0].value))
+                return Fix("safe", "remove the BGR<->RGB conversion the original does not make", [edit]) if edit else None
+            if last.api == "numpy.reverse_channels" and isinstance(node, cst.Subscript):
+                edit = _edit(last.site, node, _code(last.site, node.value))
+                return Fix("safe", "remove the channel reversal the original does not make", [edit]) if edit else None
+            return None
+        decode = next((op for op in p.state.ops if op.stage == "decode"), None)
+        if decode is None or decode.site is None or decode.api not in ("cv2.imread", "cv2.imdecode"):
+            return None
+        if tuple(o.state.channels or ()) != ("R", "G", "B"):
+            return None
+        cv2 = _import_alias(decode.site.file, "cv2") or "cv2"
+        call = decode.site.node
+        edit = _edit(decode.site, call, f"{cv2}.cvtColor({_code(decode.site, call)}, {cv2}.COLOR_BGR2RGB)")
+        return Fix("safe", "convert BGR to RGB right after decoding, as the original feeds RGB", [edit]) if edit else None
 
     def normalize(self, o: Img, p: Img, diffs) -> Optional[Fix]:
-        return None
+        """Rewrite the ported normalisation from the original's per-channel maps: the convert_to
+        alpha/beta tuple (times the program's input_scale), or a numpy expression chain."""
+        ao = o.state.affine
+        co, cp = o.state.channels, p.state.channels
+        if not ao or not co or not cp or set(co) != set(cp):
+            return None
+        target = [ao[co.index(c)] for c in cp]  # the original's map for each ported memory channel
+        norm_ops = [op for op in p.state.ops if op.stage == "normalize"]
+        if not norm_ops:
+            return None
+        last = norm_ops[-1]
+        if last.api == "sophon.sail.Bmcv.convert_to" and last.params.get("node") is not None:
+            return self._convert_to_fix(last, target)
+        return self._numpy_fix(p, norm_ops, target)
+
+    def _convert_to_fix(self, op: Op, target) -> Optional[Fix]:
+        site = op.site
+        scale = _input_scale_name(site.file)
+        mul = f" * {scale}" if scale else ""
+        pairs = ", ".join(f"({_num(a)}{mul}, {_num(b)}{mul})" for a, b in target)
+        node = op.params["node"].value
+        edit = _edit(site, node, pairs if getattr(node, "lpar", None) else f"({pairs})")
+        return Fix("safe", "alpha/beta solved from the original's mean/std" + (f", scaled by {scale}" if scale else ""), [edit]) if edit else None
+
+    def _numpy_fix(self, p: Img, norm_ops, target) -> Optional[Fix]:
+        ops = p.state.ops
+        last = norm_ops[-1]
+        # the chain of numpy normalisation ops nested in the last op's expression
+        chain = []
+        for op in reversed(ops[: ops.index(last) + 1]):
+            if op.stage != "normalize" or not op.api.startswith("numpy.") or op.site is None or op.site.file is not last.site.file:
+                break
+            if not _contains(last.site, op.site.node):
+                break
+            chain.append(op)
+        if not chain:
+            return None
+        first = chain[-1]
+        node = first.site.node
+        if not isinstance(node, cst.BinaryOperation):
+            return None
+        img_node = node.left if first.params.get("image_left", True) else node.right
+        before = ops[ops.index(first) - 1] if ops.index(first) > 0 else None
+        layout = first.params.get("layout") or ""
+        np_name = _import_alias(last.site.file, "numpy") or "np"
+        shape = "(3, 1, 1)" if layout.replace("N", "") == "CHW" else "(1, 1, 3)"
+        means = [(-b / a) / 255.0 for a, b in target]
+        stds = [1.0 / (255.0 * a) for a, b in target]
+        img_code = _code(last.site, img_node)
+        if isinstance(img_node, cst.BinaryOperation):
+            img_code = f"({img_code})"
+        new = (f"({img_code} / 255.0 - {np_name}.array([{', '.join(_num(m) for m in means)}]).reshape({shape})) / "
+               f"{np_name}.array([{', '.join(_num(s) for s in stds)}]).reshape({shape})")
+        edit = _edit(last.site, last.site.node, new)
+        imports = [] if _import_alias(last.site.file, "numpy") else ["import numpy as np"]
+        return Fix("safe", "normalise with the original's mean/std, in the ported channel order", [edit], imports) if edit else None

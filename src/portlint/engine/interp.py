@@ -815,6 +815,8 @@ class Interpreter:
             names = {p.name.value for p in positional + list(params.kwonly_params)}
             local[params.star_kwarg.name.value] = {k: v for k, v in kwargs.items() if k not in names and not k.startswith("__")}
         frame = Frame(func.file, func.globals, local, func=func)
+        # post-processing rules read a function's arguments (entry copy) and its locals (live dict)
+        self.record("call", func=func, args=dict(local), locals=local, site=site)
         self.stack.append(node)
         try:
             if isinstance(node, cst.Lambda):

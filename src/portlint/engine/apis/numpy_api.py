@@ -141,7 +141,7 @@ def image_arith(interp, op: str, left, right, site):
         return Img(img.state) if op in ("mul", "add") else UNKNOWN
     v = _per_channel(img, other)
     dtype = _result_dtype(img, op, other)
-    desc = {"op": op, "value": _describe(other), "image_left": img_left}
+    desc = {"op": op, "value": _describe(other), "image_left": img_left, "layout": img.state.layout}
     node_op = Op("normalize", f"numpy.{op}", desc, site)
     if v is None:
         return img.evolve(node_op, affine=None, dtype=dtype)
