@@ -279,7 +279,8 @@ class Interpreter:
         return NORMAL
 
     def stmt_If(self, node: cst.If, frame: Frame) -> str:
-        cond = self.truth(self.eval(node.test, frame))
+        value = self.eval(node.test, frame)
+        cond = self.truth(value)
         orelse = node.orelse
         else_body = None
         if isinstance(orelse, cst.If):
@@ -290,9 +291,9 @@ class Interpreter:
             return self.exec_block(node.body, frame)
         if cond is False:
             return self.exec_block(else_body, frame) if else_body is not None else NORMAL
-        return self.exec_branches([node.body, else_body], frame)
+        return self.exec_branches([node.body, else_body], frame, cond=value)
 
-    def exec_branches(self, bodies, frame: Frame) -> str:
+    def exec_branches(self, bodies, frame: Frame, cond=None) -> str:
         base = dict(frame.locals)
         results = []
         for body in bodies:
@@ -307,9 +308,11 @@ class Interpreter:
             flows = {flow for flow, _ in results}
             return RETURN if RETURN in flows else results[0][0]
         merged = dict(live[0])
+        symbolic = isinstance(cond, Sym) and len(live) == 2 and len(results) == 2
         for env in live[1:]:
             for key in set(merged) | set(env):
-                merged[key] = merge_values(merged.get(key, UNKNOWN), env.get(key, UNKNOWN))
+                a, b = merged.get(key, UNKNOWN), env.get(key, UNKNOWN)
+                merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b)
         frame.locals.update(merged)
         return NORMAL
 
@@ -877,6 +880,19 @@ def _has_unknown(seq) -> bool:
 
 def _is_open_seq(value) -> bool:
     return False
+
+
+def conditional_merge(cond, a, b):
+    """Numbers that differ between the branches of a symbolic condition become ifelse(cond, a, b)."""
+    if a is b:
+        return a
+    if isinstance(a, (int, float, Sym)) and isinstance(b, (int, float, Sym)) and not isinstance(a, bool) and not isinstance(b, bool):
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b:
+            return a
+        return Sym("ifelse", (cond, a, b))
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        return tuple(conditional_merge(cond, x, y) for x, y in zip(a, b))
+    return merge_values(a, b)
 
 
 def merge_values(a, b):

@@ -178,7 +178,7 @@ def _decoded(ctx: Ctx) -> Img:
 def _decoder_read(ctx: Ctx):
     img = _decoded(ctx)
     if len(ctx.args) >= 3:
-        ctx.set_arg(2, img, "image")
+        _store(ctx, 2, ctx.args[2], img)
         return 0
     return img
 
@@ -215,6 +215,10 @@ def _asnumpy(ctx: Ctx):
 def _img_method(name):
     def getter(ctx: Ctx):
         img = ctx.args[0]
+        if isinstance(img, ApiObject):  # an image allocated with BMImage(handle, h, w, fmt, dtype)
+            return {"width": img.attrs.get("w", UNKNOWN), "height": img.attrs.get("h", UNKNOWN), "data": img}.get(name, UNKNOWN)
+        if not isinstance(img, Img):
+            return UNKNOWN
         if name == "width":
             return img.state.size[1]
         if name == "height":
@@ -234,6 +238,20 @@ def _img_method(name):
 
 for _name in ("width", "height", "format", "data", "dtype", "asmat", "asnumpy"):
     handles(f"sophon.sail.BMImage.{_name}")(_img_method(_name))
+
+
+def _image(value):
+    """An Img, or the Img last written into a SAIL BMImage/Tensor object (out-parameters alias)."""
+    if isinstance(value, ApiObject) and isinstance(value.attrs.get("__image__"), Img):
+        return value.attrs["__image__"]
+    return value
+
+
+def _store(ctx: Ctx, index: int, obj, img: Img) -> None:
+    """Write an out-parameter: mutate the SAIL object (seen by every alias) and rebind the name."""
+    if isinstance(obj, ApiObject):
+        obj.attrs["__image__"] = img
+    ctx.set_arg(index, img)
 
 
 def _output_spec(value):
@@ -306,19 +324,19 @@ def _same(a, b):
 
 @handles(S + "Bmcv.resize", S + "Bmcv.vpp_resize")
 def _resize(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     if _output_spec(ctx.arg(2)) is not None:  # vpp_resize(img, out, w, h, alg)
         out_img = _resize_op(ctx, img, ctx.arg(3), ctx.arg(4), 5)
-        ctx.set_arg(2, out_img)
+        _store(ctx, 2, ctx.arg(2), out_img)
         return 0
     return _resize_op(ctx, img, ctx.arg(2, "resize_w"), ctx.arg(3, "resize_h"), 4)
 
 
 @handles(S + "Bmcv.crop_and_resize", S + "Bmcv.vpp_crop_and_resize")
 def _crop_resize(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     crop = tuple(ctx.arg(i) for i in (2, 3, 4, 5))
@@ -327,7 +345,7 @@ def _crop_resize(ctx: Ctx):
 
 @handles(S + "Bmcv.crop")
 def _crop(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     x0, y0, cw, ch = (ctx.arg(i) for i in (2, 3, 4, 5))
@@ -336,7 +354,7 @@ def _crop(ctx: Ctx):
 
 @handles(S + "Bmcv.vpp_resize_padding")
 def _resize_padding(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     pad = ctx.arg(4, "padding")
@@ -345,7 +363,7 @@ def _resize_padding(ctx: Ctx):
 
 @handles(S + "Bmcv.vpp_crop_and_resize_padding", S + "Bmcv.crop_and_resize_padding")
 def _crop_resize_padding(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     crop = tuple(ctx.arg(i) for i in (2, 3, 4, 5))
@@ -372,13 +390,13 @@ def _padding_setter(ctx: Ctx):
 
 @handles(S + "Bmcv.convert_format", S + "Bmcv.vpp_convert_format")
 def _convert_format(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     spec = _output_spec(ctx.arg(2))
     if spec is not None:
         out = _apply_format(img, spec.attrs.get("format"), ctx.op("colour", to=spec.attrs.get("format")))
-        ctx.set_arg(2, out)
+        _store(ctx, 2, spec, out)
         return 0
     fmt = _format_of(ctx.arg(2, "image_format", ApiRef(S + "Format.FORMAT_BGR_PLANAR")))
     return _apply_format(img, fmt, ctx.op("colour", to=fmt))
@@ -386,7 +404,7 @@ def _convert_format(ctx: Ctx):
 
 @handles(S + "Bmcv.yuv2bgr")
 def _yuv2bgr(ctx: Ctx):
-    img = ctx.args[1]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     return _apply_format(img, "FORMAT_BGR_PLANAR", ctx.op("colour", to="FORMAT_BGR_PLANAR"))
@@ -400,9 +418,7 @@ def _alpha_beta(value):
 
 @handles(S + "Bmcv.convert_to")
 def _convert_to(ctx: Ctx):
-    img = ctx.args[1]
-    if isinstance(img, ApiObject) and isinstance(img.attrs.get("__image__"), Img):
-        img = img.attrs["__image__"]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     spec = _output_spec(ctx.arg(2))
@@ -415,7 +431,7 @@ def _convert_to(ctx: Ctx):
         out = apply_affine(img, op, tuple(p[0] for p in ab), tuple(p[1] for p in ab))
     if spec is not None:
         out = out.evolve(None, dtype=spec.attrs.get("dtype") or out.state.dtype)
-        ctx.set_arg(2, out)
+        _store(ctx, 2, spec, out)
         return 0
     if array_out:
         ctx.arg(2).attrs["__image__"] = out
@@ -425,15 +441,13 @@ def _convert_to(ctx: Ctx):
 
 @handles(S + "Bmcv.bm_image_to_tensor")
 def _to_tensor(ctx: Ctx):
-    img = ctx.args[1]
-    if isinstance(img, ApiObject) and isinstance(img.attrs.get("__image__"), Img):
-        img = img.attrs["__image__"]
+    img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
     layout = "NCHW" if img.state.layout == "CHW" else ("NHWC" if img.state.layout == "HWC" else None)
     out = img.evolve(ctx.op("layout", to=layout), layout=layout, kind="tensor")
     if len(ctx.args) >= 3:
-        ctx.set_arg(2, out)
+        _store(ctx, 2, ctx.args[2], out)
         return None
     return out
 

@@ -109,6 +109,8 @@ def _arith(ctx: Ctx):
 def _flip(ctx: Ctx):
     from portlint.engine.apis.common import permute_channels
     img, dims = ctx.args[0], ctx.arg(1, "dims")
+    if not isinstance(img, Img):
+        return UNKNOWN
     layout = img.state.layout or ""
     if isinstance(dims, (list, tuple)) and len(dims) == 1 and "C" in layout and dims[0] in (layout.index("C"), layout.index("C") - len(layout)):
         n = len(img.state.channels) if img.state.channels else 3
