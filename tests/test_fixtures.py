@@ -35,6 +35,8 @@ def test_findings(case, capsys):
         f = by_key[(e["code"], e["ported_line"])]
         if "original_line" in e:
             assert f["original"] is not None and f["original"]["line"] == e["original_line"], f
+        if "program" in e:
+            assert f.get("program", "").endswith(e["program"]), f
         for part in e.get("message", []):
             assert part in f["message"], (part, f["message"])
 
