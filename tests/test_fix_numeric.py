@@ -85,3 +85,16 @@ def test_letterbox_rounding_claim():
     assert (int(round(dh - 0.1)), int(round(dh + 0.1))) == (107, 107)
     top = int((640 - truncated) / 2)
     assert (top, 640 - truncated - top) == (107, 108)
+
+
+def test_shorter_side_center_crop_helper_equals_torchvision():
+    """The helper PL103's fix inserts equals T.Resize(256) + T.CenterCrop(224) on PIL, pixel for pixel."""
+    from portlint.engine.fixes import _HELPER
+
+    namespace = {"np": np, "Image": Image}
+    exec(_HELPER.format(name="helper"), namespace)  # noqa: S102 - portlint's own generated code
+    for rgb in (skdata.chelsea(), skdata.coffee(), skdata.astronaut()):
+        reference = np.asarray(T.Compose([T.Resize(256), T.CenterCrop(224)])(Image.fromarray(rgb)))
+        got = namespace["helper"](rgb, 256, (224, 224))
+        assert got.shape == reference.shape
+        assert np.abs(got.astype(int) - reference).max() == 0

@@ -90,6 +90,46 @@ def _contains(outer: Site, node) -> bool:
     return bool(found)
 
 
+_HELPER = '''
+
+def {name}(img, size, crop):
+    """torchvision Resize(size) + CenterCrop(crop) on an HWC uint8 array (inserted by portlint fix)."""
+    h, w = img.shape[:2]
+    if w <= h:
+        new_w, new_h = size, int(size * h / w)
+    else:
+        new_w, new_h = int(size * w / h), size
+    img = np.asarray(Image.fromarray(img).resize((new_w, new_h), Image.BILINEAR))
+    top = int(round((new_h - crop[0]) / 2.0))
+    left = int(round((new_w - crop[1]) / 2.0))
+    return img[top:top + crop[0], left:left + crop[1]]
+'''
+
+
+def _insert_after_imports(src, text: str) -> Optional[TextEdit]:
+    """An insertion after the module's last top-level import (or docstring)."""
+    body = src.module.body
+    last = None
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
+            last = stmt
+        elif i == 0 and isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.SimpleString):
+            last = stmt
+        elif last is not None or i > 0:
+            break
+    if last is None:
+        return TextEdit(src.display, (1, 1), (1, 1), text.lstrip("\n") + "\n\n")
+    sp = span(Site(src, last))
+    if sp is None:
+        return None
+    line = sp[1][0] + 1
+    return TextEdit(src.display, (line, 1), (line, 1), "\n\n" + text.strip("\n") + "\n")
+
+
+def _outer_array(site: Site, call) -> cst.CSTNode:
+    return call
+
+
 class Fixes:
     """One instance per compared pair of pipelines."""
 
@@ -176,7 +216,45 @@ class Fixes:
         return Fix("safe", f"swap to {order}", [edit]) if edit else None
 
     def resize_size(self, ro: Op, rp: Op, ctx) -> Optional[Fix]:
-        return None
+        """Original Resize(int) [+ CenterCrop]: replace the ported fixed-size cv2/PIL resize by a
+        shorter-side resize (PIL bilinear, as torchvision on PIL images) and a centre crop to the
+        size the ported program resized to, through a helper inserted after the imports."""
+        if ro.params.get("mode") != "shorter" or ro.params.get("library") != "pil" or rp.site is None:
+            return None
+        short = ro.params.get("size_arg")
+        short = short[0] if isinstance(short, (list, tuple)) and len(short) == 1 else short
+        if not isinstance(short, int):
+            return None
+        call = rp.site.node
+        node = rp.params.get("size_node")
+        if not isinstance(call, cst.Call) or node is None or rp.api not in ("cv2.resize", "PIL.Image.Image.resize"):
+            return None
+        src = rp.site.file
+        if rp.api == "cv2.resize":
+            img_code = _code(rp.site, call.args[0].value)
+        else:
+            if not isinstance(call.func, cst.Attribute):
+                return None
+            img_code = f"np.asarray({_code(rp.site, call.func.value)})"
+        size_code = _code(rp.site, node.value)
+        if isinstance(node.value, (cst.Tuple, cst.List)) and len(node.value.elements) == 2:
+            w_code, h_code = (_code(rp.site, e.value) for e in node.value.elements)
+            crop = f"({h_code}, {w_code})"
+        else:
+            crop = f"({size_code}[1], {size_code}[0])"
+        helper_name = "resize_shorter_center_crop"
+        call_text = f"{helper_name}({img_code}, {short}, {crop})"
+        target = call if rp.api == "cv2.resize" else _outer_array(rp.site, call)
+        edits = [e for e in (_edit(rp.site, target, call_text), _insert_after_imports(src, _HELPER.format(name=helper_name))) if e]
+        if len(edits) != 2 or helper_name in src.text:
+            return None
+        imports = []
+        if _import_alias(src, "numpy") != "np":
+            imports.append("import numpy as np")
+        if _from_import(src, "PIL", "Image") != "Image":
+            imports.append("from PIL import Image")
+        return Fix("safe", f"resize the shorter side to {short} (PIL bilinear, as torchvision) and centre-crop to the model size",
+                   edits, imports)
 
     def crop_missing(self, o: Img, p: Img, op: Op, ctx) -> Optional[Fix]:
         return None

@@ -143,7 +143,7 @@ def _none(ctx: Ctx):
 
 
 @handles(B + "isinstance", B + "hasattr", B + "callable", B + "type", B + "id", B + "hash", B + "iter",
-         B + "next", B + "open", B + "input", B + "vars", B + "super", B + "any", B + "all", B + "map", B + "filter",
+         B + "next", B + "open", B + "input", B + "super", B + "any", B + "all", B + "map", B + "filter",
          B + "globals", B + "locals", B + "object", B + "Exception", B + "ValueError", B + "RuntimeError")
 def _unknown(ctx: Ctx):
     if ctx.qname == B + "open":
@@ -160,6 +160,13 @@ def _getattr(ctx: Ctx):
             return ctx.args[2]
         return value
     return UNKNOWN
+
+
+@handles(B + "vars")
+def _vars(ctx: Ctx):
+    """`run(**vars(opt))` (the yolov5 scripts) passes the argparse values as keywords."""
+    v = ctx.arg(0)
+    return dict(v.attrs) if isinstance(v, Namespace) else UNKNOWN
 
 
 @handles(B + "eval")

@@ -70,6 +70,9 @@ def _first(img: Img, stage: str) -> Optional[Op]:
 def _compare_resize_pair(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
     findings = []
     po, pp = ro.params, rp.params
+    size_findings = _compare_sizes(ro, rp, ctx, fixes)
+    # the size fix (shorter side + crop, PIL bilinear) also fixes antialiasing: let it win
+    size_fixed = any(f.fix is not None and f.fix.edits and f.fix.edits[0].start == _call_start(rp) for f in size_findings)
     # antialias
     down = _downscales(ro, ctx)
     if po.get("antialias") and pp.get("antialias") is False:
@@ -84,7 +87,7 @@ def _compare_resize_pair(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
             "resize-antialias",
             f"{_LIB_NAMES.get(pp.get('library'))} does not antialias, {_LIB_NAMES.get(po.get('library'))} {po.get('interp')} does: "
             f"{detail} (27 grey levels max |diff| on a real photo, see PL101)",
-            rp.site, ro.site, fix=fixes.resize_antialias(ro, rp)))
+            rp.site, ro.site, fix=None if size_fixed else fixes.resize_antialias(ro, rp)))
     # interpolation
     io, ip = po.get("interp"), pp.get("interp")
     if io and ip and io != ip:
@@ -93,9 +96,14 @@ def _compare_resize_pair(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
         findings.append(make_finding(
             "resize-interpolation", f"original resizes with {io} interpolation; ported with {ip}{default}",
             rp.site, ro.site, fix=fixes.resize_interpolation(ro, rp)))
-    # size
-    findings.extend(_compare_sizes(ro, rp, ctx, fixes))
+    findings.extend(size_findings)
     return findings
+
+
+def _call_start(op: Op):
+    from portlint.engine.locate import span
+    sp = span(op.site) if op.site is not None else None
+    return sp[0] if sp else None
 
 
 def _compare_sizes(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
