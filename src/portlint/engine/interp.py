@@ -83,6 +83,7 @@ class Interpreter:
         self.entry = src
         self.steps = 0
         env = {"__name__": "__main__", "__file__": str(src.path)}
+        self.record("entry", env=env)  # the program's top-level names, for post-processing rules
         frame = Frame(src, env, env, is_module=True)
         try:
             self.exec_block(src.module.body, frame)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from portlint.engine.image import Site
+from portlint.engine.positions import module_positions
 from portlint.findings import Location
 
 _POSITIONS: dict[int, dict] = {}
@@ -18,8 +18,7 @@ def positions(src) -> dict:
     key = id(src.module)
     found = _POSITIONS.get(key)
     if found is None:
-        wrapper = MetadataWrapper(src.module, unsafe_skip_copy=True)
-        found = dict(wrapper.resolve(PositionProvider))
+        found = module_positions(src.module, src.text)
         _POSITIONS[key] = found
     return found
 

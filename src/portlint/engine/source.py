@@ -119,24 +119,45 @@ def _walk_py(root: Path) -> list[Path]:
 
 
 def imported_modules(module: cst.Module) -> list[tuple[int, str]]:
-    """(relative level, dotted name) of every import statement anywhere in the module."""
-    out: list[tuple[int, str]] = []
+    """(relative level, dotted name) of every import statement anywhere in the module.
 
-    class Visitor(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> None:
+    Walks statements only (an import is always a statement), not every expression node."""
+    out: list[tuple[int, str]] = []
+    for node in _import_statements(module.body):
+        if isinstance(node, cst.Import):
             for alias in node.names:
                 out.append((0, _dotted(alias.name)))
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        else:
             level = len(node.relative)
             base = _dotted(node.module) if node.module else ""
             out.append((level, base))
             if not isinstance(node.names, cst.ImportStar):
                 for alias in node.names:
                     out.append((level, f"{base}.{_dotted(alias.name)}" if base else _dotted(alias.name)))
-
-    module.visit(Visitor())
     return out
+
+
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _import_statements(body):
+    """Import and ImportFrom nodes in source order, in every nested block of `body`."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            for small in node.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield small
+            continue
+        children = []
+        for name in _BLOCK_FIELDS:
+            child = getattr(node, name, None)
+            if isinstance(child, (list, tuple)):
+                children.extend(child)
+            elif isinstance(child, cst.CSTNode):
+                children.append(child)
+        stack.extend(reversed(children))
 
 
 def _dotted(node) -> str:

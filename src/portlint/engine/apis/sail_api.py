@@ -16,9 +16,8 @@ S = "sophon.sail."
 
 
 def _bmodel_input_shape(interp):
-    shape = interp.context.get("input_shape")
-    if shape:
-        return tuple(shape)
+    """Symbolic even when the shape is known (--input-shape/--bmodel binds the names at comparison
+    time), so that a swapped (net_h, net_w) stays visible as a swap."""
     return tuple(var(f"bmodel.input.d{i}") for i in range(4))
 
 

@@ -47,7 +47,7 @@ def resized_size(h, w, size, max_size=None):
     return new_h, new_w, "shorter"
 
 
-def apply_resize(ctx: Ctx, img: Img, size, interpolation, interp_given, antialias, max_size=None, api=None):
+def apply_resize(ctx: Ctx, img: Img, size, interpolation, interp_given, antialias, max_size=None, api=None, size_node=None):
     h, w = img.state.size
     out_h, out_w, mode = resized_size(h, w, size, max_size)
     interp = _interp_name(interpolation) if interpolation is not None else "bilinear"
@@ -60,9 +60,23 @@ def apply_resize(ctx: Ctx, img: Img, size, interpolation, interp_given, antialia
         library = "torch"
     op = Op("resize", api or ctx.qname, {
         "library": library, "out": (out_h, out_w), "in": (h, w), "interp": interp, "interp_given": interp_given,
-        "antialias": aa, "mode": mode, "order": "hw", "size_arg": size, "max_size": max_size,
+        "antialias": aa, "mode": mode, "order": "hw", "size_arg": size, "max_size": max_size, "size_node": size_node,
     }, ctx.site)
     return img.evolve(op, size=(out_h, out_w))
+
+
+def _construct_arg(t: ApiObject, index: int, name: str):
+    """The libcst Arg node of a transform's constructor argument (for fixes)."""
+    import libcst as cst
+
+    node = t.site.node if t.site is not None else None
+    if not isinstance(node, cst.Call):
+        return None
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    for a in node.args:
+        if a.keyword is not None and a.keyword.value == name:
+            return a
+    return positional[index] if index < len(positional) else None
 
 
 def center_crop(ctx_site, api, img: Img, size):
@@ -125,7 +139,7 @@ def apply_transform(ctx: Ctx, t: ApiObject, img):
     if name == "Resize":
         interp = arg(1, "interpolation", None)
         return apply_resize(Ctx(ctx.interp, site, [], {}, qname=t.qname), img, arg(0, "size"), interp, interp is not None,
-                            arg(3, "antialias", True), arg(2, "max_size", None), api=t.qname)
+                            arg(3, "antialias", True), arg(2, "max_size", None), api=t.qname, size_node=_construct_arg(t, 0, "size"))
     if name == "CenterCrop":
         return center_crop(site, t.qname, img, arg(0, "size"))
     if name == "ToTensor":
@@ -183,7 +197,8 @@ def _f_resize(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     interp = ctx.arg(2, "interpolation", None)
-    return apply_resize(ctx, img, ctx.arg(1, "size"), interp, interp is not None, ctx.arg(4, "antialias", True), ctx.arg(3, "max_size", None))
+    return apply_resize(ctx, img, ctx.arg(1, "size"), interp, interp is not None, ctx.arg(4, "antialias", True),
+                        ctx.arg(3, "max_size", None), size_node=ctx.arg_node(1, "size"))
 
 
 @handles(F + "center_crop")

@@ -108,16 +108,23 @@ def _call_start(op: Op):
 
 def _compare_sizes(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
     po, pp = ro.params, rp.params
+    evaluated = False
     for h, w in SAMPLES:
         env = ctx.env(h, w)
         oo, op_ = _eval_pair(po.get("out"), env), _eval_pair(pp.get("out"), env)
         if oo is None or op_ is None:
             continue
+        evaluated = True
         if abs(oo[0] - op_[0]) < 0.5 and abs(oo[1] - op_[1]) < 0.5:
             continue
         if abs(oo[0] - op_[1]) < 0.5 and abs(oo[1] - op_[0]) < 0.5:
             msg = (f"ported resize swaps width and height: the original resizes a {w}x{h} image to {fmt_size(oo)} (w x h), "
                    f"the ported one to {fmt_size(op_)}; {'cv2.resize and PIL take (width, height)' if pp.get('order') == 'wh' else 'torchvision takes (height, width)'}")
+            return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_swap(ro, rp))]
+        if _swapped_bmodel_dims(pp.get("out")):
+            expected = "(width, height)" if pp.get("order") == "wh" else "(height, width)"
+            msg = (f"ported resize passes the bmodel's height and width in the wrong order for an API taking {expected}: "
+                   f"it resizes to {fmt_size(op_)} (w x h) where the model takes {fmt_size(op_[::-1])}; the original resizes to {fmt_size(oo)}")
             return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_swap(ro, rp))]
         sem_o, sem_p = _semantics(po), _semantics(pp)
         same = sem_o == sem_p
@@ -133,13 +140,20 @@ def _compare_sizes(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
                "the aspect ratio; the ported program resizes every image to one fixed size, stretching it")
         return [make_finding("resize-size", msg, rp.site, ro.site, fix=fixes.resize_size(ro, rp, ctx))]
     # symbolic (w, h) order check when the ported size comes from the bmodel at run time
-    if isinstance(out, tuple) and len(out) == 2 and all(isinstance(v, Sym) and v.op == "var" for v in out):
-        names = (out[0].args[0], out[1].args[0])
-        if names == ("bmodel.input.d3", "bmodel.input.d2"):
-            msg = ("ported resize passes (net_h, net_w) where (width, height) is expected: the image gets the model's "
-                   "height as its width; aligned only if the bmodel input is square")
-            return [make_finding("resize-size", msg, rp.site, ro.site, severity="warning", fix=fixes.resize_swap(ro, rp))]
+    if not evaluated and _swapped_bmodel_dims(out):
+        expected = "(width, height)" if pp.get("order") == "wh" else "(height, width)"
+        given = "(net_h, net_w)" if pp.get("order") == "wh" else "(net_w, net_h)"
+        msg = (f"ported resize passes {given} where {expected} is expected: the image gets the model's height as its "
+               "width; aligned only if the bmodel input is square (give --input-shape or --bmodel to know)")
+        return [make_finding("resize-size", msg, rp.site, ro.site, severity="warning", fix=fixes.resize_swap(ro, rp))]
     return []
+
+
+def _swapped_bmodel_dims(out) -> bool:
+    """The resize target (h, w) is literally the bmodel's (W, H)."""
+    if isinstance(out, tuple) and len(out) == 2 and all(isinstance(v, Sym) and v.op == "var" for v in out):
+        return (out[0].args[0], out[1].args[0]) == ("bmodel.input.d3", "bmodel.input.d2")
+    return False
 
 
 def _semantics(params) -> str:
