@@ -321,3 +321,19 @@ def test_pre_commit_fix_and_check(project, capsys):
     assert "fixed port/main.py" in capsys.readouterr().out
     assert cli_fix.pre_commit_command("fix", ["port/main.py"], None, None, None, False) == 0
     assert cli_fix.pre_commit_command("check", ["port/main.py"], None, None, None, False) == 0
+
+
+def test_two_pairs_sharing_a_ported_program(project, capsys):
+    root, seen = project
+    (root / "pyproject.toml").write_text(
+        '[tool.portlint]\npairs = [{original = "orig", ported = "port"}, {original = "orig/main.py", ported = "port/main.py"}]\n',
+        encoding="utf-8")
+    code = cli_fix.fix_command(None, None, True, False, None, None, None, None, None, False)
+    assert code == 0 and capsys.readouterr().out.strip() == "Fixed 2 findings (0 remaining)."  # the 2nd pair saw the 1st's fixes
+    assert len({os.path.dirname(s) for s in seen}) == 2
+    assert (root / "port" / "main.py").read_text(encoding="utf-8") == "from lib.helper import h\nfrom lib import new\nx = new(1)\n"
+
+
+def test_fix_refuses_missing_ported(project):
+    with pytest.raises(PortlintError, match="nope.py: no such file or directory"):
+        cli_fix.fix_command("orig", "nope.py", False, False, None, None, None, None, None, False)
