@@ -85,9 +85,7 @@ def parse(src: SourceFile) -> cst.Module:
         try:
             module = cst.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
-            detail = " ".join(getattr(exc, "message", "").split()) or "invalid syntax"
-            detail = re.sub(r"^parser error: error at \d+:\d+: ", "", detail)
-            raise SourceError(src.display, f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {detail}") from None
+            raise SourceError(src.display, _syntax_message(src.text, exc)) from None
         except RecursionError:
             raise SourceError(src.display, "nested too deeply to parse") from None
         except Exception as exc:  # libcst raises assorted errors on hostile input
@@ -95,6 +93,22 @@ def parse(src: SourceFile) -> cst.Module:
         _PARSED[src.digest] = module
     src.module = module
     return module
+
+
+def _syntax_message(text: str, exc) -> str:
+    """Where the syntax error really is: CPython's parser (parse only, nothing runs) points at
+    the offending token; libcst reports where it gave up."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    detail = " ".join(getattr(exc, "message", "").split()) or "invalid syntax"
+    detail = re.sub(r"^parser error: error at \d+:\d+: ", "", detail)
+    return f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {detail}"
 
 
 def _display(path: Path, base_display: str, base: Path) -> str:
