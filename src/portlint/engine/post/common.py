@@ -1,0 +1,354 @@
+"""Shared pieces of the post-processing rules: events per program, syntax helpers, scopes.
+
+The interpreter records events while it runs each program (see apis/post_api.py and the
+"call" event of every inlined local function: its arguments at entry and its live locals).
+The rules read them here, together with the syntax of the functions involved: post-processing
+works on arrays the interpreter does not model, so the *structure* of the code says what is
+computed and the recorded scopes say with which numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional
+
+import libcst as cst
+
+from portlint.engine.image import Site
+from portlint.engine.values import UNKNOWN, ApiObject, Namespace, Sym
+
+# ------------------------------------------------------------------ programs and events
+
+
+def is_program(src) -> bool:
+    """A file with a top-level `if __name__ == "__main__":` is a program (an entry point)."""
+    module = src.module
+    if module is None:
+        return False
+    for stmt in module.body:
+        if isinstance(stmt, cst.If) and "__main__" in module.code_for_node(stmt.test) and "__name__" in module.code_for_node(stmt.test):
+            return True
+    return False
+
+
+def _is_fallback_call(payload) -> bool:
+    site = payload.get("site")
+    return site is None or not isinstance(site.node, cst.Call)
+
+
+@dataclass
+class Program:
+    entry: Any  # SourceFile
+    events: list = field(default_factory=list)  # (index, kind, payload), in execution order
+
+    def of(self, kind: str) -> list:
+        return [p for _, k, p in self.events if k == kind]
+
+    @property
+    def display(self) -> str:
+        return self.entry.display
+
+
+def programs(interp) -> list[Program]:
+    """Events grouped by the entry that ran them; the analyser's fallback runs (functions run with
+    unknown parameters when a program reaches no model) are left out for files with a main."""
+    by_entry: dict = {}
+    fallback: set = set()
+    for index, (kind, payload) in enumerate(interp.events):
+        entry = payload.get("entry")
+        if entry is None:
+            continue
+        if kind == "call" and _is_fallback_call(payload):
+            fallback.add(id(entry))
+        if id(entry) in fallback and is_program(entry):
+            continue
+        prog = by_entry.get(id(entry))
+        if prog is None:
+            prog = by_entry[id(entry)] = Program(entry)
+        prog.events.append((index, kind, payload))
+    progs = list(by_entry.values())
+    mains = [p for p in progs if is_program(p.entry)]
+    return mains or progs
+
+
+# ------------------------------------------------------------------ syntax
+
+_PARENTS: dict = {}
+
+
+def parents(module: cst.Module) -> dict:
+    key = id(module)
+    found = _PARENTS.get(key)
+    if found is None:
+        found = {}
+
+        class Visitor(cst.CSTVisitor):
+            def on_visit(self, node):
+                for child in node.children:
+                    found[child] = node
+                return True
+
+        module.visit(Visitor())
+        _PARENTS[key] = found
+    return found
+
+
+def parent(src, node):
+    return parents(src.module).get(node)
+
+
+def ancestors(src, node) -> Iterator:
+    p = parents(src.module)
+    node = p.get(node)
+    while node is not None:
+        yield node
+        node = p.get(node)
+
+
+def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
+    for a in ancestors(src, node):
+        if isinstance(a, cst.FunctionDef):
+            return a
+    return None
+
+
+def walk(node, skip_functions: bool = True) -> Iterator:
+    """Every node under `node` (itself included), not descending into nested defs and lambdas."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for child in reversed(n.children):
+            if skip_functions and isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.append(child)
+
+
+def code(src, node) -> str:
+    try:
+        return src.module.code_for_node(node)
+    except Exception:
+        return ""
+
+
+def call_name(node) -> str:
+    """`np.argsort` -> 'np.argsort', `x.argsort` -> '.argsort' (method on an expression)."""
+    if not isinstance(node, cst.Call):
+        return ""
+    return dotted(node.func)
+
+
+def dotted(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else f".{node.attr.value}"
+    return ""
+
+
+def last_name(node) -> str:
+    d = dotted(node)
+    return d.rsplit(".", 1)[-1] if d else ""
+
+
+def functions(src) -> Iterator[cst.FunctionDef]:
+    stack = [src.module]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.FunctionDef):
+            yield n
+        stack.extend(n.children)
+
+
+def params_of(fn: cst.FunctionDef) -> list[str]:
+    p = fn.params
+    return [x.name.value for x in list(p.posonly_params) + list(p.params) + list(p.kwonly_params)]
+
+
+def number(value) -> Optional[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# ------------------------------------------------------------------ scopes
+
+
+@dataclass
+class Scope:
+    """Where names are evaluated: a function's arguments at entry, its final locals, its globals."""
+
+    file: Any
+    args: dict
+    locals: dict
+    globals: dict
+    func: Any = None  # FunctionVal
+
+    def env(self) -> dict:
+        merged = dict(self.locals)
+        merged.update(self.args)  # parameters as passed (later rebinding like `multi_label &= ...` ignored)
+        return merged
+
+
+def scopes_of(interp_or_prog, fn_node, events=None) -> list[Scope]:
+    """Every recorded call of the function whose definition is `fn_node`."""
+    out = []
+    source = events if events is not None else [(i, k, p) for i, (k, p) in enumerate(interp_or_prog.events)]
+    for _, kind, p in source:
+        if kind == "call" and p["func"].node is fn_node:
+            f = p["func"]
+            out.append(Scope(f.file, p["args"], p["locals"], f.globals, f))
+    return out
+
+
+def scope_at(prog: Program, fn_node, before_index: Optional[int] = None) -> Optional[Scope]:
+    """The latest call of `fn_node` recorded before the event `before_index` (the active frame)."""
+    found = None
+    for index, kind, p in prog.events:
+        if before_index is not None and index >= before_index:
+            break
+        if kind == "call" and p["func"].node is fn_node:
+            found = p
+    if found is None:
+        return None
+    f = found["func"]
+    return Scope(f.file, found["args"], found["locals"], f.globals, f)
+
+
+def has_call(node) -> bool:
+    return any(isinstance(n, cst.Call) for n in walk(node, skip_functions=False))
+
+
+def evaluate(interp, expr, scope: Optional[Scope], src=None):
+    """The value of a call-free expression (names, attributes, constants, arithmetic) in a scope."""
+    if expr is None:
+        return UNKNOWN
+    if has_call(expr) and not _harmless_call(expr):
+        return UNKNOWN
+    from portlint.engine.interp import Frame
+
+    if scope is None:
+        if src is None:
+            return UNKNOWN
+        env = interp.module_envs.get(src.path, {})
+        frame = Frame(src, env, dict(env), is_module=True)
+    else:
+        frame = Frame(scope.file, scope.globals, scope.env(), func=scope.func)
+    events = len(interp.events)
+    interp.steps = 0
+    try:
+        return interp.eval(expr, frame)
+    except Exception:
+        return UNKNOWN
+    finally:
+        del interp.events[events:]
+
+
+def _harmless_call(expr) -> bool:
+    for n in walk(expr, skip_functions=False):
+        if isinstance(n, cst.Call) and dotted(n.func) not in ("float", "int", "round", "min", "max", "abs"):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------ where a number comes from
+
+
+def argparse_defaults(prog: Program) -> list[dict]:
+    return prog.of("argparse-default")
+
+
+def origin_edit(prog: Optional[Program], value, pattern: str, literal_arg=None, src=None):
+    """The node to rewrite so that a threshold changes: the argument literal when the call
+    passes one, else the one argparse default with this value whose name matches `pattern`."""
+    from portlint.engine.locate import span
+    from portlint.findings import TextEdit
+
+    if literal_arg is not None and src is not None:
+        v = literal_arg.value if isinstance(literal_arg, cst.Arg) else literal_arg
+        if isinstance(v, (cst.Float, cst.Integer)):
+            sp = span(Site(src, v))
+            if sp:
+                return lambda new: TextEdit(src.display, sp[0], sp[1], fmt(new))
+    if prog is None:
+        return None
+    rx = re.compile(pattern, re.I)
+    hits = [p for p in argparse_defaults(prog) if rx.search(p["dest"]) and number(p["default"]) is not None
+            and abs(p["default"] - value) < 1e-12]
+    if len(hits) != 1:
+        return None
+    call = hits[0]["site"].node
+    file = hits[0]["site"].file
+    for arg in getattr(call, "args", ()):
+        if arg.keyword is not None and arg.keyword.value == "default" and isinstance(arg.value, (cst.Float, cst.Integer)):
+            sp = span(Site(file, arg.value))
+            if sp:
+                return lambda new: TextEdit(file.display, sp[0], sp[1], fmt(new))
+    return None
+
+
+def is_output_names(value) -> bool:
+    return isinstance(value, ApiObject) and value.qname == "portlint.OutputNames" or (
+        isinstance(value, list) and value and all(isinstance(v, str) for v in value))
+
+
+def instance_attr(value, name):
+    attrs = getattr(value, "attrs", None)
+    if isinstance(attrs, dict):
+        return attrs.get(name, UNKNOWN)
+    return UNKNOWN
+
+
+def first(items: Iterable, default=None):
+    for x in items:
+        return x
+    return default
+
+
+def engine_site(p_interp) -> Optional[Site]:
+    """Where the ported program loads its bmodel (sail.Engine), else its first model call."""
+    for sink in p_interp.sinks:
+        model = sink.model
+        if isinstance(model, ApiObject) and model.qname.endswith("Engine") and model.site is not None:
+            return model.site
+    for kind, p in p_interp.events:
+        if kind == "sail-process-dict":
+            model = p["outputs"].attrs.get("model")
+            if isinstance(model, ApiObject) and model.site is not None:
+                return model.site
+    for sink in p_interp.sinks:
+        return sink.site
+    return None
+
+
+def is_sym(v) -> bool:
+    return isinstance(v, Sym)
+
+
+def is_namespace(v) -> bool:
+    return isinstance(v, Namespace)
+
+
+def entry_scope(prog: Program) -> Optional[Scope]:
+    """The program's top-level names (recorded when its entry started)."""
+    for _, kind, p in prog.events:
+        if kind == "entry":
+            return Scope(prog.entry, {}, p["env"], p["env"])
+    return None
+
+
+def host_scope(prog: Program, src, node, before_index: Optional[int] = None):
+    """(function node or module, scope) of the code around `node`: the enclosing function's
+    latest recorded call, or the program's top level."""
+    fn = enclosing_function(src, node)
+    if fn is None:
+        return src.module, entry_scope(prog) if src is prog.entry else None
+    return fn, scope_at(prog, fn, before_index)
