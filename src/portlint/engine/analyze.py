@@ -97,6 +97,7 @@ def analyze_pair(pair, options) -> CheckReport:
     if original is None or ported is None or not original.files or not ported.files:
         return report
     report.files = len(original.files) + len(ported.files)
+    report.paths = [src.display for side in (original, ported) for src in side.files.values()]
     ctx = pair_context(pair, options)
     strict = bool(getattr(options, "rule_options", {}).get("__strict__"))
     o_interp = interpret(original, ctx, strict)

@@ -249,7 +249,7 @@ class Interpreter:
                 sub = self.import_local(frame, level, name)
                 value = sub if sub is not None else UNKNOWN
             else:
-                value = ApiRef(apis.canonical(f"{base}.{name}"))
+                value = apis.get_attribute(self, ApiRef(apis.canonical(base)), name, None)
             self.assign(bound_name, value, frame)
 
     def stmt_FunctionDef(self, node: cst.FunctionDef, frame: Frame) -> str:

@@ -22,12 +22,14 @@ class CheckReport:
     errors: list[FileError] = field(default_factory=list)
     files: int = 0
     notes: list[str] = field(default_factory=list)  # things the user should know that are not findings
+    paths: list[str] = field(default_factory=list)  # every analysed file, as displayed
 
     def extend(self, other: "CheckReport") -> None:
         self.findings.extend(other.findings)
         self.errors.extend(other.errors)
         self.files += other.files
         self.notes.extend(other.notes)
+        self.paths.extend(p for p in other.paths if p not in self.paths)
 
     @property
     def exit_code(self) -> int:
