@@ -1,0 +1,129 @@
+"""Source positions of libcst nodes, the same as libcst's `PositionProvider`, about 5x cheaper.
+
+`PositionProvider` codegens the whole module and, for every token, splits it on newlines and
+builds `CodePosition` objects for every node. portlint only ever asks for the positions of a
+few nodes (where findings and fixes are), so this codegen state keeps just a character offset
+per node (two ints) and converts an offset to (line, column) only when asked, by bisecting the
+line starts of the text — valid because libcst round-trips: the module's code *is* the text.
+
+The semantics are PositionProvider's: the syntactic range a node records (hoisted from child
+nodes where libcst says so), else the whitespace-inclusive range of its codegen. When the
+generated code does not match the text (it always does for a module parsed from that text),
+`module_positions` falls back to PositionProvider itself.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+from libcst._position import CodePosition, CodeRange
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
+class _OffsetState(CodegenState):
+    """A codegen state that records, per node, (start offset, end offset) into the output."""
+
+    __slots__ = ("offset", "ranges", "_stack", "popped")
+
+    def __init__(self, default_indent: str, default_newline: str) -> None:
+        super().__init__(default_indent=default_indent, default_newline=default_newline)
+        self.offset = 0
+        self.ranges: dict = {}
+        self._stack: list[int] = []
+        self.popped = ""
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        if self.tokens:  # PositionProvider's line count still includes the popped newline
+            self.popped = self.tokens.pop()
+            self.offset -= len(self.popped)
+
+    def before_codegen(self, node) -> None:
+        self._stack.append(self.offset)
+
+    def after_codegen(self, node) -> None:
+        start = self._stack.pop()
+        if node not in self.ranges:  # a syntactic range recorded inside wins
+            # PositionProvider does not rewind its line count over a popped final newline
+            end = self.offset + len(self.popped) if isinstance(node, cst.Module) else self.offset
+            self.ranges[node] = (start, end)
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None) -> Iterator[None]:
+        start = self.offset
+        try:
+            yield
+        finally:
+            end = self.offset
+            if start_node is not None:
+                start = self.ranges[start_node][0]
+            if end_node is not None:
+                end = self.ranges[end_node][1]
+            self.ranges[node] = (start, end)
+
+
+class Positions:
+    """node -> CodeRange (1-based lines, 0-based columns), computed on access."""
+
+    def __init__(self, ranges: dict, text: str) -> None:
+        self._ranges = ranges
+        self._starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        self._cache: dict = {}
+
+    def _pos(self, offset: int) -> CodePosition:
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return CodePosition(i + 1, offset - self._starts[i])
+
+    def get(self, node, default=None) -> Optional[CodeRange]:
+        found = self._cache.get(node)
+        if found is None:
+            r = self._ranges.get(node)
+            if r is None:
+                return default
+            found = self._cache[node] = CodeRange(self._pos(r[0]), self._pos(r[1]))
+        return found
+
+    def __getitem__(self, node) -> CodeRange:
+        found = self.get(node)
+        if found is None:
+            raise KeyError(node)
+        return found
+
+    def __contains__(self, node) -> bool:
+        return node in self._ranges
+
+    def __len__(self) -> int:
+        return len(self._ranges)
+
+    def __iter__(self):
+        return iter(self._ranges)
+
+    def items(self):
+        return ((n, self[n]) for n in self._ranges)
+
+
+def module_positions(module: cst.Module, text: Optional[str] = None):
+    """Positions of every node of `module` (parsed from `text`), as PositionProvider gives them."""
+    state = _OffsetState(module.default_indent, module.default_newline)
+    module._codegen(state)
+    if text is None:
+        text = "".join(state.tokens)
+    elif state.offset != len(text) or "".join(state.tokens) != text:
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+    return Positions(state.ranges, text + state.popped)
