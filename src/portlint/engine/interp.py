@@ -312,7 +312,11 @@ class Interpreter:
         symbolic = isinstance(cond, Sym) and len(live) == 2 and len(results) == 2
         for env in live[1:]:
             for key in set(merged) | set(env):
-                a, b = merged.get(key, UNKNOWN), env.get(key, UNKNOWN)
+                if key not in env or key not in merged:
+                    # bound in one branch only: where it is used, the program relies on that branch
+                    merged[key] = merged[key] if key in merged else env[key]
+                    continue
+                a, b = merged[key], env[key]
                 merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b)
         frame.locals.update(merged)
         return NORMAL
@@ -919,6 +923,10 @@ def merge_values(a, b):
         return b
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         return tuple(merge_values(x, y) for x, y in zip(a, b))
+    if isinstance(a, ApiObject) and isinstance(b, ApiObject) and a.qname == b.qname:
+        return a  # e.g. a sail.Decoder built in either branch: same API either way
+    if isinstance(a, Instance) and isinstance(b, Instance) and a.cls is b.cls:
+        return a
     if isinstance(a, (Instance, FunctionVal, ClassVal, ApiObject, LocalModule, ApiRef)) and b is None:
         return a
     if isinstance(b, (Instance, FunctionVal, ClassVal, ApiObject, LocalModule, ApiRef)) and a is None:

@@ -183,6 +183,9 @@ def subscript(interp, container, index, site):
             return container[index]
         if isinstance(index, slice):
             return UNKNOWN
+        if isinstance(container, list) and container and all(isinstance(v, Img) for v in container):
+            # a list of images indexed by a run-time position: any of them (the most processed)
+            return max(container, key=lambda v: len(v.state.ops))
         return UNKNOWN
     if isinstance(container, dict):
         try:

@@ -142,7 +142,7 @@ def _none(ctx: Ctx):
     return None
 
 
-@handles(B + "isinstance", B + "hasattr", B + "callable", B + "type", B + "id", B + "hash", B + "iter",
+@handles(B + "hasattr", B + "callable", B + "type", B + "id", B + "hash", B + "iter",
          B + "next", B + "open", B + "input", B + "super", B + "any", B + "all", B + "map", B + "filter",
          B + "globals", B + "locals", B + "object", B + "Exception", B + "ValueError", B + "RuntimeError")
 def _unknown(ctx: Ctx):
@@ -160,6 +160,22 @@ def _getattr(ctx: Ctx):
             return ctx.args[2]
         return value
     return UNKNOWN
+
+
+_PY_TYPES = {B + "int": int, B + "float": float, B + "str": str, B + "bool": bool, B + "list": list,
+             B + "tuple": tuple, B + "dict": dict}
+
+
+@handles(B + "isinstance")
+def _isinstance(ctx: Ctx):
+    """On a known Python value: `isinstance(new_shape, int)` in letterbox helpers picks one branch."""
+    v, t = ctx.arg(0), ctx.arg(1)
+    types = t if isinstance(t, tuple) else (t,)
+    if not types or not all(isinstance(x, ApiRef) for x in types):
+        return UNKNOWN
+    if not (v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))):
+        return UNKNOWN
+    return any(isinstance(v, _PY_TYPES[x.qname]) for x in types if x.qname in _PY_TYPES)
 
 
 @handles(B + "vars")

@@ -172,3 +172,20 @@ def _forward(ctx: Ctx):
         ctx.interp.record_sink(blob, ctx.site, "cv2.dnn.Net.forward", net)
     from portlint.engine.apis.torch_api import model_output
     return model_output(ctx.interp, net, ctx.site)
+
+
+@handles("cv2.warpAffine", "cv2.warpPerspective", "cv2.remap", "cv2.flip", "cv2.rotate", "cv2.transpose")
+def _geometry_only(ctx: Ctx):
+    """Geometry that keeps colour order and pixel values: the pipeline continues through it,
+    recorded as an op the comparison does not model (size from dsize where given)."""
+    img = ctx.arg(0, "src")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    name = ctx.qname.rsplit(".", 1)[-1]
+    size = img.state.size
+    if name in ("warpAffine", "warpPerspective"):
+        dsize = as_pair(ctx.arg(2, "dsize"))
+        size = (dsize[1], dsize[0]) if dsize else (UNKNOWN, UNKNOWN)
+    elif name in ("rotate", "transpose", "remap"):
+        size = (UNKNOWN, UNKNOWN)
+    return img.evolve(ctx.op("other", function=name), size=size)

@@ -279,11 +279,14 @@ def store_into(interp, container, index, value, site):
         layout = value.state.layout or ""
         if layout.startswith("N"):
             return value
-        if isinstance(shape, (tuple, list)) and len(shape) == 3 and len(parts) >= 2 and isinstance(container, Canvas):
-            ys, xs = parts[0], parts[1]
-            if isinstance(ys, slice) and isinstance(xs, slice) and ys.start in (None, 0) and xs.start in (None, 0):
+        if isinstance(container, Canvas) and isinstance(shape, (tuple, list)) and len(shape) == len(layout) and "H" in layout and "W" in layout:
+            hi, wi = layout.index("H"), layout.index("W")
+            full = tuple(parts) + (slice(None),) * (len(layout) - len(parts))
+            ys, xs = full[hi], full[wi]
+            others_full = all(isinstance(p, slice) and p.start in (None, 0) and p.stop is None for i, p in enumerate(full) if i not in (hi, wi))
+            if others_full and isinstance(ys, slice) and isinstance(xs, slice) and ys.start in (None, 0) and xs.start in (None, 0):
                 h, w = value.state.size
-                H, W = (shape[0], shape[1]) if layout == "HWC" else (shape[1], shape[2])
+                H, W = shape[hi], shape[wi]
                 op = Op("pad", "numpy.canvas", {
                     "top": 0, "left": 0, "bottom": numeric_op("sub", H, h), "right": numeric_op("sub", W, w),
                     "value": container.fill, "placement": "top-left", "in": (h, w), "out": (H, W)}, site)

@@ -202,7 +202,9 @@ def _jit_trace(ctx: Ctx):
 def _onnx_export(ctx: Ctx):
     # export(model, args, f, export_params=True, verbose=False, training=TrainingMode.EVAL, ...)
     training = ctx.arg(5, "training", None)
-    if isinstance(training, ApiRef):
+    if training is None:
+        training = "EVAL"  # the default: the exporter puts the module in eval mode while it exports
+    elif isinstance(training, ApiRef):
         training = training.qname.rsplit(".", 1)[-1]
     elif training is True:
         training = "TRAINING"

@@ -88,6 +88,17 @@ def _input_shape(ctx: Ctx):
     return _bmodel_input_shape(ctx.interp)
 
 
+@handles(S + "Engine.get_max_input_shapes", S + "Engine.get_input_shapes")
+def _input_shapes(ctx: Ctx):
+    """{input name: shape} of a (possibly dynamic) bmodel: every name maps to the symbolic shape."""
+    return ApiObject("portlint.InputShapes")
+
+
+@handles("portlint.InputShapes.__getitem__", "portlint.InputShapes.get")
+def _input_shapes_item(ctx: Ctx):
+    return _bmodel_input_shape(ctx.interp)
+
+
 @handles(S + "Engine.get_output_shape")
 def _output_shape(ctx: Ctx):
     return UNKNOWN
