@@ -86,7 +86,7 @@ def _compare_resize_pair(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
         findings.append(make_finding(
             "resize-antialias",
             f"{_LIB_NAMES.get(pp.get('library'))} does not antialias, {_LIB_NAMES.get(po.get('library'))} {po.get('interp')} does: "
-            f"{detail} (27 grey levels max |diff| on a real photo, see PL101)",
+            f"{detail} (max |diff| 27-93 grey levels measured on real photos, see PL101)",
             rp.site, ro.site, fix=None if size_fixed else fixes.resize_antialias(ro, rp)))
     # interpolation
     io, ip = po.get("interp"), pp.get("interp")
