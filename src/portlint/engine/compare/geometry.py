@@ -179,7 +179,7 @@ def compare_crop(o: Img, p: Img, ctx: PairContext, fixes) -> list:
         anchor = _ops(p, "resize")[-1].site if _ops(p, "resize") else site_of(_first(p, "decode"))
         findings.append(make_finding(
             "crop", f"original {op.params.get('style', '')} {desc}; the ported program has no crop, so the model sees "
-            "content the original cut away, at a different scale", anchor, op.site, fix=fixes.crop_missing(o, p, op, ctx)))
+            "content the original cut away, at a different scale (mean |diff| 32-50 grey levels on real photos, see PL104)", anchor, op.site, fix=fixes.crop_missing(o, p, op, ctx)))
     elif pc and not oc:
         op = pc[0]
         findings.append(make_finding("crop", "ported program crops the image; the original has no crop", op.site,
@@ -196,7 +196,7 @@ def compare_crop(o: Img, p: Img, ctx: PairContext, fixes) -> list:
                     findings.append(make_finding(
                         "crop", f"for a {w}x{h} image the original crops (top {fmt_num(bo[0])}, left {fmt_num(bo[1])}, "
                         f"{fmt_num(bo[3])}x{fmt_num(bo[2])}), the ported program (top {fmt_num(bp[0])}, left {fmt_num(bp[1])}, "
-                        f"{fmt_num(bp[3])}x{fmt_num(bp[2])})", cp.site, co.site))
+                        f"{fmt_num(bp[3])}x{fmt_num(bp[2])}) (a crop shifted by even one pixel differs by up to 100-170 grey levels, see PL104)", cp.site, co.site))
                     break
     return findings
 
@@ -224,7 +224,8 @@ def compare_padding(o: Img, p: Img, ctx: PairContext, fixes) -> list:
         vo, vp = _pad_value(po.params.get("value")), _pad_value(pp.params.get("value"))
         if vo and vp and set(vo) != set(vp):
             findings.append(make_finding(
-                "padding", f"original pads with value {_fmt_val(vo)}, ported with {_fmt_val(vp)}", pp.site, po.site,
+                "padding", f"original pads with value {_fmt_val(vo)}, ported with {_fmt_val(vp)}: the border differs by up to "
+                f"{fmt_num(max(abs(a - b) for a in vo for b in vp))} grey levels", pp.site, po.site,
                 fix=fixes.pad_value(po, pp)))
         for h, w in SAMPLES:
             env = ctx.env(h, w)
