@@ -1,0 +1,156 @@
+"""PL204 dynamic-shape: the idioms compare.geometry.compare_static_shape does not settle.
+
+- The original's input size varies with the image while the port sizes everything to the bmodel's
+  input (`get_input_shape`) and no --bmodel/--input-shape says what that is: the bmodel is static
+  (precision-alignment-method.md §2), so the port is evaluated at hypothetical static shapes.
+  Named idioms: yolov5 `letterbox(..., auto=True)` (pads to a multiple of the stride only:
+  chelsea 451x300 -> 640x448, a 1920x1080 frame -> 640x384) and native-size inference (no resize).
+- The reverse: the port feeds a size that varies with the image into a static bmodel.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from portlint.engine.compare import compare_images
+from portlint.engine.compare.base import SAMPLES, evaluate, fmt_size, make_finding
+from portlint.engine.compare.geometry import compare_static_shape
+from portlint.engine.fixes import Fixes
+from portlint.engine.image import Img, Site
+from portlint.engine.values import Sym
+
+_HYPOTHETICAL = ((1, 3, 640, 640), (1, 3, 384, 512))
+
+
+def _env(ctx, h, w, shape=None) -> dict:
+    env = ctx.env(h, w)
+    if shape is not None and not ctx.input_shape:
+        for i, d in enumerate(shape):
+            env[f"bmodel.input.d{i}"] = d
+    return env
+
+
+def _sizes(img: Img, ctx, shape=None) -> Optional[list]:
+    out = []
+    for h, w in SAMPLES:
+        env = _env(ctx, h, w, shape)
+        v = [evaluate(x, env) for x in img.state.size]
+        if None in v:
+            return None
+        out.append(((h, w), (v[0], v[1])))
+    return out
+
+
+def _varies(sizes) -> bool:
+    return sizes is not None and len({s for _, s in sizes}) > 1
+
+
+def _static(img: Img, ctx) -> Optional[tuple]:
+    """(size, known) if the pipeline feeds one size whatever the image: known=False when that size
+    is only the bmodel's symbolic input shape."""
+    sizes = _sizes(img, ctx)
+    if sizes is not None:
+        return (sizes[0][1], True) if not _varies(sizes) else None
+    results = []
+    for shape in _HYPOTHETICAL:
+        s = _sizes(img, ctx, shape)
+        if s is None or _varies(s) or s[0][1] != (shape[2], shape[3]):
+            return None
+        results.append(s[0][1])
+    return (results[0], False)
+
+
+def _variable(img: Img, ctx):
+    sizes = _sizes(img, ctx)
+    if sizes is not None:
+        return sizes if _varies(sizes) else None
+    for shape in _HYPOTHETICAL:
+        s = _sizes(img, ctx, shape)
+        if _varies(s):
+            return s
+    return None
+
+
+def _idiom(img: Img) -> tuple[str, Optional[Site]]:
+    pads = [op for op in img.state.ops if op.stage == "pad"]
+    for op in pads:
+        if any(_has_mod(op.params.get(k)) for k in ("top", "bottom", "left", "right")):
+            return "letterbox(auto=True) pads only up to a multiple of the stride", op.site
+    resizes = [op for op in img.state.ops if op.stage in ("resize", "crop")]
+    h, w = img.state.size
+    if not resizes and all(isinstance(v, Sym) and v.op == "var" for v in (h, w)):
+        return "runs the model at each image's own size (no resize)", None
+    last = [op for op in img.state.ops if op.stage in ("resize", "pad", "crop")]
+    return "feeds the model a size that varies with the image", last[-1].site if last else None
+
+
+def _has_mod(value) -> bool:
+    if isinstance(value, Sym):
+        return value.op == "mod" or any(_has_mod(a) for a in value.args)
+    return False
+
+
+def _examples(sizes) -> str:
+    return ", ".join(f"{fmt_size((h, w))} -> {fmt_size(s)}" for (h, w), s in sizes[:3])
+
+
+def _anchor(img: Img) -> Optional[Site]:
+    for stage in ("resize", "pad", "crop", "decode"):
+        ops = [op for op in img.state.ops if op.stage == stage]
+        if ops and ops[-1].site is not None:
+            return ops[-1].site
+    return None
+
+
+def _best_original(o_sinks, ps, ctx):
+    best = None
+    for os_ in o_sinks:
+        try:
+            found = compare_images(os_.img, ps.img, ctx, Fixes())
+        except Exception:
+            continue
+        if best is None or len(found) < best[1]:
+            best = (os_, len(found))
+    return best[0] if best else None
+
+
+def _dynamic_bmodel(ctx) -> bool:
+    info = getattr(ctx, "bmodel", None)
+    return bool(info is not None and info.networks and info.networks[0].dynamic)
+
+
+def check(o_interp, p_interp, ctx, original, ported) -> list:
+    from portlint.engine.analyze import _complete, _unique
+
+    if _dynamic_bmodel(ctx):
+        return []
+    o_sinks = _complete(_unique(o_interp.sinks))
+    p_sinks = _complete(_unique(p_interp.sinks))
+    findings = []
+    for ps in p_sinks:
+        os_ = _best_original(o_sinks, ps, ctx)
+        p_var = _variable(ps.img, ctx)
+        if p_var is not None:
+            what, _ = _idiom(ps.img)
+            o_static = _static(os_.img, ctx) if os_ is not None else None
+            tail = f"; the original always feeds {fmt_size(o_static[0])}" if o_static and o_static[1] else ""
+            findings.append(make_finding(
+                "dynamic-shape", f"ported {what} ({_examples(p_var)}) but the bmodel has one static input shape"
+                f"{tail}: every other size is rejected or misread", _anchor(ps.img),
+                _anchor(os_.img) if os_ is not None else None))
+            continue
+        if os_ is None:
+            continue
+        o_var = _variable(os_.img, ctx)
+        if o_var is None or compare_static_shape(os_.img, ps.img, ctx):
+            continue
+        p_static = _static(ps.img, ctx)
+        if p_static is None:
+            continue
+        what, o_site = _idiom(os_.img)
+        size = fmt_size(p_static[0]) if p_static[1] else "the bmodel's input size"
+        findings.append(make_finding(
+            "dynamic-shape", f"original {what} ({_examples(o_var)}); the port always feeds {size} to a static bmodel, "
+            "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
+    return findings
+
