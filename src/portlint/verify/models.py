@@ -1,0 +1,202 @@
+"""The two models: the original (TorchScript, ONNX through onnxruntime, or `module:factory`)
+and the ported bmodel (through portlint.runtime: SOPHON-SAIL on a card, else tpu-mlir's chip
+simulator). Outputs are dicts {name: float array} in model order."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from portlint.errors import PortlintError
+
+
+@dataclass
+class OriginalModel:
+    kind: str  # torchscript | onnx | module
+    path: str
+    names: Optional[list]  # output names where the format has them (ONNX)
+    input_name: Optional[str]
+    _run: Callable[[np.ndarray], dict]
+
+    def run(self, x: np.ndarray) -> dict:
+        return self._run(x)
+
+
+def _torch_outputs(out) -> dict:
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return {"output0": out.detach().cpu().numpy()}
+    if isinstance(out, dict):
+        return {str(k): v.detach().cpu().numpy() for k, v in out.items() if isinstance(v, torch.Tensor)}
+    if isinstance(out, (list, tuple)):
+        flat = {}
+        for i, v in enumerate(out):
+            if isinstance(v, torch.Tensor):
+                flat[f"output{i}"] = v.detach().cpu().numpy()
+            elif isinstance(v, (list, tuple)):
+                for j, w in enumerate(v):
+                    if isinstance(w, torch.Tensor):
+                        flat[f"output{i}_{j}"] = w.detach().cpu().numpy()
+        return flat
+    raise PortlintError(f"the original model returned {type(out).__name__}, not tensors")
+
+
+def _torch_runner(module) -> Callable:
+    import torch
+
+    def run(x: np.ndarray) -> dict:
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        with torch.no_grad():
+            return _torch_outputs(module(t))
+    return run
+
+
+def _load_factory(spec: str):
+    """`package.module:factory` or `path/to/file.py:factory`; the factory returns an nn.Module."""
+    mod_name, _, fn_name = spec.rpartition(":")
+    if mod_name.endswith(".py") or os.sep in mod_name or "/" in mod_name:
+        path = Path(mod_name)
+        if not path.is_file():
+            raise PortlintError(f"--model {spec}: no such file {mod_name}")
+        sys.path.insert(0, str(path.resolve().parent))
+        s = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(s)
+        try:
+            s.loader.exec_module(module)
+        except Exception as exc:
+            raise PortlintError(f"--model {spec}: importing {mod_name} failed: {type(exc).__name__}: {exc}") from None
+    else:
+        if str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(mod_name)
+        except Exception as exc:
+            raise PortlintError(f"--model {spec}: cannot import {mod_name}: {type(exc).__name__}: {exc}") from None
+    factory = getattr(module, fn_name, None)
+    if not callable(factory):
+        raise PortlintError(f"--model {spec}: {mod_name} has no callable {fn_name}")
+    try:
+        model = factory()
+    except Exception as exc:
+        raise PortlintError(f"--model {spec}: {fn_name}() failed: {type(exc).__name__}: {exc}") from None
+    if hasattr(model, "eval"):
+        model.eval()
+    return model
+
+
+def is_factory_spec(spec: str) -> bool:
+    head, sep, tail = spec.rpartition(":")
+    return bool(sep) and bool(head) and tail.isidentifier() and not (len(head) == 1 and head.isalpha())
+
+
+def load_original(spec: str) -> OriginalModel:
+    if is_factory_spec(spec) and not os.path.exists(spec):
+        model = _load_factory(spec)
+        return OriginalModel("module", spec, None, None, _torch_runner(model))
+    path = Path(spec)
+    if not path.exists():
+        raise PortlintError(f"{spec}: no such model file")
+    if path.suffix.lower() == ".onnx":
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise PortlintError("onnxruntime is not installed: pip install portlint[verify]") from None
+        try:
+            sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise PortlintError(f"{spec}: onnxruntime cannot load it: {str(exc).splitlines()[0]}") from None
+        names = [o.name for o in sess.get_outputs()]
+        in_name = sess.get_inputs()[0].name
+
+        def run(x: np.ndarray) -> dict:
+            outs = sess.run(None, {in_name: np.ascontiguousarray(x, dtype=np.float32)})
+            return dict(zip(names, outs))
+        return OriginalModel("onnx", str(path), names, in_name, run)
+    import warnings
+
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch 2.14 deprecates torch.jit.load in favour of torch.export
+            module = torch.jit.load(str(path), map_location="cpu")
+    except Exception as exc:
+        jit_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        try:
+            obj = torch.load(str(path), map_location="cpu", weights_only=False)
+        except Exception:
+            raise PortlintError(f"{spec}: not a TorchScript or ONNX model ({jit_error})") from None
+        if not isinstance(obj, torch.nn.Module):
+            raise PortlintError(f"{spec}: holds a {type(obj).__name__}, not a model: give --model module:factory")
+        obj.eval()
+        return OriginalModel("torch", str(path), None, None, _torch_runner(obj))
+    module.eval()
+    return OriginalModel("torchscript", str(path), None, None, _torch_runner(module))
+
+
+@dataclass
+class Bmodel:
+    path: str
+    info: Any  # portlint.bmodel.BModelInfo
+    backend: Optional[str] = None
+
+    @property
+    def net(self):
+        return self.info.networks[0]
+
+    @property
+    def input_name(self) -> str:
+        return self.net.inputs[0].name
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.net.inputs[0].shape)
+
+    @property
+    def input_dtype(self) -> str:
+        return self.net.inputs[0].dtype
+
+    def run(self, x: np.ndarray, save_io_tensors_dir=None) -> tuple[dict, str]:
+        from portlint.runtime import run_bmodel
+
+        kwargs = {"save_io_tensors_dir": save_io_tensors_dir} if save_io_tensors_dir else {}
+        return run_bmodel(self.path, {self.input_name: x}, backend=self.backend, **kwargs)
+
+
+def load_bmodel(path: str, backend: Optional[str] = None) -> Bmodel:
+    from portlint.bmodel import read_bmodel
+    from portlint.errors import SourceError
+
+    try:
+        info = read_bmodel(path)
+    except SourceError as err:
+        raise PortlintError(f"{err.path}: {err.detail}") from None
+    return Bmodel(path, info, backend)
+
+
+def as_sail_input(x: np.ndarray, dtype: str) -> tuple[np.ndarray, Optional[str]]:
+    """The array SAIL's numpy `Engine.process` hands the runtime for an input of `dtype`:
+    FP32 inputs are float32 (float64 is converted); others are quantised by the scale, which
+    verify does not model (FP32 bmodels only)."""
+    x = np.asarray(x)
+    note = None
+    if dtype == "float32":
+        if x.dtype != np.float32:
+            note = f"the ported input is {x.dtype}; SAIL converts it to float32"
+        return np.ascontiguousarray(x, dtype=np.float32), note
+    raise PortlintError(f"the bmodel input is {dtype}: verify compares FP32 bmodels (compile with --quantize F32)")
+
+
+def match_outputs(runtime_names, model_names) -> dict:
+    """{runtime name: original name} with tpu-mlir's `_<OpType>` suffix in mind."""
+    from portlint.runtime.simulator import match_output_names
+
+    return match_output_names(list(runtime_names), list(model_names))
