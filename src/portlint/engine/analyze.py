@@ -8,9 +8,9 @@ from portlint.engine.compare import compare_images
 from portlint.engine.compare.base import PairContext
 from portlint.engine.fixes import Fixes
 from portlint.engine.interp import Interpreter, Sink
-from portlint.engine.objects import ClassVal, FunctionVal
+from portlint.engine.objects import ClassVal, FunctionVal, Instance
 from portlint.engine.source import Side, load_side
-from portlint.errors import PortlintError, SourceError
+from portlint.errors import SourceError
 from portlint.report import CheckReport, FileError
 
 
@@ -56,8 +56,6 @@ def _fallback(interp: Interpreter, src) -> None:
         if isinstance(value, FunctionVal) and value.file is src:
             funcs.append(value)
         elif isinstance(value, ClassVal) and value.file is src:
-            obj = interp.instantiate(value, [], {}, None) if False else None
-            from portlint.engine.objects import Instance
             inst = Instance(value)
             init = value.lookup("__init__")
             if isinstance(init, FunctionVal):

@@ -9,7 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from portlint.engine.image import Img, Op, Site
-from portlint.engine.locate import node_code, span
+from portlint.engine.locate import span
 from portlint.findings import Fix, TextEdit
 
 

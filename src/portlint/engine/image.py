@@ -7,7 +7,7 @@ pixel of that channel's colour, which is how normalisation written in any style 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from portlint.engine.values import UNKNOWN

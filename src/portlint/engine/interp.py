@@ -20,7 +20,7 @@ from portlint.engine.image import Img, Site
 from portlint.engine.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.engine.source import Side, SourceFile, resolve_local_module
 from portlint.engine.values import (
-    UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym, is_unknown, numeric_op,
+    UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
 )
 
 MAX_DEPTH = 14
@@ -188,7 +188,6 @@ class Interpreter:
         elif isinstance(node, cst.AugAssign):
             current = self.eval(node.target, frame)
             value = self.eval(node.value, frame)
-            op = _BINOPS.get(type(node.operator).__mro__[0].__bases__[0], None)
             opname = {cst.AddAssign: "add", cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul",
                       cst.DivideAssign: "truediv", cst.FloorDivideAssign: "floordiv",
                       cst.ModuloAssign: "mod", cst.PowerAssign: "pow"}.get(type(node.operator))
@@ -841,7 +840,7 @@ class Interpreter:
 
     # ---------------------------------------------------------------- iteration helpers
     def iterate(self, value) -> Optional[list]:
-        if isinstance(value, (list, tuple)) and len(value) <= MAX_LOOP and not _is_open_seq(value):
+        if isinstance(value, (list, tuple)) and len(value) <= MAX_LOOP:
             return list(value)
         if isinstance(value, str) and len(value) <= MAX_LOOP:
             return list(value)
@@ -881,10 +880,6 @@ def _dotted(node) -> str:
 
 def _has_unknown(seq) -> bool:
     return any(v is UNKNOWN or isinstance(v, Sym) for v in seq)
-
-
-def _is_open_seq(value) -> bool:
-    return False
 
 
 def conditional_merge(cond, a, b):

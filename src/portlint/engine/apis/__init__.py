@@ -6,7 +6,7 @@ doors into library semantics; each library lives in its own module and registers
 
 from __future__ import annotations
 
-from typing import Any
+
 
 import libcst as cst
 

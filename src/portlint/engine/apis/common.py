@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine.image import Img, ImageState, Op, Site, identity_affine
-from portlint.engine.values import UNKNOWN, ApiRef, Sym, var
+from portlint.engine.image import Img, ImageState, Op, Site
+from portlint.engine.values import UNKNOWN, ApiRef, var
 
 HANDLERS: dict[str, Any] = {}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from portlint.engine.apis.common import Ctx, as_pair, handles, permute_channels, set_layout
 from portlint.engine.apis.constants import CV2_COLOR, CV2_INTERP
-from portlint.engine.image import Img, Op, fresh_image
+from portlint.engine.image import Img, fresh_image
 from portlint.engine.values import UNKNOWN, ApiObject, numeric_op
 
 

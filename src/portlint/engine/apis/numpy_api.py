@@ -196,8 +196,8 @@ def slice_image(interp, img: Img, index, site):
             return set_layout(img, "N" + layout if layout and "N" not in layout else None, Op("batch", "numpy.newaxis", {}, site))
         return UNKNOWN
     if not layout:
-        if len(parts) == 1 and _is_reverse(parts[0]):
-            return permute_channels(img, (2, 1, 0), Op("colour", "numpy.reverse", {"axis": 0}, site)) if False else img.evolve(Op("colour", "numpy.reverse", {}, site), channels=None)
+        if len(parts) == 1 and _is_reverse(parts[0]):  # reversing an axis of unknown meaning
+            return img.evolve(Op("colour", "numpy.reverse", {}, site), channels=None)
         return UNKNOWN
     axes = list(layout)
     if len(parts) > len(axes):
@@ -471,7 +471,3 @@ def _dtype(img: Img):
 def _const_shape(c: ConstArray):
     return c.shape
 
-
-@handles("numpy.float32.__call__")
-def _unused(ctx):  # pragma: no cover - placeholder key kept out of the way of real handlers
-    return UNKNOWN

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from portlint.engine.apis.common import Ctx, as_pair, handles
 from portlint.engine.apis.constants import PIL_INTERP
-from portlint.engine.image import Img, Op, fresh_image
+from portlint.engine.image import Img, fresh_image
 from portlint.engine.values import UNKNOWN, numeric_op
 
 _MODES = {"RGB": ("R", "G", "B"), "RGBA": ("R", "G", "B", "A"), "L": ("Y",), "BGR;24": ("B", "G", "R")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from portlint.engine.apis.common import Ctx, apply_affine, handles, permute_channels
 from portlint.engine.apis.constants import SAIL_FORMATS, SAIL_INTERP
-from portlint.engine.image import Img, ImageState, Op, fresh_image
+from portlint.engine.image import Img, Op, fresh_image
 from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Seq, numeric_op, var
 
 S = "sophon.sail."

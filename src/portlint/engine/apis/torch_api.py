@@ -3,9 +3,9 @@ div, to(device), and what counts as calling a model (nn.Module, TorchScript, onn
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, apply_affine, dtype_name, handles, image_args, set_dtype
+from portlint.engine.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
 from portlint.engine.apis.numpy_api import add_batch, image_arith, transpose
-from portlint.engine.image import Img, Op
+from portlint.engine.image import Img
 from portlint.engine.values import UNKNOWN, ApiObject, Seq
 
 MODEL_FACTORIES = ("torch.jit.load", "torch.load", "torch.hub.load", "torch.jit.script", "torch.jit.trace",
