@@ -241,8 +241,16 @@ def register(app: typer.Typer) -> None:
         input_shape: Optional[str] = typer.Option(None, help="Model input shape, e.g. 1,3,224,224."),
         config: Optional[str] = typer.Option(None, help="pyproject.toml to read [tool.portlint] from."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write .portlint_cache."),
+        verify: bool = typer.Option(False, "--verify", help="Apply each fix alone, re-run `portlint verify` on --image, keep only fixes that do not make the port diverge more."),
+        image: Optional[str] = typer.Option(None, "--image", help="--verify: the image to replay both pipelines on."),
+        model: Optional[str] = typer.Option(None, "--model", help="--verify: the original model (TorchScript, .onnx or module:factory)."),
     ) -> None:
         """Fix the ported program: print a unified diff, or write it with --apply."""
+        if verify:  # portlint.verify (docs/verify.md) owns this mode
+            from portlint.verify.fixverify import fix_verify_command
+
+            raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
+                                                input_shape, config, no_cache, image, model))
         raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
                                      input_shape, config, no_cache))
 

@@ -138,6 +138,7 @@ class Session:
             self.notes.append("no bmodel (give --bmodel): model outputs are not compared")
         if opts.bmrt_dir is not None and self.bmodel is None:
             raise PortlintError("--bmrt-dir needs --bmodel: the .dat.bmrt files are split by the bmodel's tensor shapes")
+        self.bmodel_path = bmodel_path
         self.dims = opts.input_shape or (self.bmodel.input_shape if self.bmodel else None) or self.plan.input_shape
         model_path = opts.model
         if model_path is None:
@@ -149,6 +150,14 @@ class Session:
         if self.original_model is None:
             self.notes.append("no original model (give --model): model outputs are not compared")
         self.runtime_label: Optional[str] = None
+
+    def replan(self, ported: Optional[str] = None) -> None:
+        """Analyse the ported program again (after a fix), keeping the loaded models."""
+        from portlint.verify.plan import build_plan
+
+        if ported is not None:
+            self.opts.ported = ported
+        self.plan = build_plan(self.opts.original, self.opts.ported, self.bmodel_path, self.opts.input_shape)
 
     # ------------------------------------------------------------------------------
     def replay(self, image: str):
