@@ -61,13 +61,14 @@ def _static(img: Img, ctx) -> Optional[tuple]:
 
 
 def _variable(img: Img, ctx):
+    """(sizes per sample image, the hypothetical bmodel shape they assume or None) if they vary."""
     sizes = _sizes(img, ctx)
     if sizes is not None:
-        return sizes if _varies(sizes) else None
+        return (sizes, None) if _varies(sizes) else None
     for shape in _HYPOTHETICAL:
         s = _sizes(img, ctx, shape)
         if _varies(s):
-            return s
+            return s, shape
     return None
 
 
@@ -91,7 +92,9 @@ def _has_mod(value) -> bool:
 
 
 def _examples(sizes) -> str:
-    return ", ".join(f"{fmt_size((h, w))} -> {fmt_size(s)}" for (h, w), s in sizes[:3])
+    """Up to three image sizes and what is fed for each, the ones that change first."""
+    ordered = sorted(sizes, key=lambda item: item[0] == tuple(item[1]))
+    return ", ".join(f"{fmt_size((h, w))} -> {fmt_size(s)}" for (h, w), s in ordered[:3])
 
 
 def _anchor(img: Img) -> Optional[Site]:
@@ -134,8 +137,10 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             what, _ = _idiom(ps.img)
             o_static = _static(os_.img, ctx) if os_ is not None else None
             tail = f"; the original always feeds {fmt_size(o_static[0])}" if o_static and o_static[1] else ""
+            sizes, assumed = p_var
+            note = f" for a {assumed[3]}x{assumed[2]} bmodel input" if assumed else ""
             findings.append(make_finding(
-                "dynamic-shape", f"ported {what} ({_examples(p_var)}) but the bmodel has one static input shape"
+                "dynamic-shape", f"ported {what} ({_examples(sizes)}{note}) but the bmodel has one static input shape"
                 f"{tail}: every other size is rejected or misread", _anchor(ps.img),
                 _anchor(os_.img) if os_ is not None else None))
             continue
@@ -149,8 +154,10 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             continue
         what, o_site = _idiom(os_.img)
         size = fmt_size(p_static[0]) if p_static[1] else "the bmodel's input size"
+        examples = _examples(o_var[0]) if "own size" not in what else ", ".join(
+            fmt_size(s) for _, s in o_var[0][:3]) + ", ..."
         findings.append(make_finding(
-            "dynamic-shape", f"original {what} ({_examples(o_var)}); the port always feeds {size} to a static bmodel, "
+            "dynamic-shape", f"original {what} ({examples}); the port always feeds {size} to a static bmodel, "
             "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
     return findings
 

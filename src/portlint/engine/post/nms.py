@@ -83,8 +83,8 @@ def _ratio_names(fn) -> set:
 
 
 def _base_name(node) -> Optional[str]:
-    while isinstance(node, (cst.Subscript, cst.Attribute)):
-        node = node.value
+    while isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
+        node = node.func if isinstance(node, cst.Call) else node.value
     return node.value if isinstance(node, cst.Name) else None
 
 
@@ -251,6 +251,30 @@ def _xyxy_evidence(src, host) -> bool:
     return to_xyxy and not to_xywh
 
 
+def _converted_to_xywh(src, host, boxes_arg, call) -> bool:
+    """The boxes passed were computed as (x, y, w, h): assigned from a subtraction of corners or from
+    a function named like xyxy2xywh / ltwh just before the call."""
+    if boxes_arg is None:
+        return False
+    name = _base_name(boxes_arg.value)
+    if name is None:
+        return False
+    value = None
+    for n in walk(host):
+        if n is call:
+            break
+        if isinstance(n, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in n.targets):
+            value = n.value
+    if value is None:
+        return False
+    for n in walk(value, skip_functions=False):
+        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Subtract):
+            return True
+        if isinstance(n, cst.Call) and any(k in call_name(n).lower() for k in ("xywh", "ltwh", "tlwh")) and "2xyxy" not in call_name(n).lower():
+            return True
+    return False
+
+
 def _library_nms(interp, prog: Program, index: int, p: dict) -> Nms:
     impl = p["impl"]
     family, suppress, plus_one, reads = _LIBRARY.get(impl, (_SAIL_HELPER, "gt", False, None))
@@ -278,7 +302,7 @@ def _library_nms(interp, prog: Program, index: int, p: dict) -> Nms:
     else:
         host, scope = src.module, Scope(src, {}, p.get("locals", {}), p.get("globals", {}))
     _host_facts(interp, info, src, host, scope, nms_call=site.node)
-    if info.reads == "xywh" and _xyxy_evidence(src, host):
+    if info.reads == "xywh" and _xyxy_evidence(src, host) and not _converted_to_xywh(src, host, p.get("boxes_arg"), site.node):
         info.given_xyxy = True
     _finish(info)
     return info
@@ -411,6 +435,16 @@ def compare(o: Nms, p: Nms) -> list:
     if o.max_det is not None and p.max_det is not None and o.max_det != p.max_det:
         out.append((f"max_det differs: ported keeps up to {fmt(p.max_det)} detections per image, the original "
                     f"{fmt(o.max_det)}", p.max_det_site or p.site, o.max_det_site or o.site, None, None))
+    elif (o.max_det is None) != (p.max_det is None) and not (o.family == _SAIL_HELPER or p.family == _SAIL_HELPER):
+        who, k, site = ("original", o.max_det, o.max_det_site) if o.max_det is not None else ("ported", p.max_det, p.max_det_site)
+        other = "the port" if who == "original" else "the original"
+        out.append((f"only the {who} program limits the detections per image after NMS (to {fmt(k)}); {other} keeps "
+                    "them all", p.max_det_site or p.site, o.max_det_site or o.site, None, None))
+    if o.sort is not None and o.sort[0] and o.sort[1] is not None and p.sort is None and p.family != _SAIL_HELPER:
+        k = fmt(o.sort[1])
+        out.append((f"the original runs NMS on the {k} best candidates only ({_code(o.sort[2])}); the port runs it on all "
+                    f"of them, which differs when more than {k} boxes pass the score threshold", p.site, o.sort[2],
+                    None, None))
     if o.min_size is not None and p.min_size is not None and o.min_size != p.min_size:
         out.append((f"minimum box size differs: ported {fmt(p.min_size)} px, original {fmt(o.min_size)} px",
                     p.site, o.site, None, None))
@@ -418,9 +452,14 @@ def compare(o: Nms, p: Nms) -> list:
         who, v = ("ported", p.min_size) if p.min_size is not None else ("original", o.min_size)
         out.append((f"only the {who} program drops boxes smaller than {fmt(v)} px before NMS", p.site, o.site, None, None))
     # implementation families
-    if not out and o.family != p.family:
+    if not out and _semantics(o.family) != _semantics(p.family):
         out.append((_family_message(o, p), p.site, o.site, "warning", None))
     return out
+
+
+def _semantics(family: str) -> str:
+    """torchvision.ops.nms and a numpy greedy NMS with the same facts (compared above) agree."""
+    return "greedy" if family in ("torchvision", "greedy") else family
 
 
 def _family_message(o: Nms, p: Nms) -> str:
