@@ -235,3 +235,81 @@ def test_fixture_pairs_replay_and_diverge_where_the_analyser_says(name, chelsea_
     assert names[0] == "decode" and names[-1] == "input"
     if "bmcv" in name:
         assert any(s["emulated"] for s in data["stages"])
+
+
+# ----------------------------------------------------------------------------- post-processing
+def test_classify_topk_and_agreement():
+    from portlint.verify.post import compare_classify, detect_task
+
+    o = np.array([[0.1, 3.0, 2.0, -1.0]], np.float32)
+    p = o + np.array([[0, 0, 1.5, 0]], np.float32)
+    assert detect_task({"logits": o}) == "classify"
+    r = compare_classify(o, o.copy(), k=3)
+    assert r["aligned"] and r["original"] == [1] and r["top_k"]["original"][0][0] == [1, 3.0]
+    r = compare_classify(o, p, k=3)
+    assert not r["aligned"] and r["ported"] == [2] and r["max_score_diff"] == pytest.approx(1.5)
+
+
+def test_detect_boxes_matched_by_iou():
+    from portlint.verify.post import compare_detect, detect_task, iou, match_boxes
+
+    assert np.allclose(iou(np.array([[0, 0, 2, 2.]]), np.array([[1, 0, 3, 2.]])), 1 / 3)  # no +1 (docs/facts.md i)
+    o = np.array([[[10, 10, 50, 50, 0.9, 1], [60, 60, 90, 100, 0.8, 2], [0, 0, 0, 0, 0, 0]]], np.float32)
+    assert detect_task({"det": o}) == "detect"
+    same = compare_detect(o, o + np.array([0.5, 0, 0, 0, 0, 0], np.float32))
+    assert same["aligned"] and same["matching"][0]["matched"] == 2 and same["matching"][0]["min_iou"] > 0.9
+    moved = o.copy()
+    moved[0, 1, :4] = [200, 200, 230, 240]
+    r = compare_detect(o, moved)
+    assert not r["aligned"] and r["matching"][0]["unmatched_original"] == 1 == r["matching"][0]["unmatched_ported"]
+    other_class = o.copy()
+    other_class[0, 0, 5] = 3
+    assert match_boxes(o[0, :2], other_class[0, :2])["matched"] == 1
+
+
+@pytest.mark.slow
+def test_detect_decodes_a_yolo_head_with_nms():
+    from portlint.verify.post import compare_detect, decode_boxes
+
+    head = np.zeros((1, 4, 7), np.float32)  # cx cy w h obj cls0 cls1
+    head[0, 0] = [50, 50, 20, 20, 0.9, 0.1, 0.9]
+    head[0, 1] = [51, 50, 20, 20, 0.8, 0.1, 0.9]  # suppressed by NMS (same class, IoU > 0.45)
+    head[0, 2] = [150, 50, 20, 20, 0.9, 0.9, 0.1]
+    head[0, 3] = [10, 10, 5, 5, 0.1, 0.5, 0.5]  # below the confidence threshold
+    [boxes] = decode_boxes(head)
+    assert boxes.shape == (2, 6) and boxes[0, :4].tolist() == [40, 40, 60, 60] and boxes[0, 5] == 1
+    assert compare_detect(head, head)["aligned"]
+
+
+# ----------------------------------------------------------------------------- fix --verify policy
+def test_fix_is_kept_unless_it_makes_the_port_diverge_more():
+    from portlint.verify.fixverify import Measure, worse
+
+    agree = {"task": "classify", "aligned": True, "original": [1], "ported": [1]}
+    disagree = {"task": "classify", "aligned": False, "original": [1], "ported": [2]}
+    before = Measure(0.49, "resize", disagree)
+    assert worse(Measure(0.0, None, agree), before) is None
+    assert worse(Measure(0.49, "resize", disagree), before) is None  # no change (e.g. EXIF on a plain JPEG)
+    assert worse(Measure(0.7, "resize", agree), before) == "the model inputs differ more"
+    assert worse(Measure(0.1, "resize", disagree), Measure(0.2, "resize", agree)) == "the predictions no longer agree"
+    assert worse(Measure(None, "layout", agree), before) == "the model inputs differ more"
+    assert worse(Measure(0.3, "resize", agree), Measure(None, "layout", disagree)) is None
+
+
+@pytest.mark.slow
+def test_exif_rotated_photo_diverges_at_decode(chelsea_jpg, tmp_path, capsys):
+    """PIL's Image.open ignores the EXIF orientation, cv2.imread applies it (docs/facts.md f)."""
+    from PIL import Image
+
+    img = Image.open(chelsea_jpg)
+    exif = img.getexif()
+    exif[0x0112] = 6
+    img.save(tmp_path / "rotated.jpg", quality=90, exif=exif)
+    code, out, err = _cli(["verify", str(EXAMPLE / "resnet_torch.py"), str(EXAMPLE / "resnet_sail.py"),
+                           "--image", str(tmp_path / "rotated.jpg"), "--input-shape", "1,3,224,224", "--format", "json"],
+                          capsys)
+    data = json.loads(out)
+    assert code == 1 and data["first_divergence"] == "decode"
+    decode = data["stages"][0]
+    assert decode["original"]["shape"] == [300, 451, 3] and decode["ported"]["shape"] == [451, 300, 3]
+    assert "shapes differ" in decode["message"]

@@ -198,7 +198,7 @@ def compare_stages(o: list[Snapshot], p: list[Snapshot], tols: Tolerances) -> li
                 a0, _ = canonical(do.value, rgb=True, raw=True)
                 b0, _ = canonical(dp.value, rgb=True, raw=True)
                 a, b = _colour_view(a0, o_final.channels), _colour_view(b0, p_final.channels)
-                if a is None or b is None or a0.shape != b0.shape:
+                if a is None or b is None:
                     a, form = canonical(vo, rgb=False, raw=True)
                     b, _ = canonical(vp, rgb=False, raw=True)
                 else:
