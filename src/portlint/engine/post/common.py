@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator, Optional
 import libcst as cst
 
 from portlint.engine.image import Site
+from portlint.engine.tree import children
 from portlint.engine.values import UNKNOWN, ApiObject, Namespace, Sym
 
 # ------------------------------------------------------------------ programs and events
@@ -82,14 +83,13 @@ def parents(module: cst.Module) -> dict:
     found = _PARENTS.get(key)
     if found is None:
         found = {}
-
-        class Visitor(cst.CSTVisitor):
-            def on_visit(self, node):
-                for child in node.children:
-                    found[child] = node
-                return True
-
-        module.visit(Visitor())
+        stack = [module]
+        while stack:
+            node = stack.pop()
+            kids = children(node)
+            for child in kids:
+                found[child] = node
+            stack.extend(kids)
         _PARENTS[key] = found
     return found
 
@@ -119,7 +119,7 @@ def walk(node, skip_functions: bool = True) -> Iterator:
     while stack:
         n = stack.pop()
         yield n
-        for child in reversed(n.children):
+        for child in reversed(children(n)):
             if skip_functions and isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
             stack.append(child)
@@ -159,7 +159,7 @@ def functions(src) -> Iterator[cst.FunctionDef]:
         n = stack.pop()
         if isinstance(n, cst.FunctionDef):
             yield n
-        stack.extend(n.children)
+        stack.extend(children(n))
 
 
 def params_of(fn: cst.FunctionDef) -> list[str]:
@@ -352,3 +352,18 @@ def host_scope(prog: Program, src, node, before_index: Optional[int] = None):
     if fn is None:
         return src.module, entry_scope(prog) if src is prog.entry else None
     return fn, scope_at(prog, fn, before_index)
+
+
+def guarded(check):
+    """A rule's check: an analyser bug must not stop the report (re-raised in strict mode)."""
+    import functools
+
+    @functools.wraps(check)
+    def run(o_interp, p_interp, ctx, original, ported):
+        try:
+            return check(o_interp, p_interp, ctx, original, ported)
+        except Exception:
+            if o_interp.context.get("strict") or p_interp.context.get("strict"):
+                raise
+            return []
+    return run
