@@ -21,7 +21,15 @@ import libcst as cst
 from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
-from portlint.engine.post.common import Program, call_name, code, dotted, functions, programs, walk
+from portlint.engine.post.common import (
+    Program,
+    call_name,
+    code,
+    functions,
+    guarded,
+    programs,
+    walk,
+)
 from portlint.findings import Fix, TextEdit
 
 _XYXY_NAMES = re.compile(r"^(x2|y2|x_?max|y_?max|right|bottom|xmax|ymax)$", re.I)
@@ -295,6 +303,7 @@ def compare(o: Record, p: Record) -> list:
     return out
 
 
+@guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
     o_records = [(prog, recs) for prog in programs(o_interp) for recs in [collect(o_interp, prog)] if recs]
     if not o_records:

@@ -17,6 +17,7 @@ from portlint.engine.compare.base import SAMPLES, evaluate, fmt_size, make_findi
 from portlint.engine.compare.geometry import compare_static_shape
 from portlint.engine.fixes import Fixes
 from portlint.engine.image import Img, Site
+from portlint.engine.post.common import guarded
 from portlint.engine.values import Sym
 
 _HYPOTHETICAL = ((1, 3, 640, 640), (1, 3, 384, 512))
@@ -122,6 +123,7 @@ def _dynamic_bmodel(ctx) -> bool:
     return bool(info is not None and info.networks and info.networks[0].dynamic)
 
 
+@guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
     from portlint.engine.analyze import _complete, _unique
 

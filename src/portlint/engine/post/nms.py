@@ -20,8 +20,20 @@ from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
 from portlint.engine.post.common import (
-    Program, Scope, call_name, code, dotted, enclosing_function, evaluate, fmt, functions, host_scope, number,
-    origin_edit, params_of, programs, scope_at, walk,
+    Program,
+    Scope,
+    call_name,
+    code,
+    evaluate,
+    fmt,
+    functions,
+    guarded,
+    host_scope,
+    number,
+    origin_edit,
+    params_of,
+    programs,
+    walk,
 )
 from portlint.findings import Fix, TextEdit
 
@@ -503,6 +515,7 @@ def _fix(applicability, description, edit_factory, value) -> Optional[Fix]:
 # ------------------------------------------------------------------ rule entry point
 
 
+@guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
     o_progs = [(prog, collect(o_interp, prog)) for prog in programs(o_interp)]
     o_progs = [(prog, found) for prog, found in o_progs if found]

@@ -21,10 +21,20 @@ from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
 from portlint.engine.post.common import (
-    Program, ancestors, code, dotted, enclosing_function, entry_scope, evaluate, is_output_names, parent, params_of,
-    programs, scope_at, walk,
+    Program,
+    ancestors,
+    code,
+    dotted,
+    enclosing_function,
+    evaluate,
+    guarded,
+    is_output_names,
+    params_of,
+    parent,
+    programs,
+    walk,
 )
-from portlint.engine.values import ApiObject, Seq
+from portlint.engine.values import ApiObject
 from portlint.findings import Fix, TextEdit
 
 MAX_FOLLOW = 4
@@ -141,8 +151,9 @@ class _Analysis:
         if any(f"{t}.shape" in body_code for t in targets) and self.body_dispatches_on_shape(src, body, targets):
             uses.by_shape = True
             return
-        key = targets[0] if targets and kind in ("keys", "items", "dict") else None
-        if key is not None and self.compared_or_stored(src, body, key):
+        # the key variable: `for k in outputs`, `for k, v in outputs.items()`, `for i, k in enumerate(keys)`
+        keys = targets if kind in ("keys", "items", "dict") else []
+        if any(self.compared_or_stored(src, body, key) for key in keys):
             return
         uses.ordered.append(Site(src, loop))
         uses.first_use = uses.first_use or Site(src, loop)
@@ -400,6 +411,7 @@ def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site) ->
     return f"{head}: the model has at least {count} outputs, and names like '9' and '10' sort in the opposite order"
 
 
+@guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
     names = _bmodel_names(ctx)
     o_count, o_site = _original_count(o_interp)

@@ -18,7 +18,14 @@ import libcst as cst
 from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.objects import Instance
-from portlint.engine.post.common import code, engine_site, params_of, programs, walk
+from portlint.engine.post.common import (
+    code,
+    engine_site,
+    guarded,
+    params_of,
+    programs,
+    walk,
+)
 from portlint.engine.values import ApiObject
 
 _SHAPE_ATTRS = ("shape", "ndim", "dtype", "device", "is_cuda", "requires_grad")
@@ -174,6 +181,7 @@ def _line(site) -> str:
     return str(loc.line) if loc else "?"
 
 
+@guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
     exports = [(prog, i, p) for prog in programs(o_interp) for i, k, p in prog.events if k == "export"]
     if not exports:

@@ -1,0 +1,124 @@
+"""Post-processing rules (PL201-PL205) where a bmodel decides: output names and their order, the
+static input shape and batch. The programs are the post_* fixture cases; the bmodels are
+synthetic (tests/models/synthetic_bmodel.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fixture_support import FIXTURES, run_cli
+
+synthetic = pytest.importorskip("models.synthetic_bmodel", reason="needs the flatbuffers package")
+
+SOPHON_DEMO = Path("/work/sophon-demo/sample")
+
+
+def _bmodel(tmp_path: Path, outputs, in_shape=(1, 3, 640, 640), dynamic=False) -> str:
+    net = {"name": "net", "stages": [{
+        "inputs": [{"name": "images", "shapes": [in_shape], "dtype": "float32"}],
+        "outputs": [{"name": n, "shapes": [(1, 100, 4)], "dtype": "float32"} for n in outputs],
+        "dynamic": dynamic}]}
+    return str(synthetic.write_bmodel(tmp_path / "net.bmodel", [net]))
+
+
+def _check(case: str, capsys, *args, original="original.py", ported="ported.py"):
+    code, out, err = run_cli(["check", str(FIXTURES / case / original), str(FIXTURES / case / ported),
+                              "--format", "json", *args], capsys)
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    assert not doc["errors"], doc["errors"]
+    return doc["findings"]
+
+
+def _codes(findings, code):
+    return [f for f in findings if f["code"] == code]
+
+
+# ------------------------------------------------------------------ PL201 output-order
+def test_output_order_names_from_bmodel(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
+    found = _codes(_check("post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
+    assert len(found) == 1
+    msg = found[0]["message"]
+    assert "['loc', 'conf', 'landms']" in msg and "['conf', 'landms', 'loc']" in msg
+    assert "position 0 is 'conf' instead of 'loc'" in msg
+
+
+def test_output_order_names_already_sorted_are_aligned(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["output0", "output1", "output2"])
+    assert not _codes(_check("post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
+
+
+def test_output_order_fix_uses_bmodel_names_outside_the_engine_method(tmp_path, capsys):
+    """The dict loop sits in the method that calls process: the fix names get_output_names there."""
+    bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
+    found = _codes(_check("post_output_order_dict_loop", capsys, "--bmodel", bm), "PL201")
+    assert len(found) == 1 and found[0]["fix"]["applicability"] == "safe"
+
+
+def test_substring_reorder_names_the_collision(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["pred", "mask_pred", "proto"])
+    found = _codes(_check("post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
+    assert len(found) == 1
+    assert "'pred' matches 'mask_pred'" in found[0]["message"]
+    assert found[0]["severity"] == "warning"
+
+
+def test_substring_reorder_without_collision_is_aligned(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
+    assert not _codes(_check("post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
+
+
+def test_single_output_bmodel_is_aligned(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["logits"], in_shape=(1, 3, 224, 224))
+    assert not _codes(_check("post_aligned_output_single", capsys, "--bmodel", bm), "PL201")
+
+
+# ------------------------------------------------------------------ PL204 / PL205 with a bmodel
+def test_dynamic_bmodel_accepts_variable_sizes(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["output0"], dynamic=True)
+    assert not _codes(_check("post_dynamic_port_auto", capsys, "--bmodel", bm), "PL204")
+
+
+def test_trace_batch_from_bmodel(tmp_path, capsys):
+    bm = _bmodel(tmp_path, ["output0"], in_shape=(4, 3, 640, 640))
+    found = _codes(_check("post_trace_aligned", capsys, "--bmodel", bm, original="original"), "PL205")
+    assert len(found) == 1
+    assert "batch 1 but the bmodel's input has batch 4 (--bmodel 4,3,640,640)" in found[0]["message"]
+
+
+# ------------------------------------------------------------------ real sophon-demo ports
+def _demo(name: str) -> Path:
+    path = SOPHON_DEMO / name / "python"
+    if not path.is_dir():
+        pytest.skip(f"{path} not present")
+    return path
+
+
+def test_sophon_demo_yolov5_against_ultralytics_style_val(capsys):
+    """The known issues of the YOLOv5 demo: ascending top-k cut, max_det 1000, substring reorder."""
+    demo = _demo("YOLOv5")
+    code, out, err = run_cli(["check", str(FIXTURES / "post_aligned_yolov5_opencv" / "original.py"), str(demo),
+                              "--format", "json"], capsys)
+    assert code == 1, err
+    doc = json.loads(out)
+    assert not doc["errors"]
+    post = sorted((f["code"], Path(f["ported"]["path"]).name, f["ported"]["line"]) for f in doc["findings"]
+                  if f["code"].startswith("PL2"))
+    assert ("PL202", "postprocess_numpy.py", 230) in post  # np.argsort(x[:, 4])[:max_nms]
+    assert ("PL202", "postprocess_numpy.py", 243) in post  # max_det 1000 vs 300
+    assert ("PL201", "yolov5_bmcv.py", 176) in post  # if n in k
+    assert not any(c == "PL201" and name == "yolov5_opencv.py" for c, name, _ in post)  # n == k is aligned
+
+
+def test_sophon_demo_retinaface_outputs_by_shape_are_aligned(capsys):
+    demo = _demo("RetinaFace")
+    code, out, err = run_cli(["check", str(FIXTURES / "post_aligned_retinaface_by_shape" / "original.py"),
+                              str(demo / "retinaface_opencv.py"), "--format", "json"], capsys)
+    assert code in (0, 1), err
+    doc = json.loads(out)
+    assert not _codes(doc["findings"], "PL201")
+    nms = _codes(doc["findings"], "PL202")
+    assert any("ported 0.3" in f["message"] and "original 0.4" in f["message"] for f in nms)
