@@ -53,9 +53,17 @@ def _torch_runner(module) -> Callable:
     import torch
 
     def run(x: np.ndarray) -> dict:
-        t = torch.from_numpy(np.ascontiguousarray(x))
-        with torch.no_grad():
-            return _torch_outputs(module(t))
+        x = np.ascontiguousarray(x)
+        if x.dtype == np.float64:  # a .float() the analyser did not see; the model wants float32
+            x = x.astype(np.float32)
+        t = torch.from_numpy(x)
+        try:
+            with torch.no_grad():
+                out = module(t)
+        except Exception as exc:
+            msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise PortlintError(f"the original model failed on the replayed input {list(x.shape)} {x.dtype}: {msg}") from None
+        return _torch_outputs(out)
     return run
 
 
@@ -117,7 +125,11 @@ def load_original(spec: str) -> OriginalModel:
         in_name = sess.get_inputs()[0].name
 
         def run(x: np.ndarray) -> dict:
-            outs = sess.run(None, {in_name: np.ascontiguousarray(x, dtype=np.float32)})
+            try:
+                outs = sess.run(None, {in_name: np.ascontiguousarray(x, dtype=np.float32)})
+            except Exception as exc:
+                msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise PortlintError(f"the original model failed on the replayed input {list(np.shape(x))}: {msg}") from None
             return dict(zip(names, outs))
         return OriginalModel("onnx", str(path), names, in_name, run)
     import warnings

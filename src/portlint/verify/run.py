@@ -217,37 +217,43 @@ class Session:
                 same_o = self.original_model.run(bm_in.astype(x_o.dtype, copy=False))
                 same_p = bm_out
         elif self.bmodel is not None:
-            e2e_p = self.run_bmodel(x_p)
-            model["ported"] = self.runtime_label
+            fits = x_p.shape == tuple(self.bmodel.input_shape)
+            if fits:
+                e2e_p = self.run_bmodel(x_p)
+            else:
+                notes.append(f"the bmodel was not run on the port's input: {list(x_p.shape)} does not fit its "
+                             f"{list(self.bmodel.input_shape)} (SAIL would refuse it too)")
             if outs_o is not None and not light:
                 x_same, _ = as_sail_input(x_o, in_dtype)
                 if x_same.shape != tuple(self.bmodel.input_shape):
                     notes.append(f"step 5 skipped: the original's input {list(x_same.shape)} does not fit the "
                                  f"bmodel's {list(self.bmodel.input_shape)}")
-                elif np.array_equal(x_same, x_p):
+                elif fits and np.array_equal(x_same, x_p):
                     same_p = e2e_p
                 else:
                     same_p = self.run_bmodel(x_same)
+            model["ported"] = self.runtime_label
         end_to_end = prediction = None
+        same_pairs = self._paired(same_o, same_p, match_outputs) if outs_o is not None and same_p is not None else []
+        e2e_pairs = self._paired(outs_o, e2e_p, match_outputs) if outs_o is not None and e2e_p is not None else []
         if outs_o is not None and same_p is not None:
             rows.append(self._output_row(same_o, same_p, tols, match_outputs))
-        if outs_o is not None and e2e_p is not None:
+        any_pairs = same_pairs or e2e_pairs
+        task = post.detect_task(dict([any_pairs[0][:2]]), opts.task) if any_pairs else None
+        if task and same_pairs:
+            pp = post.compare_predictions(task, same_pairs[0][1], same_pairs[0][2], opts.topk)
+            rows.append(self._post_row(task, pp, same_pairs[0][1], same_pairs[0][2]))
+        if e2e_pairs:
             e2e = self._output_row(outs_o, e2e_p, tols, match_outputs)
             end_to_end = {"aligned": e2e.aligned, "max_abs_diff": e2e.max_abs_diff, "mean_abs_diff": e2e.mean_abs_diff,
                           "cosine": e2e.cosine, "outputs": e2e.extra.get("outputs", {}),
                           "input": "each side's own input (original program vs ported program)"}
-            pairs = self._paired(outs_o, e2e_p, match_outputs)
-            task = post.detect_task(dict([pairs[0][:2]]) if pairs else {}, opts.task)
-            if task and pairs:
-                prediction = post.compare_predictions(task, pairs[0][1], pairs[0][2], opts.topk)
-                prediction["output"] = pairs[0][0]
-                if same_p is not None:
-                    sp = self._paired(same_o, same_p, match_outputs)
-                    pp = post.compare_predictions(task, sp[0][1], sp[0][2], opts.topk)
-                    rows.append(self._post_row(task, pp, sp[0][1], sp[0][2]))
-            elif pairs:
-                notes.append("no post-processing compared: the outputs are not a classifier's (N, C) or a "
-                             "detector's (N, M, >=6); use --task")
+            if task:
+                prediction = post.compare_predictions(task, e2e_pairs[0][1], e2e_pairs[0][2], opts.topk)
+                prediction["output"] = e2e_pairs[0][0]
+        if any_pairs and not task and opts.task != "none":
+            notes.append("no post-processing compared: the outputs are not a classifier's (N, C) or a "
+                         "detector's (N, M, >=6); use --task")
         result = VerifyResult(
             image=image, original=opts.original, ported=opts.ported, stages=rows, model=model,
             prediction=prediction, end_to_end=end_to_end, notes=notes, bmrt=bmrt,
