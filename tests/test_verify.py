@@ -313,3 +313,19 @@ def test_exif_rotated_photo_diverges_at_decode(chelsea_jpg, tmp_path, capsys):
     decode = data["stages"][0]
     assert decode["original"]["shape"] == [300, 451, 3] and decode["ported"]["shape"] == [451, 300, 3]
     assert "shapes differ" in decode["message"]
+
+
+def test_fix_verify_needs_an_image(capsys):
+    line = _one_line_error(*_cli(["fix", str(EXAMPLE / "resnet_torch.py"), str(EXAMPLE / "resnet_sail.py"),
+                                  "--verify"], capsys))
+    assert "--image" in line
+
+
+def test_images_folder_errors(tmp_path, capsys):
+    base = ["verify", str(EXAMPLE / "resnet_torch.py"), str(EXAMPLE / "resnet_sail.py")]
+    line = _one_line_error(*_cli(base + ["--images", str(tmp_path / "none")], capsys))
+    assert "no such directory" in line
+    line = _one_line_error(*_cli(base + ["--images", str(tmp_path)], capsys))
+    assert "no images" in line
+    line = _one_line_error(*_cli(base + ["--image", "a.jpg", "--images", str(tmp_path)], capsys))
+    assert "not both" in line

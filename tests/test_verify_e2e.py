@@ -241,7 +241,7 @@ def test_module_factory_model(tiny_cnn_artifacts, photo, capsys):
     assert {s["name"]: s for s in d["stages"]}["output"]["aligned"]
 
 
-def test_dataset_mode_agreement_with_a_process_pool(tiny_cnn_artifacts, photos, capsys):
+def test_dataset_mode_agreement_with_a_process_pool(tiny_cnn_artifacts, photos, tmp_path, capsys):
     code, out, err = cli(["verify", EXAMPLE / "resnet_torch.py", EXAMPLE / "resnet_sail.py", "--images", photos,
                           "--model", tiny_cnn_artifacts.pt, "--bmodel", tiny_cnn_artifacts.bmodel, "--jobs", "2",
                           "--format", "json"], capsys)
@@ -253,5 +253,7 @@ def test_dataset_mode_agreement_with_a_process_pool(tiny_cnn_artifacts, photos, 
     assert sorted(Path(r["image"]).name for r in d["per_image"]) == ["astronaut.jpg", "chelsea.jpg", "coffee.jpg"]
     assert "3/3" in err  # the progress bar
     code, out, err = cli(["verify", EXAMPLE / "resnet_torch.py", EXAMPLE / "resnet_sail.py", "--images", photos,
-                          "--model", tiny_cnn_artifacts.pt, "--bmodel", tiny_cnn_artifacts.bmodel], capsys)
+                          "--model", tiny_cnn_artifacts.pt, "--bmodel", tiny_cnn_artifacts.bmodel,
+                          "--report", tmp_path / "rep"], capsys)
     assert "prediction agreement:" in out and "first divergence: resize 3" in out
+    assert json.loads((tmp_path / "rep" / "report.json").read_text())["images"] == 3

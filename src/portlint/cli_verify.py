@@ -57,9 +57,16 @@ def verify_command(opts, output_format: str) -> int:
     if opts.images is not None:
         from portlint.verify.dataset import run_dataset
 
-        summary = run_dataset(opts)
         from portlint.verify.dataset import render_dataset
 
+        summary = run_dataset(opts)
+        if opts.report:
+            from pathlib import Path
+
+            folder = Path(opts.report)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "report.json").write_text(render_dataset(summary, "json"), encoding="utf-8")
+            print(f"portlint: report written to {folder / 'report.json'}", file=sys.stderr)
         print(render_dataset(summary, output_format))
         return summary.exit_code
     from portlint.verify.report import render_json, render_text, write_report

@@ -23,7 +23,7 @@ from typing import Any, Optional
 import numpy as np
 
 from portlint.verify.values import (
-    RGB, Snapshot, V, affine_scale, canonical, drop_batch, dtype_name, is_raw, own_layout, shape_of, to_numpy,
+    RGB, Snapshot, V, affine_scale, canonical, drop_batch, dtype_name, is_raw, own_layout, shape_of,
 )
 
 ORDER = {"decode": 0, "colour": 1, "resize": 2, "crop": 3, "pad": 4, "normalize": 5, "layout": 6,

@@ -9,7 +9,7 @@ the image's H and W and of the bmodel's input dims are evaluated on the actual i
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -902,12 +902,6 @@ _BY_STAGE[("colour", "cv2.")] = lambda r, v, op: _swap_rb(r, v, op) if op.params
 _BY_STAGE[("colour", "torch.")] = _reverse_channels
 
 
-def model_input(v: V, side: str, want_dtype: str = "float32") -> Any:
-    """What the model is given: the original's tensor as is (numpy view), the port's array
-    converted to the bmodel input dtype the way SAIL's numpy `process` would."""
-    return to_numpy(v.data)
-
-
 def replay(side: str, ops, image: str, dims, final_state=None) -> list[Snapshot]:
     return Replayer(side, ops, image, dims, final_state).run()
 
@@ -916,11 +910,4 @@ def describe_ops(ops) -> list[str]:
     return [f"{op.stage}: {op.api} ({where(op) or '?'})" for op in ops]
 
 
-def first_api(ops, stage: str) -> Optional[Any]:
-    for op in ops:
-        if op.stage == stage:
-            return op
-    return None
-
-
-__all__ = ["Replayer", "ReplayError", "replay", "where", "describe_ops", "first_api", "model_input"]
+__all__ = ["Replayer", "ReplayError", "replay", "where", "describe_ops"]
