@@ -129,8 +129,9 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
 
     if _dynamic_bmodel(ctx):
         return []
-    o_sinks = _complete(_unique(o_interp.sinks))
-    p_sinks = _complete(_unique(p_interp.sinks))
+    # only pipelines that start at a decode: a size is only known to vary with the image for those
+    o_sinks = [s for s in _complete(_unique(o_interp.sinks)) if s.img.state.source == "decode"]
+    p_sinks = [s for s in _complete(_unique(p_interp.sinks)) if s.img.state.source == "decode"]
     findings = []
     for ps in p_sinks:
         os_ = _best_original(o_sinks, ps, ctx)

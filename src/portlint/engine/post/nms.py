@@ -217,6 +217,7 @@ def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=N
                     v = number(evaluate(interp, side, scope))
                     if v is not None:
                         info.min_size = v
+                        info.extra["min_size_site"] = Site(src, n)
         if isinstance(n, cst.Subscript) and n.slice and isinstance(n.slice[0].slice, cst.Slice):
             s = n.slice[0].slice
             if s.lower is None and s.upper is not None and s.step is None:
@@ -459,10 +460,11 @@ def compare(o: Nms, p: Nms) -> list:
                     None, None))
     if o.min_size is not None and p.min_size is not None and o.min_size != p.min_size:
         out.append((f"minimum box size differs: ported {fmt(p.min_size)} px, original {fmt(o.min_size)} px",
-                    p.site, o.site, None, None))
+                    p.extra.get("min_size_site") or p.site, o.extra.get("min_size_site") or o.site, None, None))
     elif (o.min_size is None) != (p.min_size is None) and (o.min_size or p.min_size):
         who, v = ("ported", p.min_size) if p.min_size is not None else ("original", o.min_size)
-        out.append((f"only the {who} program drops boxes smaller than {fmt(v)} px before NMS", p.site, o.site, None, None))
+        out.append((f"only the {who} program drops boxes smaller than {fmt(v)} px before NMS",
+                    p.extra.get("min_size_site") or p.site, o.extra.get("min_size_site") or o.site, None, None))
     # implementation families
     if not out and _semantics(o.family) != _semantics(p.family):
         out.append((_family_message(o, p), p.site, o.site, "warning", None))
