@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +258,57 @@ def test_dataset_mode_agreement_with_a_process_pool(tiny_cnn_artifacts, photos, 
                           "--report", tmp_path / "rep"], capsys)
     assert "prediction agreement:" in out and "first divergence: resize 3" in out
     assert json.loads((tmp_path / "rep" / "report.json").read_text())["images"] == 3
+
+
+def test_detector_boxes_through_a_bmrt_dump(photo, tmp_path, capsys):
+    """A toy detector (boxes that move with the image mean) and a dump as the device would write
+    it; in --bmrt-dir mode the bmodel is only read for its shapes, so a synthetic one serves."""
+    torch = pytest.importorskip("torch")
+    from models.synthetic_bmodel import write_bmodel
+    from portlint.verify.models import as_sail_input
+    from portlint.verify.run import Session, VerifyOptions
+    from portlint.verify.values import to_numpy
+
+    class Det(torch.nn.Module):
+        def forward(self, x):
+            base = torch.tensor([[10., 10, 60, 60, 0.9, 1], [100, 100, 150, 170, 0.8, 2], [30, 120, 80, 200, 0.7, 0],
+                                 [0, 0, 0, 0, 0, 0]])
+            shift = x.mean(dim=(1, 2, 3)).view(-1, 1, 1) * torch.tensor([1., 1, 1, 1, 0, 0]) * 5
+            return base[None] + shift
+
+    pt = tmp_path / "det.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constants in the trace are intended; trace deprecation notice
+        torch.jit.trace(Det(), torch.zeros(1, 3, 224, 224)).save(str(pt))
+    bmodel = write_bmodel(tmp_path / "det.bmodel", [{"name": "det", "stages": [{
+        "inputs": [{"name": "input", "shapes": [(1, 3, 224, 224)], "dtype": "float32"}],
+        "outputs": [{"name": "dets_Add", "shapes": [(1, 4, 6)], "dtype": "float32"}]}]}])
+    session = Session(VerifyOptions(str(EXAMPLE / "resnet_torch.py"), str(EXAMPLE / "resnet_sail.py"), bmodel=str(bmodel)))
+    _, ported = session.replay(str(photo))
+    x, _ = as_sail_input(to_numpy(ported[-1].value.data), "float32")
+    dets = Det()(torch.from_numpy(x)).numpy()
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    x.tofile(dump / "input_ref_data.dat.bmrt")
+    dets.tofile(dump / "output_ref_data.dat.bmrt")
+    args = ["verify", EXAMPLE / "resnet_torch.py", EXAMPLE / "resnet_sail.py", "--image", photo, "--model", pt,
+            "--bmodel", bmodel, "--bmrt-dir", dump, "--format", "json"]
+    code, out, err = cli(args, capsys)
+    d = json.loads(out)
+    validate_contract(d)
+    stages = {s["name"]: s for s in d["stages"]}
+    assert stages["output"]["aligned"] and stages["output"]["outputs"]["output0"]["runtime_name"] == "dets_Add"
+    post = stages["postprocess"]
+    assert post["aligned"] and post["task"] == "detect" and post["details"]["matching"][0]["matched"] == 3
+    assert d["prediction"]["aligned"] and len(d["prediction"]["original"][0]) == 3  # padding row dropped
+
+    moved = dets.copy()
+    moved[0, 1, :4] += 80  # one box lands elsewhere on the "device"
+    moved.tofile(dump / "output_ref_data.dat.bmrt")
+    code, out, err = cli(args, capsys)
+    d = json.loads(out)
+    stages = {s["name"]: s for s in d["stages"]}
+    assert code == 1 and not stages["output"]["aligned"] and not stages["postprocess"]["aligned"]
+    m = stages["postprocess"]["details"]["matching"][0]
+    assert m["matched"] == 2 and m["unmatched_original"] == 1 and m["unmatched_ported"] == 1
+    assert not d["prediction"]["aligned"]
