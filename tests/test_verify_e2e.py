@@ -312,3 +312,18 @@ def test_detector_boxes_through_a_bmrt_dump(photo, tmp_path, capsys):
     m = stages["postprocess"]["details"]["matching"][0]
     assert m["matched"] == 2 and m["unmatched_original"] == 1 and m["unmatched_ported"] == 1
     assert not d["prediction"]["aligned"]
+
+
+def test_fix_verify_drops_a_fix_that_makes_things_worse(tiny_cnn_artifacts, photo, example_copy, capsys, monkeypatch):
+    """The revert path: a fix judged worse is undone and not written."""
+    import portlint.verify.fixverify as fv
+
+    monkeypatch.setattr(fv, "worse", lambda after, before: "judged worse for this test")
+    before = (example_copy / "resnet_sail.py").read_text()
+    code, out, err = cli(["fix", example_copy / "resnet_torch.py", example_copy / "resnet_sail.py", "--verify",
+                          "--image", photo, "--input-shape", "1,3,224,224", "--apply"], capsys)
+    assert code == 0, err
+    assert re.search(r"^PL101 resize-antialias at .*: input max\|diff\| [0-9.e-]+ -> [0-9.e-]+, .*: "
+                     r"dropped \(judged worse for this test\)$", out, re.M), out
+    assert "Fixed 0 findings verified on" in out
+    assert (example_copy / "resnet_sail.py").read_text() == before
