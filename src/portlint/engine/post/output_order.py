@@ -396,7 +396,7 @@ def _describe(uses: Uses) -> str:
     return " and ".join(parts)
 
 
-def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site) -> Optional[str]:
+def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site, o_count=None) -> Optional[str]:
     head = (f"ported takes the model outputs by position from the dict Engine.process returns ({_describe(uses)}); "
             "its keys are sorted by name (std::map), not in model order")
     if names:
@@ -405,10 +405,11 @@ def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site) ->
         i, got, want = wrong[0]
         return (f"{head}: the bmodel's outputs are {names} but the dict gives {order}, so position {i} is "
                 f"'{got}' instead of '{want}'")
-    if o_site is not None and count:
+    if o_site is not None and count and count == o_count:
         return (f"{head}: the original unpacks {count} outputs in model order; unless their names happen to sort "
                 "the same way ('10' sorts before '9'), they are swapped")
-    return f"{head}: the model has at least {count} outputs, and names like '9' and '10' sort in the opposite order"
+    least = "" if uses.unpack == count else "at least "
+    return f"{head}: the model has {least}{count} outputs, and names like '9' and '10' sort in the opposite order"
 
 
 @guarded
@@ -459,7 +460,8 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
                 continue
             if uses.ordered and not (uses.positions or uses.unpack) and not (count and count > 1):
                 continue
-            msg = _message(uses, max(lower, count or 0), names, o_site)
+            exact = uses.unpack or (len(names) if names else None)
+            msg = _message(uses, exact or max(lower, count or 0), names, o_site, o_count)
             fix = _iter_fix(src, expr, outputs, ctx) if kind == "dict" else _view_fix(src, expr, call, kind, outputs, ctx)
             findings.append(make_finding("output-order", msg, Site(src, expr), o_site, fix=fix))
         findings.extend(_substring_reorders(p_interp, prog, names, done))
