@@ -153,12 +153,38 @@ def collect(interp, prog: Program) -> list[Record]:
         return []
     out = []
     for src in files.values():
-        for scope in list(functions(src)) + [src.module]:
+        for scope in _scopes_with_bbox(src):
             out.extend(_records(prog, src, scope))
     return out
 
 
+_BBOX_SCOPES: dict = {}
+
+
+def _scopes_with_bbox(src) -> list:
+    """Functions (and the module) whose own code mentions 'bbox' (cached per parsed module)."""
+    found = _BBOX_SCOPES.get(src.module)
+    if found is None:
+        found = []
+        if "bbox" in src.text:
+            for scope in list(functions(src)) + [src.module]:
+                if any(isinstance(n, cst.SimpleString) and "bbox" in n.value for n in walk(scope)):
+                    found.append(scope)
+        _BBOX_SCOPES[src.module] = found
+    return found
+
+
+_DUMPS: dict = {}
+
+
 def _dumps_json(src) -> bool:
+    found = _DUMPS.get(src.module)
+    if found is None:
+        found = _DUMPS[src.module] = _scan_dumps(src)
+    return found
+
+
+def _scan_dumps(src) -> bool:
     return any(isinstance(n, cst.Call) and call_name(n) in ("json.dump", "json.dumps") for n in walk(src.module, skip_functions=False))
 
 

@@ -125,7 +125,17 @@ def _iou_test(fn, ratios: set):
     return None
 
 
+_NUMPY_NMS: dict = {}
+
+
 def _is_numpy_nms(fn) -> bool:
+    found = _NUMPY_NMS.get(fn)
+    if found is None:
+        found = _NUMPY_NMS[fn] = _looks_like_numpy_nms(fn)
+    return found
+
+
+def _looks_like_numpy_nms(fn) -> bool:
     names = [call_name(n) for n in walk(fn) if isinstance(n, cst.Call)]
     loop = any(isinstance(n, (cst.While, cst.For)) for n in walk(fn))
     sort = any(name.endswith("argsort") for name in names)
