@@ -77,6 +77,23 @@ def _input_scale_name(src) -> Optional[str]:
     return found[0] if found else None
 
 
+def _sail_format_fix(op: Op, o: Img) -> Optional[Fix]:
+    """convert_format(img, BMImage(..., FORMAT_BGR_PLANAR, ...)): name the original's order instead."""
+    spec_site = op.params.get("spec_site")
+    want = {("R", "G", "B"): "RGB", ("B", "G", "R"): "BGR"}.get(tuple(o.state.channels or ()))
+    if spec_site is None or want is None or not isinstance(spec_site.node, cst.Call):
+        return None
+    for arg in spec_site.node.args:
+        value = arg.value
+        if isinstance(value, cst.Attribute) and value.attr.value.startswith("FORMAT_") and value.attr.value.endswith("_PLANAR"):
+            new = f"FORMAT_{want}_PLANAR"
+            if value.attr.value == new:
+                return None
+            edit = _edit(spec_site, value.attr, new)
+            return Fix("safe", f"convert to {new}, the original's channel order", [edit]) if edit else None
+    return None
+
+
 def _contains(outer: Site, node) -> bool:
     found = []
 
@@ -259,6 +276,12 @@ class Fixes:
     def crop_missing(self, o: Img, p: Img, op: Op, ctx) -> Optional[Fix]:
         return None
 
+    def pad_placement(self, po: Op, pp: Op) -> Optional[Fix]:
+        """No automatic rewrite: moving the image inside the canvas also moves every box the
+        ported post-processing unscales with its own offsets, so both must change together."""
+        return Fix("display-only", "pad centred like the original (top = int((H - h) / 2), left = int((W - w) / 2)) and "
+                   "subtract the same offsets when scaling boxes back")
+
     def pad_value(self, po: Op, pp: Op) -> Optional[Fix]:
         node = pp.params.get("value_node")
         value = po.params.get("value")
@@ -281,6 +304,8 @@ class Fixes:
             if last.api == "numpy.reverse_channels" and isinstance(node, cst.Subscript):
                 edit = _edit(last.site, node, _code(last.site, node.value))
                 return Fix("safe", "remove the channel reversal the original does not make", [edit]) if edit else None
+            if last.api in ("sophon.sail.Bmcv.convert_format", "sophon.sail.Bmcv.vpp_convert_format"):
+                return _sail_format_fix(last, o)
             return None
         decode = next((op for op in p.state.ops if op.stage == "decode"), None)
         if decode is None or decode.site is None or decode.api not in ("cv2.imread", "cv2.imdecode"):

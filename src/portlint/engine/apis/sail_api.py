@@ -405,7 +405,7 @@ def _convert_format(ctx: Ctx):
         return UNKNOWN
     spec = _output_spec(ctx.arg(2))
     if spec is not None:
-        out = _apply_format(img, spec.attrs.get("format"), ctx.op("colour", to=spec.attrs.get("format")))
+        out = _apply_format(img, spec.attrs.get("format"), ctx.op("colour", to=spec.attrs.get("format"), spec_site=spec.site))
         _store(ctx, 2, spec, out)
         return 0
     fmt = _format_of(ctx.arg(2, "image_format", ApiRef(S + "Format.FORMAT_BGR_PLANAR")))

@@ -237,7 +237,8 @@ def compare_padding(o: Img, p: Img, ctx: PairContext, fixes) -> list:
                 placement = _placement(ao, ap)
                 findings.append(make_finding(
                     "padding", f"for a {w}x{h} image the original pads top/bottom/left/right {_fmt_amounts(ao)}, the ported "
-                    f"program {_fmt_amounts(ap)}{placement}", pp.site, po.site))
+                    f"program {_fmt_amounts(ap)}{placement}", pp.site, po.site,
+                    fix=fixes.pad_placement(po, pp) if "top-left" in placement else None))
                 break
     return findings
 
