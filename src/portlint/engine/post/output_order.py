@@ -469,21 +469,23 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
 
 
 def _dict_loops(interp, prog: Program):
-    """`for k in outputs:` over a SAIL output dict held in a local variable."""
+    """`for k in outputs:` over a SAIL output dict held in a variable of a function or of the
+    program's top level."""
     seen = set()
+    scopes = []
     for _, kind, p in prog.events:
-        if kind != "call":
-            continue
-        fn = p["func"].node
-        if not isinstance(fn, cst.FunctionDef):
-            continue
-        holders = {name for name, v in p["locals"].items() if _is_sail_dict(v)}
+        if kind == "call" and isinstance(p["func"].node, cst.FunctionDef):
+            scopes.append((p["func"].file, p["func"].node.body, p["locals"]))
+        elif kind == "entry":
+            scopes.append((prog.entry, prog.entry.module, p["env"]))
+    for src, body, env in scopes:
+        holders = {name for name, v in env.items() if _is_sail_dict(v)}
         if not holders:
             continue
-        for n in walk(fn.body):
+        for n in walk(body):
             if isinstance(n, cst.For) and isinstance(n.iter, cst.Name) and n.iter.value in holders and id(n) not in seen:
                 seen.add(id(n))
-                yield p["func"].file, n, p["locals"][n.iter.value]
+                yield src, n, env[n.iter.value]
 
 
 def _substring(site: Site, node, names, sorted_keys: bool) -> list:
