@@ -18,7 +18,7 @@ import libcst as cst
 from portlint.engine import apis
 from portlint.engine.image import Img, Site
 from portlint.engine.objects import ClassVal, FunctionVal, Instance, LocalModule
-from portlint.engine.source import Side, SourceFile, resolve_local_module
+from portlint.engine.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.engine.values import (
     UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
 )
@@ -150,13 +150,7 @@ class Interpreter:
     def exec_stmt(self, stmt, frame: Frame) -> str:
         self.tick()
         try:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    flow = self.exec_small(small, frame)
-                    if flow != NORMAL:
-                        return flow
-                return NORMAL
-            if isinstance(stmt, cst.SimpleStatementSuite):
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                 for small in stmt.body:
                     flow = self.exec_small(small, frame)
                     if flow != NORMAL:
@@ -868,14 +862,6 @@ class Interpreter:
     def record(self, kind: str, **payload) -> None:
         payload["entry"] = self.entry
         self.events.append((kind, payload))
-
-
-def _dotted(node) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
 
 
 def _has_unknown(seq) -> bool:

@@ -174,12 +174,16 @@ def _import_statements(body):
         stack.extend(reversed(children))
 
 
-def _dotted(node) -> str:
+def dotted_name(node) -> str:
+    """`a.b.c` for a Name/Attribute chain, "" otherwise."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
+
+
+_dotted = dotted_name
 
 
 def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
