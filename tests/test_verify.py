@@ -222,8 +222,7 @@ def _shape_args(case: Path) -> list[str]:
 @pytest.mark.parametrize("name", sorted(EXPECTED_DIVERGENCE))
 def test_fixture_pairs_replay_and_diverge_where_the_analyser_says(name, chelsea_jpg, capsys):
     case = FIXTURES / name
-    if not case.is_dir():
-        pytest.skip(f"fixture {name} not present")
+    assert case.is_dir(), f"fixture {name} listed in EXPECTED_DIVERGENCE is missing"
     code, out, err = _cli(["verify", str(case / "original.py"), str(case / "ported.py"), "--image", str(chelsea_jpg),
                            "--format", "json", *_shape_args(case)], capsys)
     assert code in (0, 1), err
