@@ -1,11 +1,14 @@
 """Runs `portlint check`: resolves which pairs to check, analyses each, filters and suppresses.
 
 The analysis itself lives in `portlint.engine`; this module is the glue between the command
-line, the `[tool.portlint]` configuration and the report.
+line, the `[tool.portlint]` configuration and the report. Pairs come from the arguments, from
+`--all DIR` (portlint.discover) or from pyproject.toml; `portlint.parallel` takes each pair's
+result from the cache (portlint.cache) or analyses it, on `--jobs` processes, in pair order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -31,15 +34,27 @@ class CheckOptions:
     show_unused_suppressions: bool = False
     rule_options: dict = field(default_factory=dict)
     cache_dir: Optional[Path] = None
+    jobs: Optional[int] = None  # processes for the analysis; None: one per core
 
     @classmethod
     def from_cli(cls, original=None, ported=None, bmodel=None, input_shape=None, select=None, ignore=None,
-                 config=None, no_cache=False, files=(), show_unused_suppressions=False) -> "CheckOptions":
+                 config=None, no_cache=False, files=(), show_unused_suppressions=False,
+                 all_dir=None, jobs=None) -> "CheckOptions":
         from portlint.config import load_config
 
         cfg = load_config(config, Path.cwd())
         shape = parse_shape(input_shape) if input_shape else None
-        if original and ported:
+        if jobs is not None and jobs < 1:
+            raise PortlintError(f"--jobs {jobs}: expected a positive number of processes")
+        if all_dir is not None:
+            if original or ported:
+                raise PortlintError("give either ORIGINAL and PORTED or --all DIR, not both")
+            from portlint.discover import CONVENTION, discover_pairs
+
+            pairs = [Pair(f.original, f.ported, bmodel, shape) for f in discover_pairs(all_dir)]
+            if not pairs:
+                raise PortlintError(f"--all {all_dir}: no pairs found (expected {CONVENTION})")
+        elif original and ported:
             pairs = [Pair(original, ported, bmodel, shape)]
         elif original or ported:
             raise PortlintError("give both ORIGINAL and PORTED, or neither to check the pairs in pyproject.toml")
@@ -58,6 +73,7 @@ class CheckOptions:
             show_unused_suppressions=show_unused_suppressions,
             rule_options=cfg.rule_options,
             cache_dir=cfg.cache_dir,
+            jobs=jobs,
         )
 
 
@@ -92,14 +108,34 @@ def selected(code: str, kind: str, options: CheckOptions) -> bool:
     return code not in options.ignore and kind not in options.ignore
 
 
-def run_check(options: CheckOptions) -> CheckReport:
+def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:
+    """One pair's report. A bmodel that cannot be read is an error entry naming it, and the
+    programs are still compared, without what the bmodel would have told (shapes, outputs)."""
     from portlint.engine.analyze import analyze_pair
+    from portlint.errors import SourceError
+    from portlint.report import FileError
+
+    try:
+        return analyze_pair(pair, options)
+    except SourceError as err:
+        if not pair.bmodel or err.path != str(pair.bmodel):
+            raise
+        report = analyze_pair(dataclasses.replace(pair, bmodel=None), options)
+        report.errors.insert(0, FileError(err.path, err.detail))
+        return report
+
+
+def run_check(options: CheckOptions) -> CheckReport:
+    from portlint.parallel import analyze_pairs
     from portlint.suppressions import apply_suppressions
 
     report = CheckReport()
-    for pair in options.pairs:
-        result = analyze_pair(pair, options)
+    bmodels = {str(p.bmodel) for p in options.pairs if p.bmodel}
+    for result in analyze_pairs(options.pairs, options, options.jobs, analyze_one):
         result.findings = [f for f in result.findings if selected(f.code, f.kind, options)]
         report.extend(result)
     apply_suppressions(report, show_unused=options.show_unused_suppressions)
+    # A bmodel the user named that cannot be read is an input error (exit 2, contract.md) even
+    # though every pair was still analysed and reported without it.
+    report.input_error = any(e.path in bmodels for e in report.errors)
     return report

@@ -53,6 +53,8 @@ def check(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write .portlint_cache."),
     show_unused_suppressions: bool = typer.Option(False, "--show-unused-suppressions", help="Report portlint: ignore comments that suppress nothing."),
     files: Optional[List[str]] = typer.Option(None, "--files", hidden=True, help="Only check configured pairs containing these files (pre-commit)."),
+    all_dir: Optional[str] = typer.Option(None, "--all", metavar="DIR", help="Check every pair found under DIR: original.py|original/ beside ported.py|ported/, NAME_torch.py beside NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -61,7 +63,7 @@ def check(
     options = CheckOptions.from_cli(
         original=original, ported=ported, bmodel=bmodel, input_shape=input_shape, select=select,
         ignore=ignore, config=config, no_cache=no_cache, files=files or [],
-        show_unused_suppressions=show_unused_suppressions,
+        show_unused_suppressions=show_unused_suppressions, all_dir=all_dir, jobs=jobs,
     )
     report = run_check(options)
     color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()
@@ -72,7 +74,7 @@ def check(
         print(f"portlint: error: {err.path}: {err.message}", file=sys.stderr)
     for note in report.notes:
         print(f"portlint: note: {note}", file=sys.stderr)
-    code = report.exit_code
+    code = 2 if getattr(report, "input_error", False) else report.exit_code
     raise typer.Exit(0 if (exit_zero and code == 1) else code)
 
 
