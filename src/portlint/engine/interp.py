@@ -440,7 +440,7 @@ class Interpreter:
         return apis.builtin(name)
 
     def ev_Integer(self, node, frame):
-        return node.evaluated_value
+        return _literal(node)
 
     ev_Float = ev_Integer
 
@@ -448,10 +448,7 @@ class Interpreter:
         return UNKNOWN
 
     def ev_SimpleString(self, node, frame):
-        try:
-            return node.evaluated_value
-        except Exception:
-            return UNKNOWN
+        return _literal(node)
 
     def ev_ConcatenatedString(self, node, frame):
         left, right = self.eval(node.left, frame), self.eval(node.right, frame)
@@ -866,6 +863,23 @@ class Interpreter:
 
 def _has_unknown(seq) -> bool:
     return any(v is UNKNOWN or isinstance(v, Sym) for v in seq)
+
+
+_LITERALS: dict = {}
+
+
+def _literal(node):
+    """A number or string literal's value, memoised by its source text (literal_eval is costly)."""
+    key = (type(node), node.value)
+    found = _LITERALS.get(key, _LITERALS)
+    if found is _LITERALS:
+        try:
+            found = node.evaluated_value
+        except Exception:
+            found = UNKNOWN
+        if len(_LITERALS) < 100_000:
+            _LITERALS[key] = found
+    return found
 
 
 def conditional_merge(cond, a, b):

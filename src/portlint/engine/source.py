@@ -187,7 +187,18 @@ _dotted = dotted_name
 
 
 def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-    """The local file an import refers to, searching the importer's folder, its package and roots."""
+    """The local file an import refers to, searching the importer's folder, its package and roots.
+    Memoised per process: the answer depends only on the file system layout."""
+    key = (importer.parent, level, dotted, tuple(roots))
+    if key not in _RESOLVED:
+        _RESOLVED[key] = _resolve_local_module(importer, level, dotted, roots)
+    return _RESOLVED[key]
+
+
+_RESOLVED: dict = {}
+
+
+def _resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
     parts = [p for p in dotted.split(".") if p]
     if level:
         base = importer.parent
