@@ -125,10 +125,23 @@ def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:
         return report
 
 
+def _forget_file_system() -> None:
+    """Each run sees the files as they are now: drop what the engine remembered about the file
+    system layout (resolved imports) in an earlier run of this process (`fix` rounds, tests,
+    editors). Parsed trees stay: they are keyed by content."""
+    import sys
+
+    source = sys.modules.get("portlint.engine.source")
+    memo = getattr(source, "_RESOLVED", None)
+    if isinstance(memo, dict):
+        memo.clear()
+
+
 def run_check(options: CheckOptions) -> CheckReport:
     from portlint.parallel import analyze_pairs
     from portlint.suppressions import apply_suppressions
 
+    _forget_file_system()
     report = CheckReport()
     bmodels = {str(p.bmodel) for p in options.pairs if p.bmodel}
     for result in analyze_pairs(options.pairs, options, options.jobs, analyze_one):

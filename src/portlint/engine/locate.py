@@ -8,7 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from portlint.engine.image import Site
-from portlint.engine.positions import module_positions
+from portlint.engine.positions import LazyPositions
 from portlint.findings import Location
 
 _POSITIONS: dict[int, dict] = {}
@@ -18,7 +18,7 @@ def positions(src) -> dict:
     key = id(src.module)
     found = _POSITIONS.get(key)
     if found is None:
-        found = module_positions(src.module, src.text)
+        found = LazyPositions(src.module, src.text)
         _POSITIONS[key] = found
     return found
 

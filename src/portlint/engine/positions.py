@@ -127,3 +127,84 @@ def module_positions(module: cst.Module, text: Optional[str] = None):
 
         return dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
     return Positions(state.ranges, text + state.popped)
+
+
+# --------------------------------------------------------------------------- one node at a time
+
+_CONTEXT_FREE: dict[type, bool] = {}
+
+
+def _context_free(cls: type) -> bool:
+    """Expression types whose code does not depend on where they stand: their codegen takes no
+    arguments from the parent (unlike an Element's default comma) and they hold no statements
+    (whose indentation comes from the enclosing blocks)."""
+    found = _CONTEXT_FREE.get(cls)
+    if found is None:
+        import inspect
+
+        found = False
+        if issubclass(cls, cst.BaseExpression):
+            try:
+                params = list(inspect.signature(cls._codegen_impl).parameters)
+                found = params == ["self", "state"]
+            except (TypeError, ValueError):
+                found = False
+        _CONTEXT_FREE[cls] = found
+    return found
+
+
+class LazyPositions:
+    """Positions for a few nodes without generating the whole module when it can be avoided.
+
+    An expression's own code, generated alone, is exactly the text it has in the module. When
+    that text occurs once in the file, that occurrence is the node: its range is the occurrence
+    plus the range the node's own codegen gives. Anything else (a statement, a text occurring
+    twice) falls back to `module_positions` for the whole module, once."""
+
+    def __init__(self, module: cst.Module, text: str) -> None:
+        self.module = module
+        self.text = text
+        self._full = None
+        self._found: dict = {}
+        self._starts: Optional[list[int]] = None
+
+    def _full_positions(self):
+        if self._full is None:
+            self._full = module_positions(self.module, self.text)
+        return self._full
+
+    def _pos(self, offset: int) -> CodePosition:
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in _NEWLINE.finditer(self.text)]
+        i = bisect.bisect_right(self._starts, offset) - 1
+        return CodePosition(i + 1, offset - self._starts[i])
+
+    def _fast(self, node) -> Optional[CodeRange]:
+        state = _OffsetState(self.module.default_indent, self.module.default_newline)
+        node._codegen(state)
+        code = "".join(state.tokens)
+        if not code:
+            return None
+        at = self.text.find(code)
+        if at < 0 or self.text.find(code, at + 1) >= 0:
+            return None
+        start, end = state.ranges[node]
+        return CodeRange(self._pos(at + start), self._pos(at + end))
+
+    def get(self, node, default=None) -> Optional[CodeRange]:
+        if self._full is not None:
+            return self._full.get(node, default)
+        found = self._found.get(id(node))
+        if found is not None and found[0] is node:
+            return found[1]
+        rng = self._fast(node) if _context_free(type(node)) else None
+        if rng is None:
+            return self._full_positions().get(node, default)
+        self._found[id(node)] = (node, rng)
+        return rng
+
+    def __getitem__(self, node) -> CodeRange:
+        found = self.get(node)
+        if found is None:
+            raise KeyError(node)
+        return found

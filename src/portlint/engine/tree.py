@@ -100,3 +100,113 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         n = stack.pop()
         yield n
         stack.extend(reversed(children(n)))
+
+
+# --------------------------------------------------------------------------- one walk per module
+
+_NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst does not subclass them
+# Layout-only nodes (about half of all nodes): spaces, newlines, blank lines, comments. No rule
+# looks at them (suppression comments are read from the text), so the index leaves them out.
+WHITESPACE = {cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
+              cst.EmptyLine, cst.Comment}
+
+
+class ModuleIndex:
+    """One pre-order traversal of a module, kept: every node's position, subtree end and parent.
+
+    `walk(node)` is then a slice of `order` (skipping nested definitions by jumping over their
+    subtrees), `parent(node)` a list lookup, and `functions()` a filter — no more traversals.
+    Layout-only nodes (WHITESPACE and what is under them) are not part of the index."""
+
+    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions")
+
+    def __init__(self, module: cst.CSTNode) -> None:
+        order: list = []
+        par: list[int] = []
+        whitespace = WHITESPACE
+        stack: list = [(module, -1)]
+        while stack:
+            node, p = stack.pop()
+            i = len(order)
+            order.append(node)
+            par.append(p)
+            kids = children(node)
+            for k in range(len(kids) - 1, -1, -1):
+                kid = kids[k]
+                if type(kid) not in whitespace:
+                    stack.append((kid, i))
+        n = len(order)
+        size = [1] * n
+        for i in range(n - 1, 0, -1):
+            size[par[i]] += size[i]
+        self.module = module
+        self.order = order
+        self.par = par
+        self.end = [i + s for i, s in enumerate(size)]
+        self.pos = {id(node): i for i, node in enumerate(order)}
+        self._parents: Optional[dict] = None
+        self._functions: Optional[list] = None
+
+    def index_of(self, node) -> Optional[int]:
+        i = self.pos.get(id(node))
+        return i if i is not None and self.order[i] is node else None
+
+    def walk(self, i: int, skip_functions: bool) -> list:
+        order, end = self.order, self.end
+        out = [order[i]]
+        j, stop = i + 1, end[i]
+        if not skip_functions:
+            out.extend(order[j:stop])
+            return out
+        nested = _NESTED
+        while j < stop:
+            n = order[j]
+            if type(n) in nested:
+                j = end[j]
+                continue
+            out.append(n)
+            j += 1
+        return out
+
+    def parents(self) -> dict:
+        if self._parents is None:
+            order, par = self.order, self.par
+            self._parents = {order[i]: order[par[i]] for i in range(1, len(order))}
+        return self._parents
+
+    def functions(self) -> list:
+        """Every FunctionDef, in the order a stack walk pushing children left to right pops them
+        (right to left, pre-order): the reverse of a left-to-right post-order."""
+        if self._functions is None:
+            order, end = self.order, self.end
+            found = [i for i, n in enumerate(order) if type(n) is cst.FunctionDef]
+            found.sort(key=lambda i: (end[i], -i), reverse=True)
+            self._functions = [order[i] for i in found]
+        return self._functions
+
+
+_INDEXES: dict[int, ModuleIndex] = {}
+_RECENT: list[ModuleIndex] = []
+
+
+def module_index(module: cst.CSTNode) -> ModuleIndex:
+    found = _INDEXES.get(id(module))
+    if found is None or found.module is not module:
+        found = _INDEXES[id(module)] = ModuleIndex(module)
+    if not _RECENT or _RECENT[0] is not found:
+        if found in _RECENT:
+            _RECENT.remove(found)
+        _RECENT.insert(0, found)
+    return found
+
+
+def find(node) -> Optional[tuple[ModuleIndex, int]]:
+    """The index of an already indexed module holding `node`, most recently used first."""
+    for idx in _RECENT:
+        i = idx.index_of(node)
+        if i is not None:
+            if idx is not _RECENT[0]:
+                _RECENT.remove(idx)
+                _RECENT.insert(0, idx)
+            return idx, i
+    return None

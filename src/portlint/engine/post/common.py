@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator, Optional
 import libcst as cst
 
 from portlint.engine.image import Site
+from portlint.engine import tree
 from portlint.engine.tree import children
 from portlint.engine.values import UNKNOWN, ApiObject, Namespace, Sym
 
@@ -75,23 +76,8 @@ def programs(interp) -> list[Program]:
 
 # ------------------------------------------------------------------ syntax
 
-_PARENTS: dict = {}
-
-
 def parents(module: cst.Module) -> dict:
-    key = id(module)
-    found = _PARENTS.get(key)
-    if found is None:
-        found = {}
-        stack = [module]
-        while stack:
-            node = stack.pop()
-            kids = children(node)
-            for child in kids:
-                found[child] = node
-            stack.extend(kids)
-        _PARENTS[key] = found
-    return found
+    return tree.module_index(module).parents()
 
 
 def parent(src, node):
@@ -113,16 +99,34 @@ def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
     return None
 
 
+_WALKED: dict = {}
+_NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst has no subclasses of these
+
+
 def walk(node, skip_functions: bool = True) -> Iterator:
-    """Every node under `node` (itself included), not descending into nested defs and lambdas."""
+    """Every node under `node` (itself included), not descending into nested defs and lambdas,
+    leaving out layout-only nodes (whitespace, newlines, comments: tree.WHITESPACE).
+
+    Trees never change: a node of an indexed module (functions(), parents()) is walked as a slice
+    of the module's one pre-order traversal (engine/tree.py), any other node once and remembered."""
+    found = tree.find(node)
+    if found is not None:
+        return iter(found[0].walk(found[1], skip_functions))
+    key = (id(node), skip_functions)
+    hit = _WALKED.get(key)
+    if hit is not None and hit[0] is node:
+        return iter(hit[1])
+    out = []
     stack = [node]
     while stack:
         n = stack.pop()
-        yield n
+        out.append(n)
         for child in reversed(children(n)):
-            if skip_functions and isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if (skip_functions and type(child) in _NESTED) or type(child) in tree.WHITESPACE:
                 continue
             stack.append(child)
+    _WALKED[key] = (node, out)
+    return iter(out)
 
 
 def code(src, node) -> str:
@@ -154,12 +158,8 @@ def last_name(node) -> str:
 
 
 def functions(src) -> Iterator[cst.FunctionDef]:
-    stack = [src.module]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, cst.FunctionDef):
-            yield n
-        stack.extend(children(n))
+    """Every def in the module, nested ones too, in lexical order."""
+    return iter(tree.module_index(src.module).functions())
 
 
 def params_of(fn: cst.FunctionDef) -> list[str]:

@@ -1,0 +1,141 @@
+"""The faster tree helpers give exactly what libcst gives: `children` == `.children`, positions ==
+PositionProvider, the module index's walks == a plain traversal (less layout nodes)."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from portlint.engine.positions import LazyPositions, _context_free, module_positions
+from portlint.engine.tree import WHITESPACE, children, module_index
+
+ROOT = Path(__file__).resolve().parents[1]
+SOPHON_DEMO = Path(os.environ.get("SOPHON_DEMO", "/work/sophon-demo"))
+
+EXTRA = [
+    "x = (  # c\n    a,\n    b  ,)\n",
+    "from . import (a,\n b as c)\nimport d.e as f\n",
+    "@dec\nclass C(B, metaclass=M):\n    def f(self, /, a, *b, c=1, **d) -> int:\n        return lambda x: x[1:2, ...]\n",
+    "async def g():\n    async with a as b, c:\n        await d\n    async for e in f: yield e\n",
+    "match p:\n    case [1, *rest] | {'k': v} if v: pass\n    case Point(x=0) as q: pass\n",
+    "try:\n    pass\nexcept* ValueError as e:\n    raise\nfinally:\n    del a[0], b.c\n",
+    "f'{a!r:>{w}} {b}' 'x' b'y'\nglobal g; nonlocal_ = 1\nassert a, 'm'\nwhile 1: break\nelse: continue\n",
+    "x: list[int] = [i for i in range(3) if i]\ny = {k: v for k, v in z}\nw = {*a, *b}\n",
+    "no_trailing_newline = 1",
+    "",
+    "\n\n# only comments\n",
+    "if a:\n\tb = 1\nelif c: d\nelse:\n\tpass\n",
+    "x = 1; y = 2;\n",
+    "print(*a, **k, sep='')\nz = not a or b and c if d else e\nv = a @ b // c ** -d\n",
+]
+
+
+def _texts() -> list[tuple[str, str]]:
+    out = [(f"extra{i}", t) for i, t in enumerate(EXTRA)]
+    for p in sorted((ROOT / "tests" / "fixtures").rglob("*.py"))[:60]:
+        out.append((str(p), p.read_text(encoding="utf-8")))
+    for p in sorted((ROOT / "src" / "portlint").rglob("*.py"))[:15]:
+        out.append((str(p), p.read_text(encoding="utf-8")))
+    if SOPHON_DEMO.is_dir():
+        for p in sorted(SOPHON_DEMO.glob("sample/*/python/*.py"))[:15]:
+            out.append((str(p), p.read_text(encoding="utf-8", errors="replace")))
+    return out
+
+
+def _modules():
+    for name, text in _texts():
+        try:
+            yield name, text, cst.parse_module(text)
+        except Exception:
+            continue
+
+
+def _all_nodes(module):
+    stack, out = [module], []
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(reversed(n.children))
+    return out
+
+
+def test_children_equal_libcst_children():
+    for name, _, module in _modules():
+        for node in _all_nodes(module):
+            mine, theirs = children(node), node.children
+            assert len(mine) == len(theirs) and all(a is b for a, b in zip(mine, theirs)), (name, type(node))
+
+
+def test_positions_equal_position_provider():
+    rnd = random.Random(0)
+    for name, text, module in _modules():
+        expected = dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+        mine = module_positions(module, text)
+        assert len(mine) == len(expected), name
+        for node, rng in expected.items():
+            assert mine.get(node) == rng, (name, type(node).__name__)
+        nodes = [n for n in expected if _context_free(type(n))]  # the ones with a fast path
+        for node in rnd.sample(nodes, min(60, len(nodes))):
+            assert LazyPositions(module, text).get(node) == expected[node], (name, type(node).__name__)
+        lazy = LazyPositions(module, text)  # and mixed with the fallback
+        for node in rnd.sample(list(expected), min(60, len(expected))):
+            assert lazy.get(node) == expected[node], (name, type(node).__name__)
+
+
+def _plain_walk(node, skip):
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        for c in reversed(n.children):
+            if skip and isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            stack.append(c)
+    return [n for n in out if type(n) not in WHITESPACE]
+
+
+def _plain_functions(module):
+    out, stack = [], [module]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.FunctionDef):
+            out.append(n)
+        stack.extend(n.children)
+    return out
+
+
+def test_module_index_walks_functions_and_parents():
+    for name, _, module in _modules():
+        idx = module_index(module)
+        assert [id(f) for f in idx.functions()] == [id(f) for f in _plain_functions(module)], name
+        for scope in [module, *idx.functions()][:25]:
+            i = idx.index_of(scope)
+            for skip in (True, False):
+                assert [id(n) for n in idx.walk(i, skip)] == [id(n) for n in _plain_walk(scope, skip)], name
+        parents = idx.parents()
+        for node in _all_nodes(module):
+            for child in node.children:
+                if type(child) not in WHITESPACE and type(node) not in WHITESPACE:
+                    assert parents[child] is node, name
+
+
+def test_post_walk_is_the_same_for_indexed_and_other_nodes():
+    from portlint.engine.post import common
+
+    class Src:
+        pass
+
+    for name, text, module in list(_modules())[:30]:
+        src = Src()
+        src.module = module
+        fns = list(common.functions(src))  # indexes the module
+        for fn in fns[:10]:
+            assert [id(n) for n in common.walk(fn)] == [id(n) for n in _plain_walk(fn, True)], name
+        detached = cst.parse_module(text)  # never indexed: the plain path
+        for fn in _plain_functions(detached)[:10]:
+            assert [id(n) for n in common.walk(fn)] == [id(n) for n in _plain_walk(fn, True)], name
