@@ -100,6 +100,7 @@ def analyze_pair(pair, options) -> CheckReport:
     strict = bool(getattr(options, "rule_options", {}).get("__strict__"))
     o_interp = interpret(original, ctx, strict)
     p_interp = interpret(ported, ctx, strict)
+    report.notes.extend(o_interp.limits_hit + p_interp.limits_hit)
     o_sinks = _complete(_unique(o_interp.sinks))
     p_sinks = _complete(_unique(p_interp.sinks))
     for name, side_arg, sinks in (("original", pair.original, o_sinks), ("ported", pair.ported, p_sinks)):

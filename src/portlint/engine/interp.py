@@ -10,6 +10,8 @@ the API tables in `portlint.engine.apis`; everything else is UNKNOWN.
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -26,6 +28,7 @@ from portlint.engine.values import (
 MAX_DEPTH = 14
 MAX_LOOP = 64
 MAX_STEPS = 200_000
+TIME_LIMIT = float(os.environ.get("PORTLINT_FILE_TIME_LIMIT", "20"))  # seconds of analysis per program
 
 
 class _Stop(Exception):
@@ -77,25 +80,35 @@ class Interpreter:
         self.steps = 0
         self.entry: Optional[SourceFile] = None
         self.executed_functions: set[int] = set()
+        self.deadline = float("inf")
+        self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
 
     # ---------------------------------------------------------------- entry points
     def run_entry(self, src: SourceFile) -> None:
-        self.entry = src
-        self.steps = 0
+        self._start(src)
         env = {"__name__": "__main__", "__file__": str(src.path)}
         self.record("entry", env=env)  # the program's top-level names, for post-processing rules
         frame = Frame(src, env, env, is_module=True)
         try:
             self.exec_block(src.module.body, frame)
-        except _Stop:
-            pass
+        except _Stop as stop:
+            self._limit(src, stop)
+
+    def _start(self, src: SourceFile) -> None:
+        self.entry = src
+        self.steps = 0
+        self.deadline = time.monotonic() + TIME_LIMIT
+
+    def _limit(self, src: SourceFile, stop: "_Stop") -> None:
+        message = f"{src.display}: analysis stopped at the {stop.args[0]}; findings for this program may be incomplete"
+        if message not in self.limits_hit:
+            self.limits_hit.append(message)
 
     def run_function_as_entry(self, func: FunctionVal, src: SourceFile) -> None:
         """Fallback for code never reached from a main: parameters become unknown images."""
         from portlint.engine.apis.common import param_image
 
-        self.entry = src
-        self.steps = 0
+        self._start(src)
         args = []
         params = func.node.params
         plist = list(params.posonly_params) + list(params.params)
@@ -105,8 +118,8 @@ class Interpreter:
             args.append(param_image(p.name.value, Site(src, p)) if apis.looks_like_image(p.name.value) else UNKNOWN)
         try:
             self.call_function(func, args, {}, Site(src, func.node))
-        except _Stop:
-            pass
+        except _Stop as stop:
+            self._limit(src, stop)
 
     # ---------------------------------------------------------------- modules
     def module_env(self, src: SourceFile) -> dict:
@@ -136,7 +149,9 @@ class Interpreter:
     def tick(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            raise _Stop()
+            raise _Stop(f"step limit ({MAX_STEPS} steps)")
+        if not self.steps & 1023 and time.monotonic() > self.deadline:
+            raise _Stop(f"time limit ({TIME_LIMIT:g} s, PORTLINT_FILE_TIME_LIMIT)")
 
     def exec_block(self, body, frame: Frame) -> str:
         if isinstance(body, cst.BaseSuite):

@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,10 @@ class Side:
 
 def read_source(path: Path, display: str) -> SourceFile:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise SourceError(display, "not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
             raise SourceError(display, f"file too large to analyse ({path.stat().st_size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
         data = path.read_bytes()
     except PermissionError:
