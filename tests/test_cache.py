@@ -231,6 +231,8 @@ def test_time_limited_results_are_not_stored(tmp_path):
     store = cache_mod.PairCache(tmp_path)
     report = CheckReport(errors=[FileError("a.py", f"analysis stopped at the {cache_mod.TIME_LIMIT_MARK} of 1 s")], files=1)
     assert not store.put("ab" * 32, report)
+    noted = CheckReport(files=1, notes=[f"a.py: analysis stopped at the {cache_mod.TIME_LIMIT_MARK} (20 s)"])
+    assert not store.put("ef" * 32, noted)
     assert store.put("cd" * 32, CheckReport(files=1))
     assert store.get("cd" * 32) == CheckReport(files=1)
 

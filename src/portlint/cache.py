@@ -33,6 +33,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import time
@@ -46,7 +47,7 @@ _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".to
               "build", "dist", ".portlint_cache", "site-packages"}
 # CheckOptions fields that do not change a pair's analysis.
 _NOT_IN_KEY = {"pairs", "no_cache", "cache_dir", "show_unused_suppressions", "jobs"}
-TIME_LIMIT_MARK = "time limit"  # in the error the engine reports when a file hit the time limit
+TIME_LIMIT_MARK = "time limit"  # in the note/error the engine gives when a program hit the time limit
 PRUNE_AFTER_DAYS = 14
 
 
@@ -171,6 +172,8 @@ class _Reader:
     def _read(path: Path) -> tuple[str, Optional[str]]:
         try:
             st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                return ("directory" if stat.S_ISDIR(st.st_mode) else f"special:{stat.S_IFMT(st.st_mode)}"), None
             if st.st_size > MAX_FILE_BYTES:
                 return f"large:{st.st_size}", None
             data = path.read_bytes()
@@ -265,6 +268,8 @@ def _bmodel_state(path: Optional[str]) -> Optional[str]:
         return "missing"
     except OSError as exc:
         return f"unreadable:{exc.errno}"
+    if not stat.S_ISREG(st.st_mode):
+        return "directory" if stat.S_ISDIR(st.st_mode) else "unreadable:special"
     stamp = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
     found = _BMODELS.get(stamp)
     if found is None:
@@ -398,8 +403,9 @@ class PairCache:
         return report
 
     def put(self, key: Optional[str], report) -> bool:
-        if key is None or any(TIME_LIMIT_MARK in e.message for e in report.errors):
-            return False
+        if key is None or any(TIME_LIMIT_MARK in text for text in
+                              [e.message for e in report.errors] + list(getattr(report, "notes", []))):
+            return False  # cut short by the wall clock: depends on the machine, not the input
         try:
             encoded = encode_report(report)
             text = json.dumps({"key": key, "report": encoded}, ensure_ascii=False)
