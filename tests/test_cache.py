@@ -349,7 +349,10 @@ def test_walk_and_resolution_match_the_loader(tmp_path):
     assert cache_mod.walk_py(tmp_path) == source._walk_py(tmp_path)
     importer = tmp_path / "pkg" / "sub" / "c.py"
     roots = [tmp_path, tmp_path.parent]
+    reader = cache_mod._Reader()
     for level in range(4):
-        for dotted in ("", "a", "pkg", "pkg.b", "b", "sub.c", "c", "nothing", "pkg.sub.c"):
-            assert cache_mod.resolve_local_module(importer, level, dotted, roots) == \
-                source.resolve_local_module(importer, level, dotted, roots), (level, dotted)
+        for dotted in ("", "a", "pkg", "pkg.b", "b", "sub.c", "c", "nothing", "pkg.sub.c", "loop.a", "loop.pkg.b"):
+            expected = source._resolve_local_module(importer, level, dotted, roots) \
+                if hasattr(source, "_resolve_local_module") else source.resolve_local_module(importer, level, dotted, roots)
+            assert cache_mod.resolve_local_module(importer, level, dotted, roots) == expected, (level, dotted)
+            assert reader.resolve(importer, level, dotted, roots) == expected, (level, dotted)

@@ -156,10 +156,57 @@ def walk_py(root: Path) -> list[Path]:
 
 
 class _Reader:
-    """Reads and hashes each file once per run; `state` is the digest or why there is none."""
+    """Reads and hashes each file once per run; `state` is the digest or why there is none.
+    Also lists each folder once, for import resolution without a stat per candidate."""
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, Optional[str]]] = {}
+        self.dirs: dict[str, dict[str, bool]] = {}
+        self.resolved: dict[tuple, Optional[Path]] = {}
+
+    def _is_file(self, path: str) -> bool:
+        folder, name = os.path.split(path)
+        names = self.dirs.get(folder)
+        if names is None:
+            names = {}
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        try:
+                            names[entry.name] = entry.is_file()  # follows symlinks, as Path.is_file
+                        except OSError:
+                            continue
+            except OSError:
+                pass
+            self.dirs[folder] = names
+        return names.get(name, False)
+
+    def resolve(self, importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
+        """resolve_local_module on strings, with folder listings and answers remembered for this
+        run (importer and roots are absolute, resolved paths, as the loader gives them)."""
+        parent = os.path.dirname(str(importer))
+        key = (parent, level, dotted, tuple(roots))
+        if key in self.resolved:
+            return self.resolved[key]
+        parts = [p for p in dotted.split(".") if p]
+        if level:
+            base = parent
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            bases = [base]
+        else:
+            bases = [parent] + [str(r) for r in roots]
+        found = None
+        for base in bases:
+            candidate = os.path.join(base, *parts) if parts else base
+            if parts and self._is_file(candidate + ".py"):
+                found = Path(os.path.realpath(candidate + ".py"))
+                break
+            if self._is_file(os.path.join(candidate, "__init__.py")):
+                found = Path(os.path.realpath(os.path.join(candidate, "__init__.py")))
+                break
+        self.resolved[key] = found
+        return found
 
     def read(self, path: Path) -> tuple[str, Optional[str]]:
         key = str(path)
@@ -213,7 +260,7 @@ def side_files(arg: str, reader: _Reader) -> list:
             continue
         for level, dotted in sorted(scan_imports(text)):
             try:
-                target = resolve_local_module(current, level, dotted, roots)
+                target = reader.resolve(current, level, dotted, roots)
             except (OSError, ValueError):
                 continue
             if target is not None and target not in seen:

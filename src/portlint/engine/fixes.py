@@ -65,16 +65,16 @@ def _num(v: float) -> str:
 
 def _input_scale_name(src) -> Optional[str]:
     """The expression a SAIL program stores get_input_scale(...) in, e.g. `self.input_scale`."""
-    found = []
+    if "get_input_scale" not in src.text:  # the usual case: no walk at all
+        return None
+    from portlint.engine.tree import module_index
 
-    class Visitor(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
+    for node in module_index(src.module).order:  # lexical order, as a visitor would go
+        if type(node) is cst.Assign:
             value = node.value
             if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_input_scale":
-                found.append(src.module.code_for_node(node.targets[0].target))
-
-    src.module.visit(Visitor())
-    return found[0] if found else None
+                return src.module.code_for_node(node.targets[0].target)
+    return None
 
 
 def _sail_format_fix(op: Op, o: Img) -> Optional[Fix]:

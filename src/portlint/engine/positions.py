@@ -153,13 +153,21 @@ def _context_free(cls: type) -> bool:
     return found
 
 
+# Node types whose code depends on the parent *before* their first token (`elif` vs `if`, a default
+# `*` or `:`/`->`): their own code may not be where they stand, so their parent is located instead.
+_LEADING_CONTEXT = {cst.If, cst.Param, cst.Annotation, cst.From}
+
+
 class LazyPositions:
     """Positions for a few nodes without generating the whole module when it can be avoided.
 
-    An expression's own code, generated alone, is exactly the text it has in the module. When
-    that text occurs once in the file, that occurrence is the node: its range is the occurrence
-    plus the range the node's own codegen gives. Anything else (a statement, a text occurring
-    twice) falls back to `module_positions` for the whole module, once."""
+    A node's own code, generated alone with the indentation of the blocks around it, is the text
+    it has in the module (an Element's default comma or a small statement's semicolon can only add
+    text after it). When that text occurs once in the file, that occurrence is the node, and every
+    node under it is at the occurrence plus the offset its codegen gave. A text that occurs twice
+    is retried with the parent, then the grandparent, ... (parents from the module's index,
+    engine/tree.py); when even a large ancestor is not unique, the whole module is generated
+    once (`module_positions`)."""
 
     def __init__(self, module: cst.Module, text: str) -> None:
         self.module = module
@@ -167,6 +175,7 @@ class LazyPositions:
         self._full = None
         self._found: dict = {}
         self._starts: Optional[list[int]] = None
+        self._parents: Optional[dict] = None
 
     def _full_positions(self):
         if self._full is None:
@@ -179,17 +188,54 @@ class LazyPositions:
         i = bisect.bisect_right(self._starts, offset) - 1
         return CodePosition(i + 1, offset - self._starts[i])
 
-    def _fast(self, node) -> Optional[CodeRange]:
+    def _occurrence(self, candidate, indent: list, node) -> tuple[Optional[CodeRange], int]:
+        """(the node's range if `candidate`'s code occurs exactly once, that code's length)."""
         state = _OffsetState(self.module.default_indent, self.module.default_newline)
-        node._codegen(state)
+        state.indent_tokens.extend(indent)
+        candidate._codegen(state)
         code = "".join(state.tokens)
         if not code:
-            return None
+            return None, 0
         at = self.text.find(code)
         if at < 0 or self.text.find(code, at + 1) >= 0:
-            return None
-        start, end = state.ranges[node]
-        return CodeRange(self._pos(at + start), self._pos(at + end))
+            return None, len(code)
+        rng = state.ranges.get(node)
+        if rng is None:
+            return None, len(code)
+        return CodeRange(self._pos(at + rng[0]), self._pos(at + rng[1])), len(code)
+
+    def _fast(self, node) -> Optional[CodeRange]:
+        if _context_free(type(node)):  # most finding sites: no parents needed
+            found = self._occurrence(node, [], node)[0]
+            if found is not None:
+                return found
+        if self._parents is None:
+            from portlint.engine.tree import module_index
+
+            self._parents = module_index(self.module).parents()
+        chain, cur = [], node
+        while cur is not None and cur is not self.module:
+            chain.append(cur)
+            cur = self._parents.get(cur)
+        if cur is not self.module:
+            return None  # not in the index (layout nodes): no shortcut
+        indents = []  # the indentation each enclosing block adds, outermost first
+        for anc in reversed(chain[1:]):
+            if type(anc) is cst.IndentedBlock:
+                indents.append(self.module.default_indent if anc.indent is None else anc.indent)
+        limit = max(2000, len(self.text) // 4)
+        depth = len(indents)
+        for i, candidate in enumerate(chain):
+            if type(candidate) is cst.IndentedBlock and i:
+                depth -= 1  # above this block its indentation no longer applies
+            if type(candidate) in _LEADING_CONTEXT:
+                continue
+            found, size = self._occurrence(candidate, indents[:depth], node)
+            if found is not None:
+                return found
+            if size > limit:
+                return None
+        return None
 
     def get(self, node, default=None) -> Optional[CodeRange]:
         if self._full is not None:
@@ -197,7 +243,7 @@ class LazyPositions:
         found = self._found.get(id(node))
         if found is not None and found[0] is node:
             return found[1]
-        rng = self._fast(node) if _context_free(type(node)) else None
+        rng = self._fast(node)
         if rng is None:
             return self._full_positions().get(node, default)
         self._found[id(node)] = (node, rng)

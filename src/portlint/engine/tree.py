@@ -111,6 +111,66 @@ WHITESPACE = {cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhi
               cst.EmptyLine, cst.Comment}
 
 
+_WS_BASES = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment)
+_INDEX_GETTERS: dict[type, object] = {}
+
+
+def _only_whitespace(hint) -> bool:
+    """Whether a field's annotation admits only layout nodes (e.g. `Sequence[EmptyLine]`)."""
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin is None:
+        return isinstance(hint, type) and issubclass(hint, _WS_BASES)
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return bool(args) and all(_only_whitespace(a) for a in args)
+
+
+def _index_getter(cls: type):
+    """Like `_getter`, without the fields that can only hold layout nodes."""
+    import typing
+
+    order = _order(cls)
+    getter = None
+    if order is not None:
+        try:
+            hints = typing.get_type_hints(cls)
+            fields = tuple(f for f in order if not (f in hints and _only_whitespace(hints[f])))
+        except Exception:  # annotations that do not resolve: keep every field
+            fields = order
+        if not fields:
+            getter = lambda node: ()  # noqa: E731
+        elif len(fields) == 1:
+            name = fields[0]
+            getter = lambda node: (getattr(node, name),)  # noqa: E731
+        else:
+            getter = operator.attrgetter(*fields)
+    _INDEX_GETTERS[cls] = getter
+    return getter
+
+
+def _index_children(node) -> Sequence[cst.CSTNode]:
+    """children(node) without layout nodes (tree.WHITESPACE)."""
+    cls = type(node)
+    getter = _INDEX_GETTERS[cls] if cls in _INDEX_GETTERS else _index_getter(cls)
+    if getter is None:
+        return [c for c in node.children if type(c) not in WHITESPACE]
+    out: list = []
+    for value in getter(node):
+        kind = _KIND.get(value.__class__)
+        if kind is None:
+            kind = _kind(value.__class__)
+        if kind == 1:
+            if type(value) not in WHITESPACE:
+                out.append(value)
+        elif kind == 2:
+            for v in value:
+                k = _KIND.get(v.__class__)
+                if (k if k is not None else _kind(v.__class__)) == 1 and type(v) not in WHITESPACE:
+                    out.append(v)
+    return out
+
+
 class ModuleIndex:
     """One pre-order traversal of a module, kept: every node's position, subtree end and parent.
 
@@ -123,18 +183,15 @@ class ModuleIndex:
     def __init__(self, module: cst.CSTNode) -> None:
         order: list = []
         par: list[int] = []
-        whitespace = WHITESPACE
         stack: list = [(module, -1)]
         while stack:
             node, p = stack.pop()
             i = len(order)
             order.append(node)
             par.append(p)
-            kids = children(node)
+            kids = _index_children(node)
             for k in range(len(kids) - 1, -1, -1):
-                kid = kids[k]
-                if type(kid) not in whitespace:
-                    stack.append((kid, i))
+                stack.append((kids[k], i))
         n = len(order)
         size = [1] * n
         for i in range(n - 1, 0, -1):
