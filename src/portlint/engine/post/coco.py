@@ -185,6 +185,8 @@ def _dumps_json(src) -> bool:
 
 
 def _scan_dumps(src) -> bool:
+    if "dump" not in src.text:  # json.dump / json.dumps: no walk needed
+        return False
     return any(isinstance(n, cst.Call) and call_name(n) in ("json.dump", "json.dumps") for n in walk(src.module, skip_functions=False))
 
 
