@@ -1,0 +1,81 @@
+"""An unreadable file (mode 000) is one error naming it, and the other files are still analysed.
+
+Root reads mode-000 files anyway, so under root the check runs in a child that drops to
+`nobody` after its imports are loaded (the interpreter itself may live under /root)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ORIGINAL = ROOT / "examples" / "resnet" / "resnet_torch.py"
+GOOD = ROOT / "examples" / "resnet" / "resnet_sail.py"
+
+DRIVER = r"""
+import json, os, sys
+import encodings.latin_1, encodings.utf_8_sig  # noqa: F401  (stdlib may be unreadable after the drop)
+from portlint.cli import main
+def run(args):
+    try:
+        main(args)
+    except SystemExit as exc:
+        return exc.code
+original, good, side, drop = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+run(["check", original, good, "--no-cache", "--format", "json"])  # load every module first
+if drop:
+    os.setgroups([]); os.setgid(65534); os.setuid(65534)
+    try:
+        open(os.path.join(side, "locked.py")).close()
+        print("STILL-READABLE"); sys.exit(0)
+    except PermissionError:
+        pass
+sys.stdout.flush()
+code = run(["check", original, side, "--no-cache", "--format", "json"])
+sys.stderr.write(f"EXIT {code}\n")
+"""
+
+
+@pytest.fixture
+def locked_side():
+    base = Path(tempfile.mkdtemp(prefix="portlint-unreadable-"))  # not under pytest's 0700 tmp
+    try:
+        os.chmod(base, 0o755)
+        side = base / "ported"
+        side.mkdir()
+        os.chmod(side, 0o755)
+        shutil.copy(GOOD, side / "good.py")
+        os.chmod(side / "good.py", 0o644)
+        (side / "locked.py").write_text("import cv2\nimg = cv2.imread('x.jpg')\n")
+        os.chmod(side / "locked.py", 0o000)
+        yield side
+    finally:
+        os.chmod(base / "ported" / "locked.py", 0o644)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_unreadable_file_is_named_and_the_rest_analysed(locked_side):
+    drop = os.geteuid() == 0
+    if not drop and os.access(locked_side / "locked.py", os.R_OK):
+        pytest.skip("this user can read mode-000 files")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    r = subprocess.run([sys.executable, "-c", DRIVER, str(ORIGINAL), str(GOOD), str(locked_side), "1" if drop else "0"],
+                       capture_output=True, text=True, env=env, cwd=locked_side.parent, timeout=300)
+    if "STILL-READABLE" in r.stdout:
+        pytest.skip("dropping to nobody did not take permissions away (capabilities kept)")
+    assert "Traceback" not in r.stderr, r.stderr
+    out = r.stdout[r.stdout.index('{\n  "version"', r.stdout.index('{\n  "version"') + 1):]  # the second report
+    doc = json.loads(out)
+    errors = {Path(e["path"]).name: e["message"] for e in doc["errors"]}
+    assert errors == {"locked.py": "permission denied"}, doc["errors"]
+    assert any(f["ported"]["path"].endswith("good.py") for f in doc["findings"]), "good.py was not analysed"
+    assert "EXIT 1" in r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.startswith("portlint: error:")]
+    assert len(lines) == 1 and "locked.py: permission denied" in lines[0]
