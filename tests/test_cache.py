@@ -356,3 +356,30 @@ def test_walk_and_resolution_match_the_loader(tmp_path):
                 if hasattr(source, "_resolve_local_module") else source.resolve_local_module(importer, level, dotted, roots)
             assert cache_mod.resolve_local_module(importer, level, dotted, roots) == expected, (level, dotted)
             assert reader.resolve(importer, level, dotted, roots) == expected, (level, dotted)
+
+
+def test_hostile_side_cold_warm_equal(project, capsys, monkeypatch):
+    """Broken files (syntax, encoding, binary, huge, deep, FIFO, dangling link, symlink loop) in a
+    side: the key is computed without blocking or failing, and the warm result is the cold one."""
+    side = project / "hostile"
+    side.mkdir()
+    good = ROOT / "examples" / "resnet" / "resnet_sail.py"
+    (side / "good.py").write_text(good.read_text())
+    (side / "syntax.py").write_text("def broken(:\n    pass\n")
+    (side / "latin1.py").write_bytes(b"# caf\xe9\nimport good\n")
+    (side / "binary.py").write_bytes(bytes(range(256)))
+    (side / "empty.py").write_text("")
+    (side / "huge.py").write_text("import good\n" + "x = 1\n" * (2_100_000 // 6))
+    (side / "deep.py").write_text("import good\nx = " + "(" * 500 + "1" + ")" * 500 + "\n")
+    (side / "loop").mkdir()
+    (side / "loop" / "again").symlink_to(side / "loop", target_is_directory=True)
+    (side / "dangling.py").symlink_to(side / "nowhere.py")
+    os.mkfifo(side / "fifo.py")
+    original = str(ROOT / "examples" / "resnet" / "resnet_torch.py")
+    for target in ("hostile", "hostile/deep.py", "hostile/latin1.py"):
+        args = ["check", original, target, "--format", "json"]
+        uncached = run_cli([*args, "--no-cache"], capsys)
+        assert run_cli(args, capsys) == uncached
+        with monkeypatch.context() as m:
+            m.setattr("portlint.checker.analyze_one", _no_analysis)
+            assert run_cli(args, capsys) == uncached, target
