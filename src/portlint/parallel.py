@@ -16,7 +16,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
 from typing import Callable, Iterator, Optional
 
 
@@ -48,6 +48,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(func, options) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops us)
     _WORKER["func"], _WORKER["options"] = func, options
     gc.freeze()  # what the fork inherited: never scanned, never copied on write by the collector
     gc.set_threshold(*_THRESHOLDS)
@@ -69,9 +70,16 @@ def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int]) -> list
     if jobs <= 1:
         with fewer_collections():
             return [func(pair, options) for pair in pairs]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_context(),
-                             initializer=_init_worker, initargs=(func, options)) as pool:
-        return list(pool.map(_run_one, pairs, chunksize=1))
+    pool = _context().Pool(processes=jobs, initializer=_init_worker, initargs=(func, options))
+    try:
+        results = list(pool.imap(_run_one, pairs, chunksize=1))  # in order, whoever finishes first
+    except BaseException:  # Ctrl-C or a failing pair: stop the other workers now
+        pool.terminate()
+        pool.join()
+        raise
+    pool.close()
+    pool.join()
+    return results
 
 
 def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) -> list:
