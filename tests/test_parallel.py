@@ -143,3 +143,33 @@ def test_configured_pairs_run_in_parallel_too(tmp_path, capsys, monkeypatch):
     parallel = run_cli(["check", "--format", "json", "--no-cache", "-j", "3"], capsys)
     assert serial == parallel and serial[0] == 1
     assert [f["ported"]["path"] for f in json.loads(serial[1])["findings"]][:1] == ["one/port.py"]
+
+
+def test_ctrl_c_stops_workers_at_once(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    for i in range(3):
+        shutil.copytree(FIXTURES, tmp_path / f"copy{i}")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "portlint", "check", "--all", str(tmp_path), "--no-cache", "-j", "2",
+                             "--format", "json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=30)
+    if proc.returncode in (0, 1):
+        pytest.skip("the check finished before the interrupt")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    time.sleep(0.5)
+    stray = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if str(tmp_path).encode() in fh.read():
+                    stray.append(pid)
+        except OSError:
+            continue
+    assert not stray, f"workers left running: {stray}"
