@@ -257,9 +257,10 @@ def module_index(module: cst.CSTNode) -> ModuleIndex:
     return found
 
 
-def find(node) -> Optional[tuple[ModuleIndex, int]]:
-    """The index of an already indexed module holding `node`, most recently used first."""
-    for idx in _RECENT:
+def find(node, recent: int = 6) -> Optional[tuple[ModuleIndex, int]]:
+    """The index of a recently used module holding `node` (a pair's rules work on a few modules
+    at a time; looking through every module ever indexed would cost more than walking)."""
+    for idx in _RECENT[:recent]:
         i = idx.index_of(node)
         if i is not None:
             if idx is not _RECENT[0]:
