@@ -5,9 +5,9 @@ whatever order the workers finish in, so output never depends on `--jobs`. A poo
 when at least two pairs miss the cache and more than one job is allowed; workers are forked where
 the platform allows (no re-import), spawned elsewhere.
 
-While analysing, the cyclic garbage collector runs less often: libcst trees are large, acyclic
-and live until the end of the pair, so the default thresholds make the collector rescan them over
-and over (about a third of the parse time on sophon-demo's programs).
+While analysing, the cyclic garbage collector runs less often: libcst trees are large and live
+until the end of the run, so the default thresholds make the collector rescan them over and over
+(about a fifth of a cold run on the benchmark corpus, scripts/benchmark.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _THRESHOLDS = (100_000, 50, 1000)
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
     """Objects alive now (modules, tables) are frozen out of the collector's scans, and it runs
-    about a hundred times less often: ~10-25% of a cold run on the benchmark corpus."""
+    about a hundred times less often."""
     old = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(*_THRESHOLDS)
