@@ -8,6 +8,7 @@ Sophon SDK, so this is pure Python: a 64-byte header then a flatbuffer (schema b
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,8 @@ def read_bmodel(path: Union[str, os.PathLike]) -> BModelInfo:
     """Parse a .bmodel; any unreadable or malformed file is a one-line SourceError."""
     p = str(path)
     try:
+        if os.path.exists(p) and not os.path.isdir(p) and not stat.S_ISREG(os.stat(p).st_mode):
+            raise SourceError(p, "not a regular file")  # a FIFO or device would block or never end
         data = Path(p).read_bytes()
     except FileNotFoundError:
         raise SourceError(p, "no such file") from None

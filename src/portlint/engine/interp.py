@@ -81,6 +81,9 @@ class Interpreter:
         self.entry: Optional[SourceFile] = None
         self.executed_functions: set[int] = set()
         self.deadline = float("inf")
+        # the folders the loader searched for local modules (engine.source.load_side): the side's
+        # folder and two levels up, so `from consts import MEAN` one folder up resolves here too
+        self.import_roots = [side.root] + list(side.root.parents)[:2]
         self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
 
     # ---------------------------------------------------------------- entry points
@@ -137,7 +140,7 @@ class Interpreter:
         return env
 
     def import_local(self, frame: Frame, level: int, dotted: str) -> Optional[LocalModule]:
-        target = resolve_local_module(frame.file.path, level, dotted, [self.side.root])
+        target = resolve_local_module(frame.file.path, level, dotted, self.import_roots)
         if target is None:
             return None
         src = self.side.files.get(target)
