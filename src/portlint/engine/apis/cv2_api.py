@@ -132,9 +132,16 @@ def _blob(ctx: Ctx):
     out = img
     if size is not None and size != (0, 0):
         h, w = img.state.size
-        op = ctx.op("resize", library="cv2", out=(size[1], size[0]), **{"in": (h, w)}, interp="bilinear", interp_given=False,
-                    antialias=False, mode="fixed" if crop is False else "cover-crop", order="wh", size_node=ctx.arg_node(2, "size"))
-        out = out.evolve(op, size=(size[1], size[0]))
+        if crop is False:
+            op = ctx.op("resize", library="cv2", out=(size[1], size[0]), **{"in": (h, w)}, interp="bilinear", interp_given=False,
+                        antialias=False, mode="fixed", order="wh", size_node=ctx.arg_node(2, "size"))
+            out = out.evolve(op, size=(size[1], size[0]))
+        else:
+            # crop=True (or unknown): scale by max(w/W, h/H), then centre-crop to size (docs/facts.md, g);
+            # the intermediate size is not modelled, so it is left unknown rather than claimed
+            op = ctx.op("resize", library="cv2", out=(UNKNOWN, UNKNOWN), **{"in": (h, w)}, interp="bilinear",
+                        interp_given=False, antialias=False, mode="cover-crop", order="wh")
+            out = out.evolve(op, size=(size[1], size[0]))
     if swap is True and out.state.channels and len(out.state.channels) == 3:
         out = permute_channels(out, (2, 1, 0), ctx.op("colour", kind="swapRB"))
     from portlint.engine.apis.common import apply_affine
