@@ -12,7 +12,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from portlint.engine.positions import LazyPositions, _context_free, module_positions
-from portlint.engine.tree import WHITESPACE, children, module_index
+from portlint.engine.tree import LAYOUT, children, module_index
 
 ROOT = Path(__file__).resolve().parents[1]
 SOPHON_DEMO = Path(os.environ.get("SOPHON_DEMO", "/work/sophon-demo"))
@@ -96,7 +96,7 @@ def _plain_walk(node, skip):
             if skip and isinstance(c, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
             stack.append(c)
-    return [n for n in out if type(n) not in WHITESPACE]
+    return [n for n in out if type(n) not in LAYOUT]
 
 
 def _plain_functions(module):
@@ -120,7 +120,7 @@ def test_module_index_walks_functions_and_parents():
         parents = idx.parents()
         for node in _all_nodes(module):
             for child in node.children:
-                if type(child) not in WHITESPACE and type(node) not in WHITESPACE:
+                if type(child) not in LAYOUT and type(node) not in LAYOUT:
                     assert parents[child] is node, name
 
 

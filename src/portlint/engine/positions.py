@@ -175,7 +175,7 @@ class LazyPositions:
         self._full = None
         self._found: dict = {}
         self._starts: Optional[list[int]] = None
-        self._parents: Optional[dict] = None
+        self._parents = None  # the module's tree.ModuleIndex, once needed
 
     def _full_positions(self):
         if self._full is None:
@@ -212,11 +212,11 @@ class LazyPositions:
         if self._parents is None:
             from portlint.engine.tree import module_index
 
-            self._parents = module_index(self.module).parents()
+            self._parents = module_index(self.module)
         chain, cur = [], node
         while cur is not None and cur is not self.module:
             chain.append(cur)
-            cur = self._parents.get(cur)
+            cur = self._parents.parent(cur)
         if cur is not self.module:
             return None  # not in the index (layout nodes): no shortcut
         indents = []  # the indentation each enclosing block adds, outermost first

@@ -18,6 +18,7 @@ from typing import Optional
 
 import libcst as cst
 
+from portlint.engine import fastparse
 from portlint.errors import SourceError
 
 MAX_FILE_BYTES = 2_000_000
@@ -87,7 +88,7 @@ def parse(src: SourceFile) -> cst.Module:
     module = _PARSED.get(src.digest)
     if module is None:
         try:
-            module = cst.parse_module(src.text)
+            module = fastparse.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
             raise SourceError(src.display, _syntax_message(src.text, exc)) from None
         except RecursionError:

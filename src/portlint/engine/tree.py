@@ -105,70 +105,88 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 # --------------------------------------------------------------------------- one walk per module
 
 _NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst does not subclass them
-# Layout-only nodes (about half of all nodes): spaces, newlines, blank lines, comments. No rule
-# looks at them (suppression comments are read from the text), so the index leaves them out.
-WHITESPACE = {cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
-              cst.EmptyLine, cst.Comment}
+# Layout-only nodes (about 60% of all nodes): spaces, newlines, blank lines, comments, and the
+# punctuation tokens (commas, dots, brackets, `=` of keywords, colons). No rule looks at them
+# (suppression comments are read from the text; what a bracket encloses is its parent's field),
+# so the index leaves them out.
+LAYOUT = {cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline,
+          cst.EmptyLine, cst.Comment,
+          cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.LeftParen, cst.RightParen,
+          cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace}
 
 
-_WS_BASES = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment)
-_INDEX_GETTERS: dict[type, object] = {}
+_LAYOUT_BASES = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comment,
+                 *(c for c in LAYOUT if c not in (cst.SimpleWhitespace, cst.ParenthesizedWhitespace)))
 
 
-def _only_whitespace(hint) -> bool:
-    """Whether a field's annotation admits only layout nodes (e.g. `Sequence[EmptyLine]`)."""
+def _only_layout(hint) -> bool:
+    """Whether a field's annotation admits only layout nodes (e.g. `Sequence[EmptyLine]`,
+    `Union[Comma, MaybeSentinel]`)."""
     import typing
 
     origin = typing.get_origin(hint)
     if origin is None:
-        return isinstance(hint, type) and issubclass(hint, _WS_BASES)
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return bool(args) and all(_only_whitespace(a) for a in args)
+        return isinstance(hint, type) and issubclass(hint, _LAYOUT_BASES)
+    args = [a for a in typing.get_args(hint) if a is not type(None) and a is not cst.MaybeSentinel]
+    return bool(args) and all(_only_layout(a) for a in args)
 
 
-def _index_getter(cls: type):
-    """Like `_getter`, without the fields that can only hold layout nodes."""
+def _node_classes() -> frozenset:
+    """Every libcst node class except the layout ones: `v.__class__ in` this set is the cheap
+    test for "an indexed node" (isinstance against libcst's abstract CSTNode goes through ABCMeta)."""
+    found, stack = set(), [cst.CSTNode]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return frozenset(c for c in found if c not in LAYOUT)
+
+
+_INDEXED = _node_classes()
+_COLLECTORS: dict[type, object] = {}
+
+
+def _collector(cls: type):
+    """A function returning a node's non-layout children in lexical order, generated once per
+    node type from its fields (order: `_order`; kind: the field's annotation), so the index
+    does no per-value type dispatch."""
+    import collections.abc
     import typing
 
+    def is_seq(hint) -> bool:
+        return typing.get_origin(hint) in (collections.abc.Sequence, list, tuple)
+
+    def maybe_seq(hint) -> bool:
+        return is_seq(hint) or any(maybe_seq(a) for a in typing.get_args(hint))
+
     order = _order(cls)
-    getter = None
-    if order is not None:
+    if order is None or any(not f.isidentifier() for f in order):
+        def collect(node):
+            return [c for c in node.children if type(c) not in LAYOUT]
+    else:
         try:
             hints = typing.get_type_hints(cls)
-            fields = tuple(f for f in order if not (f in hints and _only_whitespace(hints[f])))
-        except Exception:  # annotations that do not resolve: keep every field
-            fields = order
-        if not fields:
-            getter = lambda node: ()  # noqa: E731
-        elif len(fields) == 1:
-            name = fields[0]
-            getter = lambda node: (getattr(node, name),)  # noqa: E731
-        else:
-            getter = operator.attrgetter(*fields)
-    _INDEX_GETTERS[cls] = getter
-    return getter
-
-
-def _index_children(node) -> Sequence[cst.CSTNode]:
-    """children(node) without layout nodes (tree.WHITESPACE)."""
-    cls = type(node)
-    getter = _INDEX_GETTERS[cls] if cls in _INDEX_GETTERS else _index_getter(cls)
-    if getter is None:
-        return [c for c in node.children if type(c) not in WHITESPACE]
-    out: list = []
-    for value in getter(node):
-        kind = _KIND.get(value.__class__)
-        if kind is None:
-            kind = _kind(value.__class__)
-        if kind == 1:
-            if type(value) not in WHITESPACE:
-                out.append(value)
-        elif kind == 2:
-            for v in value:
-                k = _KIND.get(v.__class__)
-                if (k if k is not None else _kind(v.__class__)) == 1 and type(v) not in WHITESPACE:
-                    out.append(v)
-    return out
+        except Exception:  # annotations that do not resolve: decide per value
+            hints = {}
+        lines = ["def collect(node):", "    out = []"]
+        for f in order:
+            hint = hints.get(f)
+            if hint is not None and _only_layout(hint):
+                continue
+            if hint is not None and is_seq(hint):
+                lines += [f"    for v in node.{f}:", "        if v.__class__ in NODES: out.append(v)"]
+            elif hint is not None and not maybe_seq(hint):
+                lines += [f"    v = node.{f}", "    if v.__class__ in NODES: out.append(v)"]
+            else:  # a node, a sequence of nodes, or neither: decided per value
+                lines += [f"    v = node.{f}", "    if v.__class__ in NODES: out.append(v)",
+                          "    elif isinstance(v, (list, tuple)): out.extend(x for x in v if x.__class__ in NODES)"]
+        lines.append("    return out")
+        namespace: dict = {"NODES": _INDEXED}
+        exec(compile("\n".join(lines), f"<portlint index of {cls.__name__}>", "exec"), namespace)
+        collect = namespace["collect"]
+    _COLLECTORS[cls] = collect
+    return collect
 
 
 class ModuleIndex:
@@ -176,22 +194,27 @@ class ModuleIndex:
 
     `walk(node)` is then a slice of `order` (skipping nested definitions by jumping over their
     subtrees), `parent(node)` a list lookup, and `functions()` a filter — no more traversals.
-    Layout-only nodes (WHITESPACE and what is under them) are not part of the index."""
+    Layout-only nodes (LAYOUT and what is under them) are not part of the index."""
 
     __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions")
 
     def __init__(self, module: cst.CSTNode) -> None:
         order: list = []
         par: list[int] = []
-        stack: list = [(module, -1)]
+        stack: list = [module]
+        pstack: list[int] = [-1]
+        collectors = _COLLECTORS
         while stack:
-            node, p = stack.pop()
+            node = stack.pop()
             i = len(order)
             order.append(node)
-            par.append(p)
-            kids = _index_children(node)
-            for k in range(len(kids) - 1, -1, -1):
-                stack.append((kids[k], i))
+            par.append(pstack.pop())
+            cls = node.__class__
+            kids = (collectors[cls] if cls in collectors else _collector(cls))(node)
+            if kids:
+                kids.reverse()
+                stack.extend(kids)
+                pstack.extend([i] * len(kids))
         n = len(order)
         size = [1] * n
         for i in range(n - 1, 0, -1):
@@ -224,6 +247,14 @@ class ModuleIndex:
             out.append(n)
             j += 1
         return out
+
+    def parent(self, node):
+        """The node's parent in the index (None for the module, layout nodes and strangers)."""
+        i = self.pos.get(id(node))
+        if i is None or self.order[i] is not node:
+            return None
+        p = self.par[i]
+        return self.order[p] if p >= 0 else None
 
     def parents(self) -> dict:
         if self._parents is None:

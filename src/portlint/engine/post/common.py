@@ -81,15 +81,15 @@ def parents(module: cst.Module) -> dict:
 
 
 def parent(src, node):
-    return parents(src.module).get(node)
+    return tree.module_index(src.module).parent(node)
 
 
 def ancestors(src, node) -> Iterator:
-    p = parents(src.module)
-    node = p.get(node)
+    idx = tree.module_index(src.module)
+    node = idx.parent(node)
     while node is not None:
         yield node
-        node = p.get(node)
+        node = idx.parent(node)
 
 
 def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
@@ -105,7 +105,7 @@ _NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst has
 
 def walk(node, skip_functions: bool = True) -> Iterator:
     """Every node under `node` (itself included), not descending into nested defs and lambdas,
-    leaving out layout-only nodes (whitespace, newlines, comments: tree.WHITESPACE).
+    leaving out layout-only nodes (whitespace, newlines, comments, punctuation: tree.LAYOUT).
 
     Trees never change: a node of an indexed module (functions(), parents()) is walked as a slice
     of the module's one pre-order traversal (engine/tree.py), any other node once and remembered."""
@@ -122,7 +122,7 @@ def walk(node, skip_functions: bool = True) -> Iterator:
         n = stack.pop()
         out.append(n)
         for child in reversed(children(n)):
-            if (skip_functions and type(child) in _NESTED) or type(child) in tree.WHITESPACE:
+            if (skip_functions and type(child) in _NESTED) or type(child) in tree.LAYOUT:
                 continue
             stack.append(child)
     _WALKED[key] = (node, out)
