@@ -132,9 +132,10 @@ def _forget_file_system() -> None:
     import sys
 
     source = sys.modules.get("portlint.engine.source")
-    memo = getattr(source, "_RESOLVED", None)
-    if isinstance(memo, dict):
-        memo.clear()
+    for name in ("_RESOLVED", "_LISTINGS"):
+        memo = getattr(source, name, None)
+        if isinstance(memo, dict):
+            memo.clear()
 
 
 def run_check(options: CheckOptions) -> CheckReport:

@@ -214,11 +214,34 @@ def _resolve_local_module(importer: Path, level: int, dotted: str, roots: list[P
         bases = [importer.parent] + roots
     for base in bases:
         candidate = base.joinpath(*parts) if parts else base
-        if candidate.with_suffix(".py").is_file() if parts else False:
+        if parts and _is_file(candidate.parent, candidate.name + ".py"):
             return candidate.with_suffix(".py").resolve()
-        if (candidate / "__init__.py").is_file():
+        if _is_file(candidate, "__init__.py"):
             return (candidate / "__init__.py").resolve()
     return None
+
+
+_LISTINGS: dict = {}
+
+
+def _is_file(folder: Path, name: str) -> bool:
+    """Whether folder/name is a file (symlinks followed, as Path.is_file): one listing per folder
+    instead of a stat per candidate (every `import numpy` tries several folders)."""
+    listing = _LISTINGS.get(folder)
+    if listing is None:
+        listing = {}
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".py") or entry.name == "__init__.py":
+                        try:
+                            listing[entry.name] = entry.is_file()
+                        except OSError:
+                            listing[entry.name] = False
+        except OSError:  # missing, not a folder, unreadable: nothing to import from it
+            pass
+        _LISTINGS[folder] = listing
+    return listing.get(name, False)
 
 
 def load_side(arg: str) -> Side:

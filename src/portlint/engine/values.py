@@ -63,18 +63,49 @@ _BIN = {
 }
 
 
+# Values already computed, per variable assignment: {env items: {id(sym): (sym, value)}}. The
+# comparison evaluates the same symbolic sizes at the same few sample sizes again and again, and
+# symbols share sub-expressions; the Sym is kept in the entry so its id cannot be reused.
+_MEMO: dict[tuple, dict[int, tuple]] = {}
+_MEMO_LIMIT = 200_000
+
+
 def sym_eval(value: Any, env: dict[str, float]) -> Any:
     """Evaluate a Sym (or a tuple of them) with variable values; None where it cannot."""
+    try:
+        key = tuple(env.items())
+        memo = _MEMO.get(key)
+    except TypeError:  # unhashable values: no memo
+        return _sym_eval(value, env, {})
+    if memo is None:
+        if sum(len(m) for m in _MEMO.values()) > _MEMO_LIMIT:
+            _MEMO.clear()
+        memo = _MEMO[key] = {}
+    return _sym_eval(value, env, memo)
+
+
+def _sym_eval(value: Any, env: dict[str, float], memo: dict) -> Any:
+    if value.__class__ is Sym:
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = _sym_eval_node(value, env, memo)
+        memo[id(value)] = (value, result)
+        return result
     if isinstance(value, tuple):
-        return tuple(sym_eval(v, env) for v in value)
+        return tuple(_sym_eval(v, env, memo) for v in value)
     if isinstance(value, (bool, int, float)):
         return value
-    if not isinstance(value, Sym):
-        return None
+    if isinstance(value, Sym):  # a subclass: evaluated, not remembered
+        return _sym_eval_node(value, env, memo)
+    return None
+
+
+def _sym_eval_node(value: "Sym", env: dict[str, float], memo: dict) -> Any:
     op, args = value.op, value.args
     if op == "var":
         return env.get(args[0])
-    vals = [sym_eval(a, env) if not isinstance(a, str) else a for a in args]
+    vals = [_sym_eval(a, env, memo) if not isinstance(a, str) else a for a in args]
     if any(v is None for v in vals):
         return None
     try:

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
+from portlint.engine import tree
 from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
@@ -167,13 +168,30 @@ def _scopes_with_bbox(src) -> list:
     if found is None:
         found = []
         if "bbox" in src.text:
-            for scope in list(functions(src)) + [src.module]:
-                if any(isinstance(n, cst.SimpleString) and "bbox" in n.value for n in walk(scope)):
-                    found.append(scope)
+            owners = _bbox_string_owners(src.module)
+            found = [scope for scope in list(functions(src)) + [src.module] if id(scope) in owners]
         _BBOX_SCOPES[src.module] = found
     return found
 
 
+def _bbox_string_owners(module) -> set:
+    """ids of the scopes whose own code (walk(scope): nested defs, classes and lambdas left out)
+    holds a string mentioning 'bbox': one pass over the module's index instead of a walk per function."""
+    idx = tree.module_index(module)
+    order, par = idx.order, idx.par
+    owners = set()
+    for i, n in enumerate(order):
+        if type(n) is cst.SimpleString and "bbox" in n.value:
+            j = par[i]
+            while j >= 0 and type(order[j]) not in _SCOPE_TYPES:
+                j = par[j]
+            owner = order[j] if j >= 0 else module
+            if type(owner) is not cst.ClassDef and type(owner) is not cst.Lambda:
+                owners.add(id(owner))
+    return owners
+
+
+_SCOPE_TYPES = {cst.FunctionDef, cst.ClassDef, cst.Lambda}
 _DUMPS: dict = {}
 
 

@@ -26,12 +26,17 @@ from portlint.engine.values import UNKNOWN, ApiObject, Namespace, Sym
 def is_program(src) -> bool:
     """A file with a top-level `if __name__ == "__main__":` is a program (an entry point)."""
     module = src.module
-    if module is None:
+    if module is None or "__main__" not in src.text:
         return False
-    for stmt in module.body:
-        if isinstance(stmt, cst.If) and "__main__" in module.code_for_node(stmt.test) and "__name__" in module.code_for_node(stmt.test):
-            return True
-    return False
+    found = _IS_PROGRAM.get(id(module))
+    if found is None or found[0] is not module:
+        found = _IS_PROGRAM[id(module)] = (module, any(
+            type(stmt) is cst.If and "__main__" in module.code_for_node(stmt.test)
+            and "__name__" in module.code_for_node(stmt.test) for stmt in module.body))
+    return found[1]
+
+
+_IS_PROGRAM: dict = {}
 
 
 def _is_fallback_call(payload) -> bool:
@@ -54,7 +59,20 @@ class Program:
 
 def programs(interp) -> list[Program]:
     """Events grouped by the entry that ran them; the analyser's fallback runs (functions run with
-    unknown parameters when a program reaches no model) are left out for files with a main."""
+    unknown parameters when a program reaches no model) are left out for files with a main.
+    Grouped once per interpreter (every rule asks), again only if events were added since."""
+    cached = getattr(interp, "_programs", None)
+    if cached is not None and cached[0] == len(interp.events):
+        return cached[1]
+    progs = _group_programs(interp)
+    try:
+        interp._programs = (len(interp.events), progs)
+    except AttributeError:  # an interpreter-like object without attributes: no cache
+        pass
+    return progs
+
+
+def _group_programs(interp) -> list[Program]:
     by_entry: dict = {}
     fallback: set = set()
     for index, (kind, payload) in enumerate(interp.events):
