@@ -138,7 +138,7 @@ def child(mode: str, corpus: Path, jobs: int, profile: bool) -> dict:
 
         prof.disable()
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_TOP", "40")))
         sys.stderr.write(out.getvalue())
     doc = json.loads(render(report))
     return {"seconds": seconds, "files": doc["summary"]["files"], "findings": doc["summary"]["findings"],

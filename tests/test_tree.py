@@ -139,3 +139,30 @@ def test_post_walk_is_the_same_for_indexed_and_other_nodes():
         detached = cst.parse_module(text)  # never indexed: the plain path
         for fn in _plain_functions(detached)[:10]:
             assert [id(n) for n in common.walk(fn)] == [id(n) for n in _plain_walk(fn, True)], name
+
+
+def test_recursive_and_stack_index_agree():
+    from portlint.engine.tree import _index_recursive, _index_with_stack
+
+    for name, _, module in _modules():
+        assert [list(map(id, part)) if part and not isinstance(part[0], int) else part
+                for part in _index_recursive(module)] == \
+               [list(map(id, part)) if part and not isinstance(part[0], int) else part
+                for part in _index_with_stack(module)], name
+
+
+def test_index_deeper_than_the_recursion_limit_falls_back_to_the_stack_walk():
+    import sys
+
+    from portlint.engine.tree import ModuleIndex, _index_with_stack
+
+    module = cst.parse_module("x = " + "[" * 150 + "]" * 150 + "\n")
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(120)  # below the tree's depth: the recursive visitors cannot finish
+    try:
+        idx = ModuleIndex(module)
+    finally:
+        sys.setrecursionlimit(old)
+    order, par, end = _index_with_stack(module)
+    assert [id(n) for n in idx.order] == [id(n) for n in order] and idx.par == par and idx.end == end
+    assert len(order) > 300

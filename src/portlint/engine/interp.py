@@ -69,6 +69,9 @@ _CMPOPS = {
 }
 
 
+_EVALUATORS: dict = {}  # node class -> Interpreter.ev_<Class> (or None)
+
+
 class Interpreter:
     def __init__(self, side: Side, context: dict):
         self.side = side
@@ -151,6 +154,9 @@ class Interpreter:
     # ---------------------------------------------------------------- statements
     def tick(self) -> None:
         self.steps += 1
+        self.check_limits()
+
+    def check_limits(self) -> None:
         if self.steps > MAX_STEPS:
             raise _Stop(f"step limit ({MAX_STEPS} steps)")
         if not self.steps & 1023 and time.monotonic() > self.deadline:
@@ -168,7 +174,7 @@ class Interpreter:
     def exec_stmt(self, stmt, frame: Frame) -> str:
         self.tick()
         try:
-            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            if type(stmt) is cst.SimpleStatementLine or type(stmt) is cst.SimpleStatementSuite:
                 for small in stmt.body:
                     flow = self.exec_small(small, frame)
                     if flow != NORMAL:
@@ -188,16 +194,17 @@ class Interpreter:
             return NORMAL
 
     def exec_small(self, node, frame: Frame) -> str:
-        if isinstance(node, cst.Expr):
+        t = type(node)  # exact types (libcst has no subclasses of them): isinstance goes through ABCMeta
+        if t is cst.Expr:
             self.eval(node.value, frame)
-        elif isinstance(node, cst.Assign):
+        elif t is cst.Assign:
             value = self.eval(node.value, frame)
             for target in node.targets:
                 self.assign(target.target, value, frame)
-        elif isinstance(node, cst.AnnAssign):
+        elif t is cst.AnnAssign:
             if node.value is not None:
                 self.assign(node.target, self.eval(node.value, frame), frame)
-        elif isinstance(node, cst.AugAssign):
+        elif t is cst.AugAssign:
             current = self.eval(node.target, frame)
             value = self.eval(node.value, frame)
             opname = {cst.AddAssign: "add", cst.SubtractAssign: "sub", cst.MultiplyAssign: "mul",
@@ -208,10 +215,10 @@ class Interpreter:
                 current.extend(value)
                 result = current
             self.assign(node.target, result, frame)
-        elif isinstance(node, cst.Return):
+        elif t is cst.Return:
             frame.returns.append(self.eval(node.value, frame) if node.value is not None else None)
             return RETURN
-        elif isinstance(node, cst.Import):
+        elif t is cst.Import:
             for alias in node.names:
                 name = _dotted(alias.name)
                 local = self.import_local(frame, 0, name)
@@ -222,19 +229,19 @@ class Interpreter:
                     top = name.split(".")[0]
                     local_top = self.import_local(frame, 0, top)
                     frame.locals[top] = local_top if local_top is not None else ApiRef(apis.canonical(top))
-        elif isinstance(node, cst.ImportFrom):
+        elif t is cst.ImportFrom:
             self.exec_import_from(node, frame)
-        elif isinstance(node, cst.Raise):
+        elif t is cst.Raise:
             if node.exc is not None:
                 self.eval(node.exc, frame)
             return RAISE
-        elif isinstance(node, cst.Break):
+        elif t is cst.Break:
             return BREAK
-        elif isinstance(node, cst.Continue):
+        elif t is cst.Continue:
             return CONTINUE
-        elif isinstance(node, cst.Del):
+        elif t is cst.Del:
             return NORMAL
-        elif isinstance(node, cst.Assert):
+        elif t is cst.Assert:
             self.eval(node.test, frame)
         return NORMAL
 
@@ -429,12 +436,18 @@ class Interpreter:
 
     # ---------------------------------------------------------------- expressions
     def eval(self, node, frame: Frame) -> Any:
-        self.tick()
-        method = getattr(self, "ev_" + type(node).__name__, None)
+        self.steps += 1  # tick(), inlined: eval is the hottest call of the analyser
+        if self.steps > MAX_STEPS or not self.steps & 1023:
+            self.check_limits()
+        cls = node.__class__
+        try:
+            method = _EVALUATORS[cls]
+        except KeyError:
+            method = _EVALUATORS[cls] = getattr(Interpreter, "ev_" + cls.__name__, None)
         if method is None:
             return UNKNOWN
         try:
-            return method(node, frame)
+            return method(self, node, frame)
         except (_Stop, KeyboardInterrupt):
             raise
         except RecursionError:

@@ -19,6 +19,7 @@ from typing import Optional
 import libcst as cst
 
 from portlint.engine import fastparse
+from portlint.engine.tree import small_statements
 from portlint.errors import SourceError
 
 MAX_FILE_BYTES = 2_000_000
@@ -156,27 +157,11 @@ def imported_modules(module: cst.Module) -> list[tuple[int, str]]:
     return out
 
 
-_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
-
-
 def _import_statements(body):
     """Import and ImportFrom nodes in source order, in every nested block of `body`."""
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            for small in node.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
-                    yield small
-            continue
-        children = []
-        for name in _BLOCK_FIELDS:
-            child = getattr(node, name, None)
-            if isinstance(child, (list, tuple)):
-                children.extend(child)
-            elif isinstance(child, cst.CSTNode):
-                children.append(child)
-        stack.extend(reversed(children))
+    for small in small_statements(body):
+        if type(small) is cst.Import or type(small) is cst.ImportFrom:
+            yield small
 
 
 def dotted_name(node) -> str:
@@ -194,10 +179,12 @@ _dotted = dotted_name
 def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
     """The local file an import refers to, searching the importer's folder, its package and roots.
     Memoised per process: the answer depends only on the file system layout."""
-    key = (importer.parent, level, dotted, tuple(roots))
-    if key not in _RESOLVED:
-        _RESOLVED[key] = _resolve_local_module(importer, level, dotted, roots)
-    return _RESOLVED[key]
+    key = (os.path.dirname(str(importer)), level, dotted, tuple(map(str, roots)))
+    try:
+        return _RESOLVED[key]
+    except KeyError:
+        found = _RESOLVED[key] = _resolve_local_module(importer, level, dotted, roots)
+        return found
 
 
 _RESOLVED: dict = {}
@@ -205,43 +192,61 @@ _RESOLVED: dict = {}
 
 def _resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
     parts = [p for p in dotted.split(".") if p]
+    folder = os.path.dirname(str(importer))
     if level:
-        base = importer.parent
         for _ in range(level - 1):
-            base = base.parent
-        bases = [base]
+            folder = os.path.dirname(folder)
+        bases = [folder]
     else:
-        bases = [importer.parent] + roots
+        bases = [folder] + [str(r) for r in roots]
     for base in bases:
-        candidate = base.joinpath(*parts) if parts else base
-        if parts and _is_file(candidate.parent, candidate.name + ".py"):
-            return candidate.with_suffix(".py").resolve()
-        if _is_file(candidate, "__init__.py"):
-            return (candidate / "__init__.py").resolve()
+        if parts:
+            package = _subfolder(base, parts[:-1])
+            if package is None:
+                continue
+            if _entry(package, parts[-1] + ".py") == "file":
+                return Path(package, parts[-1] + ".py").resolve()
+            if _entry(package, parts[-1]) != "dir":
+                continue
+            candidate = os.path.join(package, parts[-1])
+        else:
+            candidate = base
+        if _entry(candidate, "__init__.py") == "file":
+            return Path(candidate, "__init__.py").resolve()
     return None
+
+
+def _subfolder(base: str, names: list) -> Optional[str]:
+    """base/n1/n2/... when each step is a folder, else None."""
+    for name in names:
+        if _entry(base, name) != "dir":
+            return None
+        base = os.path.join(base, name)
+    return base
 
 
 _LISTINGS: dict = {}
 
 
-def _is_file(folder: Path, name: str) -> bool:
-    """Whether folder/name is a file (symlinks followed, as Path.is_file): one listing per folder
-    instead of a stat per candidate (every `import numpy` tries several folders)."""
+def _entry(folder: str, name: str) -> Optional[str]:
+    """"file", "dir" or None for folder/name (symlinks followed, as Path.is_file/is_dir): one
+    listing per folder instead of a stat per candidate (every `import numpy` tries several folders)."""
     listing = _LISTINGS.get(folder)
     if listing is None:
         listing = {}
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name.endswith(".py") or entry.name == "__init__.py":
-                        try:
-                            listing[entry.name] = entry.is_file()
-                        except OSError:
-                            listing[entry.name] = False
+                    try:
+                        kind = "file" if entry.is_file() else "dir" if entry.is_dir() else None
+                    except OSError:
+                        kind = None
+                    if kind:
+                        listing[entry.name] = kind
         except OSError:  # missing, not a folder, unreadable: nothing to import from it
             pass
         _LISTINGS[folder] = listing
-    return listing.get(name, False)
+    return listing.get(name)
 
 
 def load_side(arg: str) -> Side:

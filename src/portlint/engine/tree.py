@@ -102,6 +102,31 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(children(n)))
 
 
+# --------------------------------------------------------------------------- statements only
+
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # where statements nest
+
+
+def small_statements(body) -> Iterator[cst.BaseSmallStatement]:
+    """Every small statement (Assign, Import, Expr, ...) in `body` and all blocks nested in it,
+    in source order, without visiting any expression: about a tenth of a full walk."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        t = type(node)
+        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite:
+            yield from node.body
+            continue
+        children = []
+        for name in _BLOCK_FIELDS:
+            child = getattr(node, name, None)
+            if isinstance(child, (list, tuple)):
+                children.extend(child)
+            elif child is not None and type(child) in _INDEXED:
+                children.append(child)
+        stack.extend(reversed(children))
+
+
 # --------------------------------------------------------------------------- one walk per module
 
 _NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst does not subclass them
@@ -189,6 +214,95 @@ def _collector(cls: type):
     return collect
 
 
+# Recursive visitors, one generated per node type: about 25% faster than the stack walk (no
+# intermediate child lists). They append to the lists of the index being built (one at a time:
+# building an index never builds another). A tree deeper than the recursion limit falls back to
+# the stack walk with `_collector`.
+_VISIT_NS: dict = {"NODES": _INDEXED}
+_VISITORS: dict = {}
+_VISIT_NS["V"] = _VISITORS
+
+
+def _visitor(cls: type):
+    import collections.abc
+    import typing
+
+    def is_seq(hint) -> bool:
+        return typing.get_origin(hint) in (collections.abc.Sequence, list, tuple)
+
+    def maybe_seq(hint) -> bool:
+        return is_seq(hint) or any(maybe_seq(a) for a in typing.get_args(hint))
+
+    def visit_value(var: str, indent: str) -> list:
+        return [f"{indent}c = {var}.__class__", f"{indent}if c in NODES: (V[c] if c in V else make(c))({var}, i)"]
+
+    lines = ["def visit(node, p):", "    i = len(order)", "    add_node(node)", "    add_parent(p)", "    add_end(0)"]
+    order = _order(cls)
+    if order is None or any(not f.isidentifier() for f in order):
+        lines += ["    for v in node.children:"] + visit_value("v", "        ")
+    else:
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # annotations that do not resolve: decide per value
+            hints = {}
+        for f in order:
+            hint = hints.get(f)
+            if hint is not None and _only_layout(hint):
+                continue
+            if hint is not None and is_seq(hint):
+                lines += [f"    for v in node.{f}:"] + visit_value("v", "        ")
+            elif hint is not None and not maybe_seq(hint):
+                lines += [f"    v = node.{f}"] + visit_value("v", "    ")
+            else:  # a node, a sequence of nodes, or neither: decided per value
+                lines += [f"    v = node.{f}"] + visit_value("v", "    ") + [
+                    "    if isinstance(v, (list, tuple)):", "        for x in v:"] + visit_value("x", "            ")
+    lines.append("    ends[i] = len(order)")
+    exec(compile("\n".join(lines), f"<portlint index visitor of {cls.__name__}>", "exec"), _VISIT_NS)
+    _VISITORS[cls] = visit = _VISIT_NS.pop("visit")
+    return visit
+
+
+_VISIT_NS["make"] = _visitor
+
+
+def _index_recursive(module) -> tuple[list, list, list]:
+    order: list = []
+    par: list = []
+    ends: list = []
+    _VISIT_NS.update(order=order, add_node=order.append, add_parent=par.append, add_end=ends.append, ends=ends)
+    try:
+        cls = module.__class__
+        (_VISITORS[cls] if cls in _VISITORS else _visitor(cls))(module, -1)
+    finally:
+        for name in ("order", "add_node", "add_parent", "add_end", "ends"):
+            _VISIT_NS.pop(name, None)
+    return order, par, ends
+
+
+def _index_with_stack(module) -> tuple[list, list, list]:
+    order: list = []
+    par: list[int] = []
+    stack: list = [module]
+    pstack: list[int] = [-1]
+    collectors = _COLLECTORS
+    while stack:
+        node = stack.pop()
+        i = len(order)
+        order.append(node)
+        par.append(pstack.pop())
+        cls = node.__class__
+        kids = (collectors[cls] if cls in collectors else _collector(cls))(node)
+        if kids:
+            kids.reverse()
+            stack.extend(kids)
+            pstack.extend([i] * len(kids))
+    n = len(order)
+    size = [1] * n
+    for i in range(n - 1, 0, -1):
+        size[par[i]] += size[i]
+    return order, par, [i + s for i, s in enumerate(size)]
+
+
 class ModuleIndex:
     """One pre-order traversal of a module, kept: every node's position, subtree end and parent.
 
@@ -199,30 +313,14 @@ class ModuleIndex:
     __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions")
 
     def __init__(self, module: cst.CSTNode) -> None:
-        order: list = []
-        par: list[int] = []
-        stack: list = [module]
-        pstack: list[int] = [-1]
-        collectors = _COLLECTORS
-        while stack:
-            node = stack.pop()
-            i = len(order)
-            order.append(node)
-            par.append(pstack.pop())
-            cls = node.__class__
-            kids = (collectors[cls] if cls in collectors else _collector(cls))(node)
-            if kids:
-                kids.reverse()
-                stack.extend(kids)
-                pstack.extend([i] * len(kids))
-        n = len(order)
-        size = [1] * n
-        for i in range(n - 1, 0, -1):
-            size[par[i]] += size[i]
+        try:
+            order, par, end = _index_recursive(module)
+        except RecursionError:  # nested deeper than the recursion limit
+            order, par, end = _index_with_stack(module)
         self.module = module
         self.order = order
         self.par = par
-        self.end = [i + s for i, s in enumerate(size)]
+        self.end = end
         self.pos = {id(node): i for i, node in enumerate(order)}
         self._parents: Optional[dict] = None
         self._functions: Optional[list] = None

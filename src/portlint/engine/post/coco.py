@@ -212,7 +212,7 @@ def _records(prog, src, scope) -> list[Record]:
     out = []
     stores: list = []  # (key, target code, value) in source order
     for n in walk(scope.body if isinstance(scope, cst.FunctionDef) else scope):
-        if isinstance(n, cst.Dict):
+        if type(n) is cst.Dict:  # exact type: isinstance goes through ABCMeta
             fields = {_key(e.key): e.value for e in n.elements if isinstance(e, cst.DictElement)}
             if "bbox" in fields:
                 out.append(_record(prog, src, scope, fields["bbox"], fields.get("score")))

@@ -110,6 +110,23 @@ def ancestors(src, node) -> Iterator:
         node = idx.parent(node)
 
 
+def assignment_of(src, value) -> Optional[cst.Assign]:
+    """The `targets = value` statement whose right-hand side is exactly `value`, if any.
+
+    From a map of every assignment's value, built from the statements only (an Assign is always
+    a statement): far cheaper than indexing the whole module for one parent lookup."""
+    module = src.module
+    found = _ASSIGNMENTS.get(id(module))
+    if found is None or found[0] is not module:
+        values = {id(small.value): small for small in tree.small_statements(module.body) if type(small) is cst.Assign}
+        found = _ASSIGNMENTS[id(module)] = (module, values)
+    stmt = found[1].get(id(value))
+    return stmt if stmt is not None and stmt.value is value else None
+
+
+_ASSIGNMENTS: dict = {}
+
+
 def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
     for a in ancestors(src, node):
         if isinstance(a, cst.FunctionDef):
@@ -148,10 +165,22 @@ def walk(node, skip_functions: bool = True) -> Iterator:
 
 
 def code(src, node) -> str:
+    """The node's source text; remembered, as rules ask for the same nodes' text again and again
+    (libcst regenerates it from the tree each time)."""
+    hit = _CODE.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
     try:
-        return src.module.code_for_node(node)
+        text = src.module.code_for_node(node)
     except Exception:
-        return ""
+        text = ""
+    if len(_CODE) > 100_000:
+        _CODE.clear()
+    _CODE[id(node)] = (node, text)
+    return text
+
+
+_CODE: dict = {}
 
 
 def call_name(node) -> str:

@@ -136,8 +136,9 @@ def _is_numpy_nms(fn) -> bool:
 
 
 def _looks_like_numpy_nms(fn) -> bool:
-    names = [call_name(n) for n in walk(fn) if isinstance(n, cst.Call)]
-    loop = any(isinstance(n, (cst.While, cst.For)) for n in walk(fn))
+    nodes = list(walk(fn))
+    names = [call_name(n) for n in nodes if type(n) is cst.Call]  # exact types: libcst has no subclasses
+    loop = any(type(n) is cst.While or type(n) is cst.For for n in nodes)
     sort = any(name.endswith("argsort") for name in names)
     inter = (any(name.endswith("maximum") for name in names) and any(name.endswith("minimum") for name in names)) or (
         "max" in names and "min" in names)
@@ -208,9 +209,13 @@ def _greedy_order_ascending(interp, fn, scope) -> Optional[cst.CSTNode]:
 
 def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=None, skip=()) -> None:
     for n in walk(host):
+        t = type(n)  # exact types (libcst has no subclasses of these): isinstance goes through ABCMeta
+        if t is not cst.Comparison and t is not cst.Subscript and t is not cst.BinaryOperation \
+                and t is not cst.If and t is not cst.IfExp:
+            continue
         if n in skip:
             continue
-        if isinstance(n, cst.Comparison) and len(n.comparisons) == 1 and info.conf is None:
+        if t is cst.Comparison and len(n.comparisons) == 1 and info.conf is None:
             op = type(n.comparisons[0].operator)
             if op in _FLIP:
                 for thr, data, flip in ((n.comparisons[0].comparator, n.left, False), (n.left, n.comparisons[0].comparator, True)):

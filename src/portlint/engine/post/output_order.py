@@ -23,6 +23,7 @@ from portlint.engine.locate import span
 from portlint.engine.post.common import (
     Program,
     ancestors,
+    assignment_of,
     code,
     dotted,
     enclosing_function,
@@ -310,8 +311,8 @@ def _original_count(o_interp) -> tuple[Optional[int], Optional[Site]]:
     best = (None, None)
     for sink in o_interp.sinks:
         node = sink.site.node
-        par = parent(sink.site.file, node)
-        if isinstance(par, cst.Assign) and par.value is node:
+        par = assignment_of(sink.site.file, node)
+        if par is not None:
             for t in par.targets:
                 if isinstance(t.target, (cst.Tuple, cst.List)):
                     n = len(t.target.elements)
@@ -521,7 +522,7 @@ def _substring_reorders(interp, prog: Program, names, done: set) -> list:
         seen.add(id(fn))
         src = p["func"].file
         for outer in walk(fn.body):
-            if not isinstance(outer, cst.For):
+            if type(outer) is not cst.For:  # exact type: isinstance goes through ABCMeta
                 continue
             if not ("output_names" in code(src, outer.iter) or is_output_names(_value(interp, p, outer.iter))):
                 continue
