@@ -352,10 +352,41 @@ def test_walk_and_resolution_match_the_loader(tmp_path):
     reader = cache_mod._Reader()
     for level in range(4):
         for dotted in ("", "a", "pkg", "pkg.b", "b", "sub.c", "c", "nothing", "pkg.sub.c", "loop.a", "loop.pkg.b"):
-            expected = source._resolve_local_module(importer, level, dotted, roots) \
-                if hasattr(source, "_resolve_local_module") else source.resolve_local_module(importer, level, dotted, roots)
+            expected = _plain_resolution(importer, level, dotted, roots)
+            assert source.resolve_local_module(importer, level, dotted, roots) == expected, (level, dotted)
             assert cache_mod.resolve_local_module(importer, level, dotted, roots) == expected, (level, dotted)
             assert reader.resolve(importer, level, dotted, roots) == expected, (level, dotted)
+
+
+def _plain_resolution(importer, level, dotted, roots):
+    """The resolution rule written plainly with pathlib stats: the reference for the listing-based one."""
+    parts = [p for p in dotted.split(".") if p]
+    if level:
+        base = importer.parent
+        for _ in range(level - 1):
+            base = base.parent
+        bases = [base]
+    else:
+        bases = [importer.parent] + roots
+    for base in bases:
+        candidate = base.joinpath(*parts) if parts else base
+        if parts and candidate.with_suffix(".py").is_file():
+            return candidate.with_suffix(".py").resolve()
+        if (candidate / "__init__.py").is_file():
+            return (candidate / "__init__.py").resolve()
+    return None
+
+
+def test_a_new_run_sees_a_module_created_since_the_last(tmp_path):
+    from portlint import local_imports
+
+    importer = tmp_path / "main.py"
+    importer.write_text("import helper\n")
+    cache_mod._Reader()
+    assert local_imports.resolve(importer, 0, "helper", [tmp_path]) is None
+    (tmp_path / "helper.py").write_text("")
+    cache_mod._Reader()  # a new run
+    assert local_imports.resolve(importer, 0, "helper", [tmp_path]) == (tmp_path / "helper.py").resolve()
 
 
 def test_hostile_side_cold_warm_equal(project, capsys, monkeypatch):

@@ -166,3 +166,16 @@ def test_index_deeper_than_the_recursion_limit_falls_back_to_the_stack_walk():
     order, par, end = _index_with_stack(module)
     assert [id(n) for n in idx.order] == [id(n) for n in order] and idx.par == par and idx.end == end
     assert len(order) > 300
+
+
+def test_plain_code_is_libcsts_code():
+    from portlint.engine.post.common import _plain_code
+
+    checked = 0
+    for name, _, module in _modules():
+        for node in _all_nodes(module):
+            text = _plain_code(node)
+            if text is not None:
+                assert text == module.code_for_node(node), name
+                checked += 1
+    assert checked > 1000

@@ -41,6 +41,8 @@ import tokenize
 from pathlib import Path
 from typing import Any, Optional
 
+from portlint.local_imports import forget as forget_file_system, resolve as resolve_local_module
+
 FORMAT = 1  # bump when the entry layout changes
 MAX_FILE_BYTES = 2_000_000  # the loader's limit (engine/source.py); larger files are only sized
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
@@ -122,25 +124,6 @@ def scan_imports(text: str) -> set[tuple[int, str]]:
     return out
 
 
-def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-    """engine/source.resolve_local_module, without importing the engine (tests keep them equal)."""
-    parts = [p for p in dotted.split(".") if p]
-    if level:
-        base = importer.parent
-        for _ in range(level - 1):
-            base = base.parent
-        bases = [base]
-    else:
-        bases = [importer.parent] + roots
-    for base in bases:
-        candidate = base.joinpath(*parts) if parts else base
-        if candidate.with_suffix(".py").is_file() if parts else False:
-            return candidate.with_suffix(".py").resolve()
-        if (candidate / "__init__.py").is_file():
-            return (candidate / "__init__.py").resolve()
-    return None
-
-
 def walk_py(root: Path) -> list[Path]:
     """engine/source._walk_py: every .py under a folder, symlink loops cut."""
     found, seen = [], set()
@@ -157,56 +140,17 @@ def walk_py(root: Path) -> list[Path]:
 
 class _Reader:
     """Reads and hashes each file once per run; `state` is the digest or why there is none.
-    Also lists each folder once, for import resolution without a stat per candidate."""
+    A new reader starts a run: the file system is looked at afresh (local_imports.forget), and
+    the loader then reuses the folder listings and import answers the keys needed."""
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, Optional[str]]] = {}
-        self.dirs: dict[str, dict[str, bool]] = {}
-        self.resolved: dict[tuple, Optional[Path]] = {}
+        forget_file_system()
 
-    def _is_file(self, path: str) -> bool:
-        folder, name = os.path.split(path)
-        names = self.dirs.get(folder)
-        if names is None:
-            names = {}
-            try:
-                with os.scandir(folder) as it:
-                    for entry in it:
-                        try:
-                            names[entry.name] = entry.is_file()  # follows symlinks, as Path.is_file
-                        except OSError:
-                            continue
-            except OSError:
-                pass
-            self.dirs[folder] = names
-        return names.get(name, False)
-
-    def resolve(self, importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-        """resolve_local_module on strings, with folder listings and answers remembered for this
-        run (importer and roots are absolute, resolved paths, as the loader gives them)."""
-        parent = os.path.dirname(str(importer))
-        key = (parent, level, dotted, tuple(roots))
-        if key in self.resolved:
-            return self.resolved[key]
-        parts = [p for p in dotted.split(".") if p]
-        if level:
-            base = parent
-            for _ in range(level - 1):
-                base = os.path.dirname(base)
-            bases = [base]
-        else:
-            bases = [parent] + [str(r) for r in roots]
-        found = None
-        for base in bases:
-            candidate = os.path.join(base, *parts) if parts else base
-            if parts and self._is_file(candidate + ".py"):
-                found = Path(os.path.realpath(candidate + ".py"))
-                break
-            if self._is_file(os.path.join(candidate, "__init__.py")):
-                found = Path(os.path.realpath(os.path.join(candidate, "__init__.py")))
-                break
-        self.resolved[key] = found
-        return found
+    @staticmethod
+    def resolve(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
+        """The loader's own resolution (portlint.local_imports), remembered for the run."""
+        return resolve_local_module(importer, level, dotted, roots)
 
     def read(self, path: Path) -> tuple[str, Optional[str]]:
         key = str(path)
@@ -427,6 +371,7 @@ class PairCache:
         self.root = Path(directory)
         self.dir = self.root / f"v{FORMAT}"
         self.stored = 0
+        self._made: set = set()  # entry folders known to exist
 
     def _path(self, key: str) -> Path:
         return self.dir / key[:2] / f"{key}.json"
@@ -462,8 +407,10 @@ class PairCache:
             return False
         path = self._path(key)
         try:
-            self._ensure_root()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:  # a stat and a mkdir per folder and run, not per entry
+                self._ensure_root()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

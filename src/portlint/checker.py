@@ -126,16 +126,12 @@ def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:
 
 
 def _forget_file_system() -> None:
-    """Each run sees the files as they are now: drop what the engine remembered about the file
-    system layout (resolved imports) in an earlier run of this process (`fix` rounds, tests,
-    editors). Parsed trees stay: they are keyed by content."""
-    import sys
+    """Each run sees the files as they are now: drop what was remembered about the file system
+    layout (folder listings, resolved imports) in an earlier run of this process (`fix` rounds,
+    tests, editors). Parsed trees stay: they are keyed by content."""
+    from portlint import local_imports
 
-    source = sys.modules.get("portlint.engine.source")
-    for name in ("_RESOLVED", "_LISTINGS"):
-        memo = getattr(source, name, None)
-        if isinstance(memo, dict):
-            memo.clear()
+    local_imports.forget()
 
 
 def run_check(options: CheckOptions) -> CheckReport:

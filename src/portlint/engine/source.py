@@ -21,6 +21,7 @@ import libcst as cst
 from portlint.engine import fastparse
 from portlint.engine.tree import small_statements
 from portlint.errors import SourceError
+from portlint.local_imports import resolve as resolve_local_module
 
 MAX_FILE_BYTES = 2_000_000
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
@@ -174,79 +175,6 @@ def dotted_name(node) -> str:
 
 
 _dotted = dotted_name
-
-
-def resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-    """The local file an import refers to, searching the importer's folder, its package and roots.
-    Memoised per process: the answer depends only on the file system layout."""
-    key = (os.path.dirname(str(importer)), level, dotted, tuple(map(str, roots)))
-    try:
-        return _RESOLVED[key]
-    except KeyError:
-        found = _RESOLVED[key] = _resolve_local_module(importer, level, dotted, roots)
-        return found
-
-
-_RESOLVED: dict = {}
-
-
-def _resolve_local_module(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-    parts = [p for p in dotted.split(".") if p]
-    folder = os.path.dirname(str(importer))
-    if level:
-        for _ in range(level - 1):
-            folder = os.path.dirname(folder)
-        bases = [folder]
-    else:
-        bases = [folder] + [str(r) for r in roots]
-    for base in bases:
-        if parts:
-            package = _subfolder(base, parts[:-1])
-            if package is None:
-                continue
-            if _entry(package, parts[-1] + ".py") == "file":
-                return Path(package, parts[-1] + ".py").resolve()
-            if _entry(package, parts[-1]) != "dir":
-                continue
-            candidate = os.path.join(package, parts[-1])
-        else:
-            candidate = base
-        if _entry(candidate, "__init__.py") == "file":
-            return Path(candidate, "__init__.py").resolve()
-    return None
-
-
-def _subfolder(base: str, names: list) -> Optional[str]:
-    """base/n1/n2/... when each step is a folder, else None."""
-    for name in names:
-        if _entry(base, name) != "dir":
-            return None
-        base = os.path.join(base, name)
-    return base
-
-
-_LISTINGS: dict = {}
-
-
-def _entry(folder: str, name: str) -> Optional[str]:
-    """"file", "dir" or None for folder/name (symlinks followed, as Path.is_file/is_dir): one
-    listing per folder instead of a stat per candidate (every `import numpy` tries several folders)."""
-    listing = _LISTINGS.get(folder)
-    if listing is None:
-        listing = {}
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        kind = "file" if entry.is_file() else "dir" if entry.is_dir() else None
-                    except OSError:
-                        kind = None
-                    if kind:
-                        listing[entry.name] = kind
-        except OSError:  # missing, not a folder, unreadable: nothing to import from it
-            pass
-        _LISTINGS[folder] = listing
-    return listing.get(name)
 
 
 def load_side(arg: str) -> Side:

@@ -10,6 +10,7 @@ checks the result equals `.children` for every node of a corpus.
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import operator
 import re
@@ -117,6 +118,28 @@ def small_statements(body) -> Iterator[cst.BaseSmallStatement]:
         if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite:
             yield from node.body
             continue
+        children = []
+        for name in _BLOCK_FIELDS:
+            child = getattr(node, name, None)
+            if isinstance(child, (list, tuple)):
+                children.extend(child)
+            elif child is not None and type(child) in _INDEXED:
+                children.append(child)
+        stack.extend(reversed(children))
+
+
+def compound_statements(body) -> Iterator[cst.BaseCompoundStatement]:
+    """Every compound statement (if, for, while, with, try, ...) in `body` and the blocks nested in
+    it, pre-order, not entering nested definitions (as a walk with skip_functions), without
+    visiting any expression."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        t = type(node)
+        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite or t in _NESTED:
+            continue
+        if isinstance(node, cst.BaseCompoundStatement):
+            yield node
         children = []
         for name in _BLOCK_FIELDS:
             child = getattr(node, name, None)
@@ -310,7 +333,7 @@ class ModuleIndex:
     subtrees), `parent(node)` a list lookup, and `functions()` a filter — no more traversals.
     Layout-only nodes (LAYOUT and what is under them) are not part of the index."""
 
-    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions")
+    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions", "_nested")
 
     def __init__(self, module: cst.CSTNode) -> None:
         try:
@@ -324,6 +347,7 @@ class ModuleIndex:
         self.pos = {id(node): i for i, node in enumerate(order)}
         self._parents: Optional[dict] = None
         self._functions: Optional[list] = None
+        self._nested: Optional[list] = None  # positions of FunctionDef, ClassDef, Lambda
 
     def index_of(self, node) -> Optional[int]:
         i = self.pos.get(id(node))
@@ -336,14 +360,16 @@ class ModuleIndex:
         if not skip_functions:
             out.extend(order[j:stop])
             return out
-        nested = _NESTED
-        while j < stop:
-            n = order[j]
-            if type(n) in nested:
-                j = end[j]
-                continue
-            out.append(n)
-            j += 1
+        nested = self._nested
+        if nested is None:
+            nested = self._nested = [k for k, n in enumerate(order) if type(n) in _NESTED]
+        # copy the slices between the nested definitions (each skipped with its whole subtree)
+        for k in nested[bisect.bisect_right(nested, i):bisect.bisect_left(nested, stop)]:
+            if k < j:
+                continue  # inside a definition already skipped
+            out.extend(order[j:k])
+            j = end[k]
+        out.extend(order[j:stop])
         return out
 
     def parent(self, node):

@@ -35,6 +35,7 @@ from portlint.engine.post.common import (
     programs,
     walk,
 )
+from portlint.engine.tree import compound_statements
 from portlint.findings import Fix, TextEdit
 
 # impl -> (family, what it suppresses, +1 in areas, box format it reads)
@@ -136,13 +137,14 @@ def _is_numpy_nms(fn) -> bool:
 
 
 def _looks_like_numpy_nms(fn) -> bool:
-    nodes = list(walk(fn))
-    names = [call_name(n) for n in nodes if type(n) is cst.Call]  # exact types: libcst has no subclasses
-    loop = any(type(n) is cst.While or type(n) is cst.For for n in nodes)
+    body = fn.body.body if type(fn.body) is cst.IndentedBlock else ()
+    if not any(type(n) is cst.While or type(n) is cst.For for n in compound_statements(body)):
+        return False  # no loop: found from the statements alone, before walking every expression
+    names = [call_name(n) for n in walk(fn) if type(n) is cst.Call]  # exact type: libcst has no subclasses
     sort = any(name.endswith("argsort") for name in names)
     inter = (any(name.endswith("maximum") for name in names) and any(name.endswith("minimum") for name in names)) or (
         "max" in names and "min" in names)
-    return loop and sort and inter and bool(_ratio_names(fn))
+    return sort and inter and bool(_ratio_names(fn))
 
 
 def _plus_one(fn) -> bool:

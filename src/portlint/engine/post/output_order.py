@@ -35,6 +35,7 @@ from portlint.engine.post.common import (
     programs,
     walk,
 )
+from portlint.engine.tree import compound_statements
 from portlint.engine.values import ApiObject
 from portlint.findings import Fix, TextEdit
 
@@ -521,13 +522,13 @@ def _substring_reorders(interp, prog: Program, names, done: set) -> list:
             continue
         seen.add(id(fn))
         src = p["func"].file
-        for outer in walk(fn.body):
+        for outer in compound_statements(fn.body.body if type(fn.body) is cst.IndentedBlock else ()):
             if type(outer) is not cst.For:  # exact type: isinstance goes through ABCMeta
                 continue
             if not ("output_names" in code(src, outer.iter) or is_output_names(_value(interp, p, outer.iter))):
                 continue
-            for inner in walk(outer.body):
-                if isinstance(inner, cst.For) and inner is not outer:
+            for inner in compound_statements(outer.body.body if type(outer.body) is cst.IndentedBlock else ()):
+                if type(inner) is cst.For:
                     found = _comparison_on(src, inner, inner.target)
                     if found is None or found[1] != "in" or id(found[2]) in done:
                         continue

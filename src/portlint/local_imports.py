@@ -1,0 +1,89 @@
+"""Which local file an import statement refers to: one implementation for the loader (engine/
+source.py) and the cache key (cache.py), so both always agree, without importing libcst.
+
+Search order, as Python would find a script's neighbours: a relative import climbs from the
+importer's folder; an absolute one tries the importer's folder, then the side's root and its two
+parents. `a.b.c` is the file a/b/c.py or the package a/b/c/__init__.py. Folders are listed once
+per run (a dict lookup per candidate instead of a stat: every `import numpy` tries several
+folders) and answers are remembered; `forget()` drops both when the file system may have changed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+_RESOLVED: dict = {}
+_LISTINGS: dict = {}
+
+
+def resolve(importer: Path, level: int, dotted: str, roots: list) -> Optional[Path]:
+    """The resolved path of the local module `from <level dots><dotted> import ...` or
+    `import <dotted>` in `importer` means, or None when it is not a local file."""
+    folder = os.path.dirname(str(importer))
+    key = (folder, level, dotted, tuple(map(str, roots)))
+    try:
+        return _RESOLVED[key]
+    except KeyError:
+        found = _RESOLVED[key] = _resolve(folder, level, dotted, key[3])
+        return found
+
+
+def forget() -> None:
+    _RESOLVED.clear()
+    _LISTINGS.clear()
+
+
+def _resolve(folder: str, level: int, dotted: str, roots: tuple) -> Optional[Path]:
+    parts = [p for p in dotted.split(".") if p]
+    if level:
+        for _ in range(level - 1):
+            folder = os.path.dirname(folder)
+        bases = [folder]
+    else:
+        bases = [folder, *roots]
+    for base in bases:
+        if parts:
+            package = _subfolder(base, parts[:-1])
+            if package is None:
+                continue
+            if _entry(package, parts[-1] + ".py") == "file":
+                return Path(package, parts[-1] + ".py").resolve()
+            if _entry(package, parts[-1]) != "dir":
+                continue
+            candidate = os.path.join(package, parts[-1])
+        else:
+            candidate = base
+        if _entry(candidate, "__init__.py") == "file":
+            return Path(candidate, "__init__.py").resolve()
+    return None
+
+
+def _subfolder(base: str, names: list) -> Optional[str]:
+    """base/n1/n2/... when each step is a folder, else None."""
+    for name in names:
+        if _entry(base, name) != "dir":
+            return None
+        base = os.path.join(base, name)
+    return base
+
+
+def _entry(folder: str, name: str) -> Optional[str]:
+    """"file", "dir" or None for folder/name, symlinks followed (as Path.is_file / is_dir)."""
+    listing = _LISTINGS.get(folder)
+    if listing is None:
+        listing = {}
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        kind = "file" if entry.is_file() else "dir" if entry.is_dir() else None
+                    except OSError:
+                        kind = None
+                    if kind:
+                        listing[entry.name] = kind
+        except OSError:  # missing, not a folder, unreadable: nothing to import from it
+            pass
+        _LISTINGS[folder] = listing
+    return listing.get(name)
