@@ -179,3 +179,17 @@ def test_plain_code_is_libcsts_code():
                 assert text == module.code_for_node(node), name
                 checked += 1
     assert checked > 1000
+
+
+def test_statement_walks_match_the_full_walk():
+    from portlint.engine.tree import compound_statements, small_statements
+
+    nested = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+    for name, _, module in _modules():
+        for fn in _plain_functions(module):
+            body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+            expected = [n for n in _plain_walk(fn, True)[1:] if isinstance(n, cst.BaseCompoundStatement)
+                        and not isinstance(n, nested)]
+            assert [id(n) for n in compound_statements(body)] == [id(n) for n in expected], name
+        expected_small = [n for n in _all_nodes(module) if isinstance(n, cst.BaseSmallStatement)]
+        assert sorted(map(id, small_statements(module.body))) == sorted(map(id, expected_small)), name

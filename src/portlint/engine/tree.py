@@ -108,15 +108,15 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # where statements nest
 
 
-def small_statements(body) -> Iterator[cst.BaseSmallStatement]:
-    """Every small statement (Assign, Import, Expr, ...) in `body` and all blocks nested in it,
-    in source order, without visiting any expression: about a tenth of a full walk."""
+def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
+    """Pre-order over `body` and the blocks nested in it, statements and block nodes only
+    (never an expression): SimpleStatementLine/Suite are yielded, not entered."""
     stack = list(reversed(body))
     while stack:
         node = stack.pop()
+        yield node
         t = type(node)
-        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite:
-            yield from node.body
+        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite or (not enter_definitions and t in _NESTED):
             continue
         children = []
         for name in _BLOCK_FIELDS:
@@ -126,28 +126,24 @@ def small_statements(body) -> Iterator[cst.BaseSmallStatement]:
             elif child is not None and type(child) in _INDEXED:
                 children.append(child)
         stack.extend(reversed(children))
+
+
+def small_statements(body) -> Iterator[cst.BaseSmallStatement]:
+    """Every small statement (Assign, Import, Expr, ...) in `body` and all blocks nested in it,
+    definitions included, in source order, without visiting any expression: about a tenth of a
+    full walk."""
+    for node in _statements(body, enter_definitions=True):
+        t = type(node)
+        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite:
+            yield from node.body
 
 
 def compound_statements(body) -> Iterator[cst.BaseCompoundStatement]:
     """Every compound statement (if, for, while, with, try, ...) in `body` and the blocks nested in
-    it, pre-order, not entering nested definitions (as a walk with skip_functions), without
-    visiting any expression."""
-    stack = list(reversed(body))
-    while stack:
-        node = stack.pop()
-        t = type(node)
-        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite or t in _NESTED:
-            continue
-        if isinstance(node, cst.BaseCompoundStatement):
+    it, pre-order, not entering nested definitions (as a walk with skip_functions)."""
+    for node in _statements(body, enter_definitions=False):
+        if type(node) not in _NESTED and isinstance(node, cst.BaseCompoundStatement):
             yield node
-        children = []
-        for name in _BLOCK_FIELDS:
-            child = getattr(node, name, None)
-            if isinstance(child, (list, tuple)):
-                children.extend(child)
-            elif child is not None and type(child) in _INDEXED:
-                children.append(child)
-        stack.extend(reversed(children))
 
 
 # --------------------------------------------------------------------------- one walk per module
