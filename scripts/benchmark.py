@@ -10,7 +10,9 @@ with --sophon-demo each `sample/*/python` folder of sophon-demo paired with the 
 (read where it is, not copied). The pairs, with their input shapes, go into the corpus's
 pyproject.toml, so `portlint check` with no arguments checks them all.
 
-Then, each measurement in a fresh process (best of --repeat):
+Then, each measurement in a fresh process (best of --repeat; parse-only and cold --jobs 1 in
+alternating rounds, the cold target judged on the median of the rounds' ratios, which a machine
+whose speed drifts during the run affects least):
 
 * parse-only: read and `libcst.parse_module` every file the pairs read (the files the cache key
   covers: both sides and the local modules they import) — the floor for any libcst-based tool;
@@ -218,15 +220,27 @@ def main() -> int:
             runs = [fn() for _ in range(max(1, n))]
             return min(runs, key=lambda r: r["seconds"] if isinstance(r, dict) else r)
 
-        parse = best(lambda: _run_child("parse", corpus, 1))
-
         def cold(j):
             def run():
                 shutil.rmtree(cache, ignore_errors=True)
                 return _run_child("cold", corpus, j)
             return run
 
-        cold1 = best(cold(1))
+        # parse-only and cold --jobs 1 are measured in alternating rounds (the order flipped every
+        # round), so a machine whose speed drifts (shared or virtual CPUs) slows both alike; each
+        # round's cold/parse ratio is kept and the target is judged on their median.
+        parses, colds = [], []
+        for i in range(max(1, args.repeat)):
+            pair = [lambda: _run_child("parse", corpus, 1), cold(1)]
+            first, second = (pair if i % 2 == 0 else pair[::-1])
+            a, b = first(), second()
+            parse_run, cold_run = (a, b) if i % 2 == 0 else (b, a)
+            parses.append(parse_run)
+            colds.append(cold_run)
+        ratios = sorted(c["seconds"] / q["seconds"] for c, q in zip(colds, parses))
+        median_ratio = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1:][:2]) / 2
+        parse = min(parses, key=lambda r: r["seconds"])
+        cold1 = min(colds, key=lambda r: r["seconds"])
         coldn = best(cold(jobs))
         warm1 = best(lambda: _run_child("warm", corpus, 1))
         warmn = best(lambda: _run_child("warm", corpus, jobs))
@@ -255,9 +269,11 @@ def main() -> int:
             print(f"{label:26}{r['seconds']:9.3f}{r['seconds'] / p:14.2f}")
         print(f"CLI wall clock (with Python start-up): cold -j1 {cli_cold:.3f} s, cold -j{jobs} {cli_cold_n:.3f} s, "
               f"warm {cli_warm:.3f} s")
-        ok_cold = cold1["seconds"] <= 1.3 * p
+        print(f"cold --jobs 1 / parse-only per round: {', '.join(f'{r:.2f}' for r in ratios)} "
+              f"(median {median_ratio:.2f})")
+        ok_cold = median_ratio <= 1.3
         ok_warm = warm1["seconds"] <= 0.1 * p
-        print(f"targets: cold <= 1.3x: {'met' if ok_cold else 'MISSED'} ({cold1['seconds'] / p:.2f}x); "
+        print(f"targets: cold <= 1.3x: {'met' if ok_cold else 'MISSED'} (median of rounds {median_ratio:.2f}x); "
               f"warm <= 0.1x: {'met' if ok_warm else 'MISSED'} ({warm1['seconds'] / p:.3f}x)")
         if len(digests) != 1:
             print("ERROR: reports differ between runs", file=sys.stderr)

@@ -149,6 +149,7 @@ def compound_statements(body) -> Iterator[cst.BaseCompoundStatement]:
 # --------------------------------------------------------------------------- one walk per module
 
 _NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst does not subclass them
+_MARKED = (*_NESTED, cst.SimpleString)  # ModuleIndex.positions_of
 # Layout-only nodes (about 60% of all nodes): spaces, newlines, blank lines, comments, and the
 # punctuation tokens (commas, dots, brackets, `=` of keywords, colons). No rule looks at them
 # (suppression comments are read from the text; what a bracket encloses is its parent's field),
@@ -329,7 +330,7 @@ class ModuleIndex:
     subtrees), `parent(node)` a list lookup, and `functions()` a filter — no more traversals.
     Layout-only nodes (LAYOUT and what is under them) are not part of the index."""
 
-    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions", "_nested")
+    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions", "_nested", "_marks")
 
     def __init__(self, module: cst.CSTNode) -> None:
         try:
@@ -344,6 +345,20 @@ class ModuleIndex:
         self._parents: Optional[dict] = None
         self._functions: Optional[list] = None
         self._nested: Optional[list] = None  # positions of FunctionDef, ClassDef, Lambda
+        self._marks: Optional[dict] = None
+
+    def positions_of(self, cls: type) -> list:
+        """Positions (in `order`) of the nodes of one of the types rules look up often
+        (_MARKED), found for all of them in one pass."""
+        if self._marks is None:
+            marks: dict = {c: [] for c in _MARKED}
+            get = marks.get
+            for i, n in enumerate(self.order):
+                found = get(n.__class__)
+                if found is not None:
+                    found.append(i)
+            self._marks = marks
+        return self._marks[cls]
 
     def index_of(self, node) -> Optional[int]:
         i = self.pos.get(id(node))
@@ -358,7 +373,7 @@ class ModuleIndex:
             return out
         nested = self._nested
         if nested is None:
-            nested = self._nested = [k for k, n in enumerate(order) if type(n) in _NESTED]
+            nested = self._nested = sorted(k for c in _NESTED for k in self.positions_of(c))
         # copy the slices between the nested definitions (each skipped with its whole subtree)
         for k in nested[bisect.bisect_right(nested, i):bisect.bisect_left(nested, stop)]:
             if k < j:
@@ -387,7 +402,7 @@ class ModuleIndex:
         (right to left, pre-order): the reverse of a left-to-right post-order."""
         if self._functions is None:
             order, end = self.order, self.end
-            found = [i for i, n in enumerate(order) if type(n) is cst.FunctionDef]
+            found = list(self.positions_of(cst.FunctionDef))
             found.sort(key=lambda i: (end[i], -i), reverse=True)
             self._functions = [order[i] for i in found]
         return self._functions

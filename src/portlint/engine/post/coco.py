@@ -180,8 +180,8 @@ def _bbox_string_owners(module) -> set:
     idx = tree.module_index(module)
     order, par = idx.order, idx.par
     owners = set()
-    for i, n in enumerate(order):
-        if type(n) is cst.SimpleString and "bbox" in n.value:
+    for i in idx.positions_of(cst.SimpleString):
+        if "bbox" in order[i].value:
             j = par[i]
             while j >= 0 and type(order[j]) not in _SCOPE_TYPES:
                 j = par[j]
@@ -212,17 +212,20 @@ def _records(prog, src, scope) -> list[Record]:
     out = []
     stores: list = []  # (key, target code, value) in source order
     for n in walk(scope.body if isinstance(scope, cst.FunctionDef) else scope):
-        if type(n) is cst.Dict:  # exact type: isinstance goes through ABCMeta
+        t = type(n)  # exact types (libcst has no subclasses of these): isinstance goes through ABCMeta
+        if t is not cst.Dict and t is not cst.Assign and t is not cst.Call:
+            continue
+        if t is cst.Dict:
             fields = {_key(e.key): e.value for e in n.elements if isinstance(e, cst.DictElement)}
             if "bbox" in fields:
                 out.append(_record(prog, src, scope, fields["bbox"], fields.get("score")))
-        if isinstance(n, cst.Assign) and len(n.targets) == 1:
+        if t is cst.Assign and len(n.targets) == 1:
             t = n.targets[0].target
             if isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
                 k = _key(t.slice[0].slice.value)
                 if k in ("bbox", "score"):
                     stores.append((k, code(src, t.value), n.value))
-        if isinstance(n, cst.Call) and call_name(n) == "dict" and any(a.keyword is not None and a.keyword.value == "bbox" for a in n.args):
+        if t is cst.Call and call_name(n) == "dict" and any(a.keyword is not None and a.keyword.value == "bbox" for a in n.args):
             fields = {a.keyword.value: a.value for a in n.args if a.keyword is not None}
             out.append(_record(prog, src, scope, fields["bbox"], fields.get("score")))
     for i, (k, target, value) in enumerate(stores):
