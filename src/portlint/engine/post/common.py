@@ -31,12 +31,20 @@ def is_program(src) -> bool:
     found = _IS_PROGRAM.get(id(module))
     if found is None or found[0] is not module:
         found = _IS_PROGRAM[id(module)] = (module, any(
-            type(stmt) is cst.If and "__main__" in module.code_for_node(stmt.test)
-            and "__name__" in module.code_for_node(stmt.test) for stmt in module.body))
+            type(stmt) is cst.If and _is_main_test(module, stmt.test) for stmt in module.body))
     return found[1]
 
 
 _IS_PROGRAM: dict = {}
+
+
+def _is_main_test(module, test) -> bool:
+    if type(test) is cst.Comparison:  # the usual `__name__ == "__main__"`: read off the nodes
+        parts = [_plain_code(test.left)] + [_plain_code(c.comparator) for c in test.comparisons]
+        if None not in parts:
+            return any("__main__" in p for p in parts) and any("__name__" in p for p in parts)
+    text = module.code_for_node(test)
+    return "__main__" in text and "__name__" in text
 
 
 def _is_fallback_call(payload) -> bool:
