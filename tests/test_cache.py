@@ -346,7 +346,10 @@ def test_walk_and_resolution_match_the_loader(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     os.symlink(tmp_path, tmp_path / "pkg" / "loop")
-    assert cache_mod.walk_py(tmp_path) == source._walk_py(tmp_path)
+    # one walk for the key and the loader: skipped folders and the symlink loop left out
+    expected = [tmp_path / rel for rel in (".hidden.py", "a.py", "pkg/__init__.py", "pkg/b.py", "pkg/sub/c.py")]
+    assert cache_mod.walk_py(tmp_path) == expected
+    assert [src.path for src in source.load_side(str(tmp_path)).files.values()] == [p.resolve() for p in expected]
     importer = tmp_path / "pkg" / "sub" / "c.py"
     roots = [tmp_path, tmp_path.parent]
     reader = cache_mod._Reader()
@@ -378,15 +381,15 @@ def _plain_resolution(importer, level, dotted, roots):
 
 
 def test_a_new_run_sees_a_module_created_since_the_last(tmp_path):
-    from portlint import local_imports
+    from portlint import local_files
 
     importer = tmp_path / "main.py"
     importer.write_text("import helper\n")
     cache_mod._Reader()
-    assert local_imports.resolve(importer, 0, "helper", [tmp_path]) is None
+    assert local_files.resolve(importer, 0, "helper", [tmp_path]) is None
     (tmp_path / "helper.py").write_text("")
     cache_mod._Reader()  # a new run
-    assert local_imports.resolve(importer, 0, "helper", [tmp_path]) == (tmp_path / "helper.py").resolve()
+    assert local_files.resolve(importer, 0, "helper", [tmp_path]) == (tmp_path / "helper.py").resolve()
 
 
 def test_hostile_side_cold_warm_equal(project, capsys, monkeypatch):

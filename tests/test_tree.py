@@ -117,11 +117,11 @@ def test_module_index_walks_functions_and_parents():
             i = idx.index_of(scope)
             for skip in (True, False):
                 assert [id(n) for n in idx.walk(i, skip)] == [id(n) for n in _plain_walk(scope, skip)], name
-        parents = idx.parents()
         for node in _all_nodes(module):
             for child in node.children:
                 if type(child) not in LAYOUT and type(node) not in LAYOUT:
-                    assert parents[child] is node, name
+                    assert idx.parent(child) is node, name
+        assert idx.parent(module) is None
 
 
 def test_post_walk_is_the_same_for_indexed_and_other_nodes():

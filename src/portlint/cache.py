@@ -41,12 +41,10 @@ import tokenize
 from pathlib import Path
 from typing import Any, Optional
 
-from portlint.local_imports import forget as forget_file_system, resolve as resolve_local_module
+from portlint.local_files import forget as forget_file_system, resolve as resolve_local_module, walk_py
 
 FORMAT = 1  # bump when the entry layout changes
 MAX_FILE_BYTES = 2_000_000  # the loader's limit (engine/source.py); larger files are only sized
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
-              "build", "dist", ".portlint_cache", "site-packages"}
 # CheckOptions fields that do not change a pair's analysis.
 _NOT_IN_KEY = {"pairs", "no_cache", "cache_dir", "show_unused_suppressions", "jobs"}
 TIME_LIMIT_MARK = "time limit"  # in the note/error the engine gives when a program hit the time limit
@@ -124,23 +122,9 @@ def scan_imports(text: str) -> set[tuple[int, str]]:
     return out
 
 
-def walk_py(root: Path) -> list[Path]:
-    """engine/source._walk_py: every .py under a folder, symlink loops cut."""
-    found, seen = [], set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))
-    return found
-
-
 class _Reader:
     """Reads and hashes each file once per run; `state` is the digest or why there is none.
-    A new reader starts a run: the file system is looked at afresh (local_imports.forget), and
+    A new reader starts a run: the file system is looked at afresh (local_files.forget), and
     the loader then reuses the folder listings and import answers the keys needed."""
 
     def __init__(self) -> None:
@@ -149,7 +133,7 @@ class _Reader:
 
     @staticmethod
     def resolve(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
-        """The loader's own resolution (portlint.local_imports), remembered for the run."""
+        """The loader's own resolution (portlint.local_files), remembered for the run."""
         return resolve_local_module(importer, level, dotted, roots)
 
     def read(self, path: Path) -> tuple[str, Optional[str]]:

@@ -129,9 +129,9 @@ def _forget_file_system() -> None:
     """Each run sees the files as they are now: drop what was remembered about the file system
     layout (folder listings, resolved imports) in an earlier run of this process (`fix` rounds,
     tests, editors). Parsed trees stay: they are keyed by content."""
-    from portlint import local_imports
+    from portlint import local_files
 
-    local_imports.forget()
+    local_files.forget()
 
 
 def run_check(options: CheckOptions) -> CheckReport:

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from portlint.errors import PortlintError
+from portlint.local_files import skipped
 
 ORIGINAL_SUFFIXES = ("_torch", "_pytorch")
 PORTED_SUFFIXES = ("_sail", "_opencv", "_bmcv", "_cv2")
-_SKIP_DIRS = {"__pycache__", ".venv", "venv", "env", ".tox", "node_modules", "build", "dist",
-              "site-packages", ".portlint_cache", ".git", ".hg", ".svn"}
 
 CONVENTION = ("original.py|original/ beside ported.py|ported/, or NAME_torch.py beside "
               "NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py")
@@ -84,7 +83,7 @@ def discover_pairs(root: str) -> list[Found]:
         ported: dict[str, list[str]] = {}
         sides: set[str] = set()
         for name, is_dir in entries:
-            if is_dir and (name.startswith(".") or name in _SKIP_DIRS):
+            if is_dir and skipped(name):
                 continue
             role = _role(name, is_dir)
             if role is None:
@@ -96,7 +95,7 @@ def discover_pairs(root: str) -> list[Found]:
                     found.append(Found(_join(folder, o, root, here), _join(folder, p, root, here)))
                     sides.update((o, p))
         subdirs = [name for name, is_dir in entries
-                   if is_dir and name not in sides and not name.startswith(".") and name not in _SKIP_DIRS]
+                   if is_dir and name not in sides and not skipped(name)]
         stack.extend(os.path.join(folder, d) for d in reversed(subdirs))
     return sorted(found, key=lambda f: (f.ported, f.original))
 

@@ -175,7 +175,7 @@ class LazyPositions:
         self._full = None
         self._found: dict = {}
         self._starts: Optional[list[int]] = None
-        self._parents = None  # the module's tree.ModuleIndex, once needed
+        self._index = None  # the module's tree.ModuleIndex, once needed
 
     def _full_positions(self):
         if self._full is None:
@@ -209,14 +209,14 @@ class LazyPositions:
             found = self._occurrence(node, [], node)[0]
             if found is not None:
                 return found
-        if self._parents is None:
+        if self._index is None:
             from portlint.engine.tree import module_index
 
-            self._parents = module_index(self.module)
+            self._index = module_index(self.module)
         chain, cur = [], node
         while cur is not None and cur is not self.module:
             chain.append(cur)
-            cur = self._parents.parent(cur)
+            cur = self._index.parent(cur)
         if cur is not self.module:
             return None  # not in the index (layout nodes): no shortcut
         indents = []  # the indentation each enclosing block adds, outermost first

@@ -22,11 +22,9 @@ import libcst as cst
 from portlint.engine import fastparse
 from portlint.engine.tree import small_statements
 from portlint.errors import SourceError
-from portlint.local_imports import resolve as resolve_local_module
+from portlint.local_files import resolve as resolve_local_module, walk_py
 
 MAX_FILE_BYTES = 2_000_000
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
-              "build", "dist", ".portlint_cache", "site-packages"}
 _PARSED: dict[str, cst.Module] = {}
 
 
@@ -137,19 +135,6 @@ def _display(path: Path, base_display: str, base: Path) -> str:
     return str(Path(base_display) / rel) if str(rel) != "." else base_display
 
 
-def _walk_py(root: Path) -> list[Path]:
-    found, seen = [], set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:  # symlink loop
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))
-    return found
-
-
 def imported_modules(module: cst.Module) -> list[tuple[int, str]]:
     """(relative level, dotted name) of every import statement anywhere in the module.
 
@@ -196,7 +181,7 @@ def load_side(arg: str) -> Side:
     if path.is_dir():
         root = path.resolve()
         side = Side(root=root)
-        for p in _walk_py(path):
+        for p in walk_py(path):
             _add(side, p.resolve() if not p.is_symlink() else p.absolute(), _display(p.absolute(), arg, path.absolute()), entry=True)
         return side
     if path.suffix not in (".py", ".pyw", ""):

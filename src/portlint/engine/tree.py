@@ -6,6 +6,10 @@ than parsing it. The fields a node type visits, in visiting (= lexical) order, a
 type from that method's source (each visit is `visit_xxx(self, "field", self.field, visitor)`);
 a type whose method does not follow that pattern keeps using `.children`. `tests/test_tree.py`
 checks the result equals `.children` for every node of a corpus.
+
+Also here: statement-only walks (`small_statements`, `compound_statements`), for rules that need
+no expression, and `module_index(module)`, one traversal per module kept for parent lookups and
+walks (see ModuleIndex).
 """
 
 from __future__ import annotations
@@ -94,15 +98,6 @@ def _kind(cls: type) -> int:
     return kind
 
 
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under `node` (itself included), pre-order, lexical order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(children(n)))
-
-
 # --------------------------------------------------------------------------- statements only
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")  # where statements nest
@@ -189,13 +184,13 @@ def _node_classes() -> frozenset:
 
 
 _INDEXED = _node_classes()
-_COLLECTORS: dict[type, object] = {}
 
 
-def _collector(cls: type):
-    """A function returning a node's non-layout children in lexical order, generated once per
-    node type from its fields (order: `_order`; kind: the field's annotation), so the index
-    does no per-value type dispatch."""
+def _field_plan(cls: type) -> Optional[list[tuple[str, str]]]:
+    """The fields of a node type that can hold indexed nodes, in visiting (lexical) order, each
+    with what its annotation says it holds: "seq" (a sequence of nodes), "one" (a node, None or
+    a sentinel) or "either" (decided per value). Fields that can only hold layout are left out.
+    None when the type's visiting order is not known (`_order`): use `.children` then."""
     import collections.abc
     import typing
 
@@ -207,75 +202,45 @@ def _collector(cls: type):
 
     order = _order(cls)
     if order is None or any(not f.isidentifier() for f in order):
-        def collect(node):
-            return [c for c in node.children if type(c) not in LAYOUT]
-    else:
-        try:
-            hints = typing.get_type_hints(cls)
-        except Exception:  # annotations that do not resolve: decide per value
-            hints = {}
-        lines = ["def collect(node):", "    out = []"]
-        for f in order:
-            hint = hints.get(f)
-            if hint is not None and _only_layout(hint):
-                continue
-            if hint is not None and is_seq(hint):
-                lines += [f"    for v in node.{f}:", "        if v.__class__ in NODES: out.append(v)"]
-            elif hint is not None and not maybe_seq(hint):
-                lines += [f"    v = node.{f}", "    if v.__class__ in NODES: out.append(v)"]
-            else:  # a node, a sequence of nodes, or neither: decided per value
-                lines += [f"    v = node.{f}", "    if v.__class__ in NODES: out.append(v)",
-                          "    elif isinstance(v, (list, tuple)): out.extend(x for x in v if x.__class__ in NODES)"]
-        lines.append("    return out")
-        namespace: dict = {"NODES": _INDEXED}
-        exec(compile("\n".join(lines), f"<portlint index of {cls.__name__}>", "exec"), namespace)
-        collect = namespace["collect"]
-    _COLLECTORS[cls] = collect
-    return collect
+        return None
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations that do not resolve: decide per value
+        hints = {}
+    plan = []
+    for f in order:
+        hint = hints.get(f)
+        if hint is None:
+            plan.append((f, "either"))
+        elif not _only_layout(hint):
+            plan.append((f, "seq" if is_seq(hint) else "either" if maybe_seq(hint) else "one"))
+    return plan
 
 
-# Recursive visitors, one generated per node type: about 25% faster than the stack walk (no
-# intermediate child lists). They append to the lists of the index being built (one at a time:
-# building an index never builds another). A tree deeper than the recursion limit falls back to
-# the stack walk with `_collector`.
+# Recursive visitors, one generated per node type from its field plan: about 25% faster than a
+# stack walk (no intermediate child lists). They append to the lists of the index being built
+# (one at a time: building an index never builds another). A tree deeper than the recursion
+# limit falls back to a stack walk over `.children`.
 _VISIT_NS: dict = {"NODES": _INDEXED}
 _VISITORS: dict = {}
 _VISIT_NS["V"] = _VISITORS
 
 
 def _visitor(cls: type):
-    import collections.abc
-    import typing
-
-    def is_seq(hint) -> bool:
-        return typing.get_origin(hint) in (collections.abc.Sequence, list, tuple)
-
-    def maybe_seq(hint) -> bool:
-        return is_seq(hint) or any(maybe_seq(a) for a in typing.get_args(hint))
-
     def visit_value(var: str, indent: str) -> list:
         return [f"{indent}c = {var}.__class__", f"{indent}if c in NODES: (V[c] if c in V else make(c))({var}, i)"]
 
     lines = ["def visit(node, p):", "    i = len(order)", "    add_node(node)", "    add_parent(p)", "    add_end(0)"]
-    order = _order(cls)
-    if order is None or any(not f.isidentifier() for f in order):
+    plan = _field_plan(cls)
+    if plan is None:
         lines += ["    for v in node.children:"] + visit_value("v", "        ")
-    else:
-        try:
-            hints = typing.get_type_hints(cls)
-        except Exception:  # annotations that do not resolve: decide per value
-            hints = {}
-        for f in order:
-            hint = hints.get(f)
-            if hint is not None and _only_layout(hint):
-                continue
-            if hint is not None and is_seq(hint):
-                lines += [f"    for v in node.{f}:"] + visit_value("v", "        ")
-            elif hint is not None and not maybe_seq(hint):
-                lines += [f"    v = node.{f}"] + visit_value("v", "    ")
-            else:  # a node, a sequence of nodes, or neither: decided per value
-                lines += [f"    v = node.{f}"] + visit_value("v", "    ") + [
-                    "    if isinstance(v, (list, tuple)):", "        for x in v:"] + visit_value("x", "            ")
+    for f, kind in plan or ():
+        if kind == "seq":
+            lines += [f"    for v in node.{f}:"] + visit_value("v", "        ")
+        else:
+            lines += [f"    v = node.{f}"] + visit_value("v", "    ")
+            if kind == "either":
+                lines += ["    if isinstance(v, (list, tuple)):", "        for x in v:"] + visit_value("x", "            ")
     lines.append("    ends[i] = len(order)")
     exec(compile("\n".join(lines), f"<portlint index visitor of {cls.__name__}>", "exec"), _VISIT_NS)
     _VISITORS[cls] = visit = _VISIT_NS.pop("visit")
@@ -300,18 +265,17 @@ def _index_recursive(module) -> tuple[list, list, list]:
 
 
 def _index_with_stack(module) -> tuple[list, list, list]:
+    """The same index as `_index_recursive`, from a stack walk over `.children` (any depth)."""
     order: list = []
     par: list[int] = []
     stack: list = [module]
     pstack: list[int] = [-1]
-    collectors = _COLLECTORS
     while stack:
         node = stack.pop()
         i = len(order)
         order.append(node)
         par.append(pstack.pop())
-        cls = node.__class__
-        kids = (collectors[cls] if cls in collectors else _collector(cls))(node)
+        kids = [c for c in children(node) if c.__class__ in _INDEXED]
         if kids:
             kids.reverse()
             stack.extend(kids)
@@ -330,7 +294,7 @@ class ModuleIndex:
     subtrees), `parent(node)` a list lookup, and `functions()` a filter — no more traversals.
     Layout-only nodes (LAYOUT and what is under them) are not part of the index."""
 
-    __slots__ = ("module", "order", "end", "par", "pos", "_parents", "_functions", "_nested", "_marks")
+    __slots__ = ("module", "order", "end", "par", "pos", "_functions", "_nested", "_marks")
 
     def __init__(self, module: cst.CSTNode) -> None:
         try:
@@ -342,7 +306,6 @@ class ModuleIndex:
         self.par = par
         self.end = end
         self.pos = {id(node): i for i, node in enumerate(order)}
-        self._parents: Optional[dict] = None
         self._functions: Optional[list] = None
         self._nested: Optional[list] = None  # positions of FunctionDef, ClassDef, Lambda
         self._marks: Optional[dict] = None
@@ -390,12 +353,6 @@ class ModuleIndex:
             return None
         p = self.par[i]
         return self.order[p] if p >= 0 else None
-
-    def parents(self) -> dict:
-        if self._parents is None:
-            order, par = self.order, self.par
-            self._parents = {order[i]: order[par[i]] for i in range(1, len(order))}
-        return self._parents
 
     def functions(self) -> list:
         """Every FunctionDef, in the order a stack walk pushing children left to right pops them

@@ -19,12 +19,12 @@ from typing import Any, Optional
 import libcst as cst
 
 from portlint.engine import tree
-from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
 from portlint.engine.post.common import (
     Program,
     call_name,
+    closest_original,
     code,
     functions,
     guarded,
@@ -364,14 +364,5 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             if id(p.bbox) in done:
                 continue
             done.add(id(p.bbox))
-            best = None
-            for oprog, recs in o_records:
-                diffs = compare(recs[0], p)
-                if best is None or len(diffs) < len(best[1]):
-                    best = (oprog, diffs)
-            for message, psite, osite, severity, fix in best[1]:
-                f = make_finding("coco-rounding", message, psite, osite, severity=severity, fix=fix)
-                if len(o_records) > 1:
-                    f.program = best[0].display
-                findings.append(f)
+            findings.extend(closest_original("coco-rounding", o_records, p, compare))
     return findings

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 import libcst as cst
 
+from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine import tree
 from portlint.engine.tree import children
@@ -102,10 +103,6 @@ def _group_programs(interp) -> list[Program]:
 
 # ------------------------------------------------------------------ syntax
 
-def parents(module: cst.Module) -> dict:
-    return tree.module_index(module).parents()
-
-
 def parent(src, node):
     return tree.module_index(src.module).parent(node)
 
@@ -150,7 +147,7 @@ def walk(node, skip_functions: bool = True) -> Iterator:
     """Every node under `node` (itself included), not descending into nested defs and lambdas,
     leaving out layout-only nodes (whitespace, newlines, comments, punctuation: tree.LAYOUT).
 
-    Trees never change: a node of an indexed module (functions(), parents()) is walked as a slice
+    Trees never change: a node of an indexed module (functions(), parent()) is walked as a slice
     of the module's one pre-order traversal (engine/tree.py), any other node once and remembered."""
     found = tree.find(node)
     if found is not None:
@@ -429,6 +426,25 @@ def host_scope(prog: Program, src, node, before_index: Optional[int] = None):
     if fn is None:
         return src.module, entry_scope(prog) if src is prog.entry else None
     return fn, scope_at(prog, fn, before_index)
+
+
+def closest_original(kind: str, originals: list, ported, compare) -> list:
+    """Findings for one ported item (an NMS, a COCO record) against the original program whose
+    first item differs least from it: `originals` is [(program, items)], `compare(o, p)` gives
+    (message, ported site, original site, severity, fix) tuples. With several original programs
+    each finding names the one it was compared with."""
+    best = None
+    for program, items in originals:
+        diffs = compare(items[0], ported)
+        if best is None or len(diffs) < len(best[1]):
+            best = (program, diffs)
+    findings = []
+    for message, psite, osite, severity, fix in best[1] if best else ():
+        finding = make_finding(kind, message, psite, osite, severity=severity, fix=fix)
+        if len(originals) > 1:
+            finding.program = best[0].display
+        findings.append(finding)
+    return findings
 
 
 def guarded(check):

@@ -16,13 +16,13 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine.compare.base import make_finding
 from portlint.engine.image import Site
 from portlint.engine.locate import span
 from portlint.engine.post.common import (
     Program,
     Scope,
     call_name,
+    closest_original,
     code,
     evaluate,
     fmt,
@@ -547,15 +547,5 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
         ported_nms = collect(p_interp, prog)
         if not ported_nms:
             continue
-        p = ported_nms[0]
-        best = None
-        for oprog, found in o_progs:
-            diffs = compare(found[0], p)
-            if best is None or len(diffs) < len(best[1]):
-                best = (oprog, diffs)
-        for message, psite, osite, severity, fix in best[1]:
-            f = make_finding("nms", message, psite, osite, severity=severity, fix=fix)
-            if len(o_progs) > 1:
-                f.program = best[0].display
-            findings.append(f)
+        findings.extend(closest_original("nms", o_progs, ported_nms[0], compare))
     return findings

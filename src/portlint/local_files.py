@@ -1,5 +1,6 @@
-"""Which local file an import statement refers to: one implementation for the loader (engine/
-source.py) and the cache key (cache.py), so both always agree, without importing libcst.
+"""Which local files one side of a pair consists of: the .py files of a folder, and the file an
+import statement refers to. One implementation for the loader (engine/source.py), the cache key
+(cache.py), pair discovery and `fix`, so they always agree; it does not import libcst.
 
 Search order, as Python would find a script's neighbours: a relative import climbs from the
 importer's folder; an absolute one tries the importer's folder, then the side's root and its two
@@ -14,8 +15,31 @@ import os
 from pathlib import Path
 from typing import Optional
 
+# Folders that hold no code of the project: version control, caches, virtual environments, builds.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "env", ".tox", "node_modules",
+                       "build", "dist", ".portlint_cache", "site-packages"})
+
 _RESOLVED: dict = {}
 _LISTINGS: dict = {}
+
+
+def skipped(name: str) -> bool:
+    """Whether a folder of this name is left out of a walk (listed above, or hidden)."""
+    return name in SKIP_DIRS or name.startswith(".")
+
+
+def walk_py(root: Path) -> list[Path]:
+    """Every .py file under a folder, in sorted order, skipped folders and symlink loops left out."""
+    found, seen = [], set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:  # a symlink loop
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not skipped(d))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))
+    return found
 
 
 def resolve(importer: Path, level: int, dotted: str, roots: list) -> Optional[Path]:
