@@ -22,8 +22,12 @@ import typer
 from portlint.atomic_write import Snapshot, atomic_write, read_snapshot
 from portlint.errors import PortlintError
 from portlint.findings import Finding, Location
-from portlint.local_files import skipped
 
+# What the fix check's temporary copy leaves out: version control, caches and virtual environments
+# only. Unlike a folder walk for analysis (local_files.SKIP_DIRS) it keeps build/, dist/ and env/:
+# an import may still resolve into them.
+_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", "node_modules", ".tox",
+              ".portlint_cache", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
 @dataclass
@@ -69,7 +73,8 @@ class _Mirror:
 
     def _copy(self, outcome: FixOutcome) -> None:
         for folder, dirs, names in os.walk(self.src_root):
-            dirs[:] = [d for d in dirs if not skipped(d) and not (Path(folder, d) / "pyvenv.cfg").exists()]
+            dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")
+                       and not (Path(folder, d) / "pyvenv.cfg").exists()]
             rel = Path(folder).relative_to(self.src_root)
             (self.tmp / rel).mkdir(parents=True, exist_ok=True)
             for d in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
