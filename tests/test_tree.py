@@ -193,3 +193,19 @@ def test_statement_walks_match_the_full_walk():
             assert [id(n) for n in compound_statements(body)] == [id(n) for n in expected], name
         expected_small = [n for n in _all_nodes(module) if isinstance(n, cst.BaseSmallStatement)]
         assert sorted(map(id, small_statements(module.body))) == sorted(map(id, expected_small)), name
+
+
+# Node types the engine tests with `type(n) is cst.X` instead of isinstance (which goes through
+# ABCMeta and costs several times more): exact-type tests are only right while libcst defines no
+# subclass of them.
+EXACT_TYPES = ("Assign", "AnnAssign", "AugAssign", "Assert", "Attribute", "BinaryOperation", "Break", "Call",
+               "ClassDef", "Comparison", "Continue", "Del", "Dict", "Dot", "Expr", "Float", "For", "FunctionDef",
+               "If", "IfExp", "Import", "ImportFrom", "IndentedBlock", "Integer", "Lambda", "Name", "Raise",
+               "Return", "SimpleStatementLine", "SimpleStatementSuite", "SimpleString", "SimpleWhitespace",
+               "Subscript", "While")
+
+
+@pytest.mark.parametrize("name", EXACT_TYPES)
+def test_libcst_has_no_subclass_of_exactly_tested_types(name):
+    cls = getattr(cst, name)
+    assert cls.__subclasses__() == [], f"libcst now subclasses {name}: `type(n) is cst.{name}` misses nodes"

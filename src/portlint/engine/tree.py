@@ -111,7 +111,7 @@ def _statements(body, enter_definitions: bool) -> Iterator[cst.CSTNode]:
         node = stack.pop()
         yield node
         t = type(node)
-        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite or (not enter_definitions and t in _NESTED):
+        if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite or (not enter_definitions and t in DEFINITIONS):
             continue
         children = []
         for name in _BLOCK_FIELDS:
@@ -137,14 +137,16 @@ def compound_statements(body) -> Iterator[cst.BaseCompoundStatement]:
     """Every compound statement (if, for, while, with, try, ...) in `body` and the blocks nested in
     it, pre-order, not entering nested definitions (as a walk with skip_functions)."""
     for node in _statements(body, enter_definitions=False):
-        if type(node) not in _NESTED and isinstance(node, cst.BaseCompoundStatement):
+        if type(node) not in DEFINITIONS and isinstance(node, cst.BaseCompoundStatement):
             yield node
 
 
 # --------------------------------------------------------------------------- one walk per module
 
-_NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst does not subclass them
-_MARKED = (*_NESTED, cst.SimpleString)  # ModuleIndex.positions_of
+# Nodes that open a scope of their own: walks of a scope do not enter them (exact types: libcst
+# defines no subclass of them, tests/test_tree.py).
+DEFINITIONS = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+_MARKED = (*DEFINITIONS, cst.SimpleString)  # ModuleIndex.positions_of
 # Layout-only nodes (about 60% of all nodes): spaces, newlines, blank lines, comments, and the
 # punctuation tokens (commas, dots, brackets, `=` of keywords, colons). No rule looks at them
 # (suppression comments are read from the text; what a bracket encloses is its parent's field),
@@ -336,7 +338,7 @@ class ModuleIndex:
             return out
         nested = self._nested
         if nested is None:
-            nested = self._nested = sorted(k for c in _NESTED for k in self.positions_of(c))
+            nested = self._nested = sorted(k for c in DEFINITIONS for k in self.positions_of(c))
         # copy the slices between the nested definitions (each skipped with its whole subtree)
         for k in nested[bisect.bisect_right(nested, i):bisect.bisect_left(nested, stop)]:
             if k < j:

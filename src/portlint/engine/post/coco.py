@@ -183,7 +183,7 @@ def _bbox_string_owners(module) -> set:
     for i in idx.positions_of(cst.SimpleString):
         if "bbox" in order[i].value:
             j = par[i]
-            while j >= 0 and type(order[j]) not in _SCOPE_TYPES:
+            while j >= 0 and type(order[j]) not in tree.DEFINITIONS:
                 j = par[j]
             owner = order[j] if j >= 0 else module
             if type(owner) is not cst.ClassDef and type(owner) is not cst.Lambda:
@@ -191,7 +191,6 @@ def _bbox_string_owners(module) -> set:
     return owners
 
 
-_SCOPE_TYPES = {cst.FunctionDef, cst.ClassDef, cst.Lambda}
 _DUMPS: dict = {}
 
 

@@ -140,7 +140,6 @@ def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
 
 
 _WALKED: dict = {}
-_NESTED = {cst.FunctionDef, cst.ClassDef, cst.Lambda}  # exact types: libcst has no subclasses of these
 
 
 def walk(node, skip_functions: bool = True) -> Iterator:
@@ -162,7 +161,7 @@ def walk(node, skip_functions: bool = True) -> Iterator:
         n = stack.pop()
         out.append(n)
         for child in reversed(children(n)):
-            if (skip_functions and type(child) in _NESTED) or type(child) in tree.LAYOUT:
+            if (skip_functions and type(child) in tree.DEFINITIONS) or type(child) in tree.LAYOUT:
                 continue
             stack.append(child)
     _WALKED[key] = (node, out)
