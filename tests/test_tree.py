@@ -209,3 +209,31 @@ EXACT_TYPES = ("Assign", "AnnAssign", "AugAssign", "Assert", "Attribute", "Binar
 def test_libcst_has_no_subclass_of_exactly_tested_types(name):
     cls = getattr(cst, name)
     assert cls.__subclasses__() == [], f"libcst now subclasses {name}: `type(n) is cst.{name}` misses nodes"
+
+
+def _order_from_source(cls):
+    """The reference for tree._order: the field names read from the method's source text."""
+    import inspect
+    import re
+
+    try:
+        src = inspect.getsource(cls._visit_and_replace_children)
+    except (OSError, TypeError, AttributeError):
+        return None
+    names = re.findall(r"visit_(?:required|optional|sentinel|sequence|body_sequence|iterable)\(\s*self,\s*\"(\w+)\"", src)
+    calls = sum(src.count(f"visit_{k}(") for k in ("required", "optional", "sequence", "body_sequence", "iterable",
+                                                    "sentinel"))
+    if len(names) != calls or "visitor.on_" in src or ".visit(" in src:
+        return None
+    return tuple(dict.fromkeys(names))
+
+
+def test_field_order_from_bytecode_is_the_sources():
+    from portlint.engine.tree import _INDEXED, LAYOUT, _order
+
+    classes = sorted(_INDEXED | LAYOUT, key=lambda c: c.__name__)
+    plain = 0
+    for cls in classes:
+        assert _order(cls) == _order_from_source(cls), cls.__name__
+        plain += _order(cls) is not None
+    assert plain > 150  # nearly every node type follows the plain pattern
