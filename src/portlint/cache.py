@@ -41,7 +41,7 @@ import tokenize
 from pathlib import Path
 from typing import Any, Optional
 
-from portlint.local_files import forget as forget_file_system, resolve as resolve_local_module, walk_py
+from portlint.local_files import forget as forget_file_system, resolve as resolve_local_module, search_roots, walk_py
 
 FORMAT = 1  # bump when the entry layout changes
 MAX_FILE_BYTES = 2_000_000  # the loader's limit (engine/source.py); larger files are only sized
@@ -132,7 +132,7 @@ class _Reader:
         forget_file_system()
 
     @staticmethod
-    def resolve(importer: Path, level: int, dotted: str, roots: list[Path]) -> Optional[Path]:
+    def resolve(importer: Path, level: int, dotted: str, roots) -> Optional[Path]:
         """The loader's own resolution (portlint.local_files), remembered for the run."""
         return resolve_local_module(importer, level, dotted, roots)
 
@@ -177,7 +177,7 @@ def side_files(arg: str, reader: _Reader) -> list:
     if path.is_dir():
         return [(str(p), reader.read(p)[0]) for p in walk_py(path)]
     root = path.resolve().parent
-    roots = [root] + list(root.parents)[:2]
+    roots = search_roots(root)
     first = path.resolve()
     out, seen, queue = [], {first}, [first]
     while queue:

@@ -42,15 +42,24 @@ def walk_py(root: Path) -> list[Path]:
     return found
 
 
-def resolve(importer: Path, level: int, dotted: str, roots: list) -> Optional[Path]:
+def search_roots(root: Path) -> tuple[str, ...]:
+    """Where absolute imports are looked for besides the importer's folder: the side's folder and
+    its two parents (a script run from the repository root or from its package)."""
+    return tuple(str(p) for p in [root, *list(root.parents)[:2]])
+
+
+def resolve(importer: Path, level: int, dotted: str, roots) -> Optional[Path]:
     """The resolved path of the local module `from <level dots><dotted> import ...` or
-    `import <dotted>` in `importer` means, or None when it is not a local file."""
+    `import <dotted>` in `importer` means, or None when it is not a local file. `roots` as
+    search_roots gives them (other sequences of paths are converted)."""
+    if type(roots) is not tuple:
+        roots = tuple(map(str, roots))
     folder = os.path.dirname(str(importer))
-    key = (folder, level, dotted, tuple(map(str, roots)))
+    key = (folder, level, dotted, roots)
     try:
         return _RESOLVED[key]
     except KeyError:
-        found = _RESOLVED[key] = _resolve(folder, level, dotted, key[3])
+        found = _RESOLVED[key] = _resolve(folder, level, dotted, roots)
         return found
 
 

@@ -21,6 +21,7 @@ from portlint.engine import apis
 from portlint.engine.image import Img, Site
 from portlint.engine.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.engine.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
+from portlint.local_files import search_roots
 from portlint.engine.values import (
     UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
 )
@@ -86,7 +87,7 @@ class Interpreter:
         self.deadline = float("inf")
         # the folders the loader searched for local modules (engine.source.load_side): the side's
         # folder and two levels up, so `from consts import MEAN` one folder up resolves here too
-        self.import_roots = [side.root] + list(side.root.parents)[:2]
+        self.import_roots = search_roots(side.root)
         self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
 
     # ---------------------------------------------------------------- entry points

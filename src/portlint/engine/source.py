@@ -22,7 +22,7 @@ import libcst as cst
 from portlint.engine import fastparse
 from portlint.engine.tree import small_statements
 from portlint.errors import SourceError
-from portlint.local_files import resolve as resolve_local_module, walk_py
+from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
 MAX_FILE_BYTES = 2_000_000
 _PARSED: dict[str, cst.Module] = {}
@@ -189,7 +189,7 @@ def load_side(arg: str) -> Side:
     root = path.resolve().parent
     side = Side(root=root)
     _add(side, path.resolve(), arg, entry=True)
-    roots = [root] + [p for p in root.parents][:2]
+    roots = search_roots(root)
     queue = [f for f in side.files.values()]
     while queue:
         src = queue.pop()
