@@ -59,3 +59,52 @@ def test_same_tree_on_generated_programs(source):
             fastparse.parse_module(source)
         return
     assert fastparse.parse_module(source).deep_equals(slow)
+
+
+def test_direct_constructors_take_the_dataclass_parameters():
+    """Same parameter names, order and defaults as each class's own dataclass __init__."""
+    import inspect
+
+    assert len(fastparse._DIRECT_INITS) > 150
+    own_inits = dict(fastparse._OWN_INITS)
+    for cls, direct in fastparse._DIRECT_INITS:
+        own = inspect.signature(own_inits[cls]).parameters
+        ours = inspect.signature(direct).parameters
+        assert list(own) == list(ours), cls
+        for name, param in own.items():
+            default = ours[name].default
+            if repr(param.default) == "<factory>":
+                assert default is fastparse._FACTORY, (cls, name)
+            else:
+                assert default is param.default, (cls, name)
+
+
+def test_direct_constructors_build_equal_nodes_with_fresh_factory_defaults():
+    """A node built directly equals the one libcst's constructor builds; factory defaults are new
+    objects per node (portlint tells nodes apart by identity)."""
+    import dataclasses
+
+    direct_inits, own_inits, fresh = dict(fastparse._DIRECT_INITS), dict(fastparse._OWN_INITS), 0
+    for cls, args in ((cst.Name, {"value": "x"}), (cst.LeftParen, {}), (cst.Comma, {})):
+        built, other, by_libcst = cls.__new__(cls), cls.__new__(cls), cls.__new__(cls)
+        direct_inits[cls](built, **args)
+        direct_inits[cls](other, **args)
+        own_inits[cls](by_libcst, **args)
+        assert built.deep_equals(by_libcst)
+        for field in dataclasses.fields(cls):
+            if field.default_factory is not dataclasses.MISSING:
+                assert getattr(built, field.name) is not getattr(other, field.name), (cls, field.name)
+                fresh += 1
+    assert fresh >= 2  # LeftParen's and Comma's whitespace
+
+
+def test_every_parsed_node_type_is_built_directly():
+    """The classes the parser instantiated all use the generated constructor (no silent fallback)."""
+    module = fastparse.parse_module((ROOT / "examples" / "resnet" / "resnet_sail.py").read_text())
+    direct = {cls for cls, _ in fastparse._DIRECT_INITS}
+    seen, stack = set(), [module]
+    while stack:
+        node = stack.pop()
+        seen.add(type(node))
+        stack.extend(node.children)
+    assert seen <= direct, seen - direct

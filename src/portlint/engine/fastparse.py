@@ -1,21 +1,34 @@
-"""`parse_module(text)`: libcst's parser, without re-validating the nodes the parser itself built.
+"""`parse_module(text)`: libcst's parser, without the per-node costs that only hand-built trees need.
 
-Why: libcst builds every node through its frozen dataclass constructor, whose `__post_init__`
-runs `_validate()` (regex checks of whitespace, balanced parentheses, ...). Those checks guard
-trees built *by hand*; a tree the parser built from source that parsed is valid by construction.
-libcst says so itself, in `libcst/_nodes/base.py` (CSTNode.__post_init__): "PERF: It might make
-more sense to move validation work into the visitor, which would allow us to avoid validating
-the tree when parsing a file." Measured here (scripts/benchmark.py corpus): validation is about
-13% of `libcst.parse_module`.
+Why: libcst's native parser builds every node by calling its frozen dataclass constructor. That
+constructor (1) sets each field through `object.__setattr__`, the detour frozen dataclasses take
+round their own `__setattr__`, and (2) runs `__post_init__`, i.e. `_validate()` (regex checks of
+whitespace, balanced parentheses, ...). The checks guard trees built *by hand*; a tree the parser
+built from source that parsed is valid by construction. libcst says so itself, in
+`libcst/_nodes/base.py` (CSTNode.__post_init__): "PERF: It might make more sense to move
+validation work into the visitor, which would allow us to avoid validating the tree when parsing
+a file." Measured here (scripts/benchmark.py corpus): validation is about 13% of
+`libcst.parse_module`, and the constructors' field setting about another 10%.
 
-How: while the native parser runs, `CSTNode.__post_init__` (the only definition of that method
-in libcst; checked at import) is swapped for a no-op and restored right after, so nodes built
-later (codemods, `with_changes`) are validated as usual. `tests/test_fastparse.py` checks the
-trees equal libcst's own, node for node, on the fixture corpus and on generated programs. When
-libcst's layout is not the one described here, this falls back to `libcst.parse_module`.
+How: at import, each node class's dataclass `__init__` is replaced by one generated from the same
+`dataclasses.fields` (same parameters, same defaults, default factories called the same way) that
+stores each field straight through its slot descriptor, the very descriptor `object.__setattr__`
+would find, and then calls `__post_init__` as the dataclass one does, unless a parse is running.
+So nodes built by hand (codemods, `with_changes`) are built and validated exactly as before, and
+nodes the parser builds skip validation; `CSTNode.__post_init__` must be the only definition of
+that method in libcst and only validate (checked at import). One flag switches, not hundreds of
+class attributes per parse. A class whose layout is not the one described (a field outside
+`__init__`, keyword-only, no slot) keeps its own constructor. `tests/test_fastparse.py` checks
+the trees equal libcst's own, node for node, on the fixture corpus and on generated programs,
+and the constructors' signatures equal the dataclass ones. When libcst's layout is not the one
+described here, nothing is replaced and this is `libcst.parse_module`.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import keyword
+import types
 
 import libcst as cst
 
@@ -24,6 +37,18 @@ try:
 except ImportError:  # a libcst without that module: plain parsing
     _CSTNode = None
 
+
+def _node_classes() -> list[type]:
+    seen, stack = [], [_CSTNode]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    return seen
+
+
 def _skippable() -> bool:
     """Only the base class defines __post_init__, and it only validates."""
     if _CSTNode is None or "__post_init__" not in _CSTNode.__dict__:
@@ -31,22 +56,75 @@ def _skippable() -> bool:
     code = _CSTNode.__dict__["__post_init__"].__code__
     if code.co_names != ("_validate",):
         return False
-    stack = [_CSTNode]
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            if "__post_init__" in sub.__dict__:
-                return False
-            stack.append(sub)
-    return True
+    return not any("__post_init__" in sub.__dict__ for sub in _node_classes())
 
 
-def _no_validation(self) -> None:
+_SHARED: dict = {"_PARSING": False}  # the generated constructors' globals
+
+
+class _Factory:
+    """Default of a parameter whose field has a default factory (dataclasses' own convention)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY = _Factory()
+_SHARED["_FACTORY"] = _FACTORY
+
+
+def _slot(cls: type, name: str):
+    """The member descriptor `object.__setattr__(node, name, v)` would use, or None."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            found = klass.__dict__[name]
+            return found if isinstance(found, types.MemberDescriptorType) else None
     return None
 
 
+def direct_init(cls: type):
+    """A constructor for dataclass `cls` equal to its own (validation skipped while parsing), or
+    None when `cls`'s layout is not the plain one (every field an `__init__` parameter with a slot)."""
+    init = cls.__dict__.get("__init__")
+    if init is None or getattr(init, "__code__", None) is None or init.__code__.co_filename != "<string>":
+        return None
+    fields = dataclasses.fields(cls)
+    params, body, names, tag = [], [], {}, f"_{cls.__name__}_{id(cls)}"
+    for i, f in enumerate(fields):
+        slot = _slot(cls, f.name)
+        if (not f.init or f.kw_only or slot is None or not f.name.isidentifier()
+                or keyword.iskeyword(f.name) or f.name == "self" or f.name.startswith("_")):
+            return None
+        names[f"{tag}_set{i}"] = slot.__set__
+        if f.default is not dataclasses.MISSING:
+            names[f"{tag}_default{i}"] = f.default
+            params.append(f"{f.name}={tag}_default{i}")
+        elif f.default_factory is not dataclasses.MISSING:
+            names[f"{tag}_factory{i}"] = f.default_factory
+            params.append(f"{f.name}=_FACTORY")
+            body.append(f"    if {f.name} is _FACTORY: {f.name} = {tag}_factory{i}()")
+        else:
+            params.append(f.name)
+        body.append(f"    {tag}_set{i}(self, {f.name})")
+    body.append("    if not _PARSING: self.__post_init__()")
+    source = f"def {tag}_init(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    _SHARED.update(names)
+    exec(compile(source, f"<portlint.fastparse {cls.__name__}>", "exec"), _SHARED)  # noqa: S102 - our own text
+    init = _SHARED.pop(f"{tag}_init")
+    init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+    return init
+
+
 _ENABLED = _skippable()
-_VALIDATING = _CSTNode.__dict__["__post_init__"] if _ENABLED else None
+_OWN_INITS: list[tuple[type, object]] = []
+_DIRECT_INITS: list[tuple[type, object]] = []
+if _ENABLED:
+    for _cls in _node_classes():
+        _direct = direct_init(_cls)
+        if _direct is not None:
+            _OWN_INITS.append((_cls, _cls.__dict__["__init__"]))
+            _DIRECT_INITS.append((_cls, _direct))
+            _cls.__init__ = _direct
 
 
 def parse_module(text: str) -> cst.Module:
@@ -54,9 +132,9 @@ def parse_module(text: str) -> cst.Module:
     if not _ENABLED:
         return cst.parse_module(text)
     # portlint runs one thread per process and builds nodes by hand only in `fix`, never while
-    # a parse runs, so no hand-built node can be created during the swap.
-    _CSTNode.__post_init__ = _no_validation
+    # a parse runs, so no hand-built node can be created while the flag is up.
+    _SHARED["_PARSING"] = True
     try:
         return cst.parse_module(text)
     finally:
-        _CSTNode.__post_init__ = _VALIDATING
+        _SHARED["_PARSING"] = False
