@@ -43,7 +43,7 @@ from typing import Any, Optional
 
 from portlint.local_files import forget as forget_file_system, resolve as resolve_local_module, search_roots, walk_py
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes (2: entries in one folder, no fan-out)
 MAX_FILE_BYTES = 2_000_000  # the loader's limit (engine/source.py); larger files are only sized
 # CheckOptions fields that do not change a pair's analysis.
 _NOT_IN_KEY = {"pairs", "no_cache", "cache_dir", "show_unused_suppressions", "jobs"}
@@ -361,16 +361,17 @@ def _finding(d: dict, Finding):
 
 
 class PairCache:
-    """Entries under `<dir>/v<FORMAT>/<2 hex>/<key>.json`."""
+    """Entries under `<dir>/v<FORMAT>/<key>.json`: one folder (a repository has hundreds of pairs,
+    not millions; a two-level fan-out cost a mkdir per entry on a cold run, ~1% of it)."""
 
     def __init__(self, directory: Path):
         self.root = Path(directory)
         self.dir = self.root / f"v{FORMAT}"
         self.stored = 0
-        self._made: set = set()  # entry folders known to exist
+        self._made = False  # the entry folder is known to exist
 
     def _path(self, key: str) -> Path:
-        return self.dir / key[:2] / f"{key}.json"
+        return self.dir / f"{key}.json"
 
     def get(self, key: Optional[str]):
         if key is None:
@@ -403,10 +404,10 @@ class PairCache:
             return False
         path = self._path(key)
         try:
-            if path.parent not in self._made:  # a stat and a mkdir per folder and run, not per entry
+            if not self._made:  # a stat and a mkdir per run, not per entry
                 self._ensure_root()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(path.parent)
+                self.dir.mkdir(parents=True, exist_ok=True)
+                self._made = True
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -448,7 +449,7 @@ class PairCache:
         except OSError:
             return 0
         removed = 0
-        for path in self.dir.glob("*/*"):
+        for path in self.dir.glob("*.json"):
             try:
                 if now - path.stat().st_mtime > days * 86400:
                     path.unlink()

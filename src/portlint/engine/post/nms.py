@@ -26,7 +26,6 @@ from portlint.engine.post.common import (
     code,
     evaluate,
     fmt,
-    functions,
     guarded,
     host_scope,
     number,
@@ -368,13 +367,16 @@ def _numpy_nms(interp, prog: Program, index: int, p: dict, fn) -> Nms:
 
 def collect(interp, prog: Program) -> list[Nms]:
     out = []
-    numpy_fns = {}
-    for src in {id(p["func"].file): p["func"].file for _, k, p in prog.events if k == "call"}.values():
-        if "argsort" not in src.text:  # a hand-written numpy NMS sorts with argsort: no file walk needed
+    # candidates: the defs this program called (only its calls are looked up below), in files that
+    # sort with argsort as a hand-written numpy NMS does; no walk of the files' other functions
+    numpy_fns, looked_at = {}, set()
+    for _, kind, p in prog.events:
+        fn = p["func"].node if kind == "call" else None
+        if type(fn) is not cst.FunctionDef or id(fn) in looked_at:
             continue
-        for fn in functions(src):
-            if id(fn) in interp.executed_functions and _is_numpy_nms(fn):
-                numpy_fns[id(fn)] = fn
+        looked_at.add(id(fn))
+        if "argsort" in p["func"].file.text and id(fn) in interp.executed_functions and _is_numpy_nms(fn):
+            numpy_fns[id(fn)] = fn
     seen = set()
     for index, kind, p in prog.events:
         if kind == "nms":
