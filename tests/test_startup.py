@@ -62,3 +62,15 @@ def test_worker_processes_import_nothing_heavy(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[[], []]"
+
+
+def test_serial_and_warm_checks_do_not_import_multiprocessing(tmp_path):
+    """The process pool's machinery (multiprocessing, pickle, socket: ~16 ms) is imported only
+    when a pool starts: not by a --jobs 1 check, nor by a run the cache answers."""
+    (tmp_path / "m_torch.py").write_text((EXAMPLE / "resnet_torch.py").read_text())
+    (tmp_path / "m_sail.py").write_text((EXAMPLE / "resnet_sail.py").read_text())
+    (tmp_path / "pyproject.toml").write_text('[tool.portlint]\ncache-dir = "c"\n')
+    for args in (["--jobs", "1"], []):  # cold and serial, then warm with the default jobs
+        mods, code = _imported(["check", "--all", ".", *args], tmp_path)
+        assert code == 1 and "portlint" in mods
+        assert "multiprocessing" not in mods, args
