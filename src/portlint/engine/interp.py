@@ -21,6 +21,7 @@ from portlint.engine import apis
 from portlint.engine.image import Img, Site
 from portlint.engine.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.engine.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
+from portlint.engine.writes import loop_writes
 from portlint.local_files import search_roots
 from portlint.engine.values import (
     UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
@@ -28,6 +29,12 @@ from portlint.engine.values import (
 
 MAX_DEPTH = 14
 MAX_LOOP = 64
+# Body runs one nest of known-length `for` loops may unroll (loops in functions it calls count
+# too): sophon-demo's yolact `make_priors` (3 x 35 x 35 and more) unrolled in full took a second
+# to compute anchor boxes no rule looks at. Past it, a loop runs its body once and every name,
+# attribute and container the body writes becomes unknown (_widen), as their values depend on
+# iterations not run.
+MAX_LOOP_WORK = 2048
 MAX_STEPS = 200_000
 TIME_LIMIT = float(os.environ.get("PORTLINT_FILE_TIME_LIMIT", "20"))  # seconds of analysis per program
 
@@ -85,6 +92,8 @@ class Interpreter:
         self.entry: Optional[SourceFile] = None
         self.executed_functions: set[int] = set()
         self.deadline = float("inf")
+        self.loop_depth = 0  # `for` loops being unrolled, calls included
+        self.loop_work = 0  # body runs the current outermost loop nest has unrolled
         # the folders the loader searched for local modules (engine.source.load_side): the side's
         # folder and two levels up, so `from consts import MEAN` one folder up resolves here too
         self.import_roots = search_roots(side.root)
@@ -104,6 +113,7 @@ class Interpreter:
     def _start(self, src: SourceFile) -> None:
         self.entry = src
         self.steps = 0
+        self.loop_depth = self.loop_work = 0
         self.deadline = time.monotonic() + TIME_LIMIT
 
     def _limit(self, src: SourceFile, stop: "_Stop") -> None:
@@ -349,16 +359,42 @@ class Interpreter:
             self.assign(node.target, self.element_of(iterable), frame)
             flow = self.exec_block(node.body, frame)
             return RETURN if flow == RETURN else NORMAL
-        for item in items:
-            self.assign(node.target, item, frame)
+        if self.loop_depth == 0:
+            self.loop_work = 0
+        if self.loop_work + len(items) > MAX_LOOP_WORK:
+            self.loop_work = MAX_LOOP_WORK  # spent: the loops still to come in this nest run once too
+            self.assign(node.target, self.element_of(iterable), frame)
             flow = self.exec_block(node.body, frame)
-            if flow == BREAK:
-                return NORMAL
-            if flow in (RETURN, RAISE):
-                return flow
+            self.widen(node, frame)
+            return RETURN if flow == RETURN else NORMAL
+        self.loop_work += len(items)
+        self.loop_depth += 1
+        try:
+            for item in items:
+                self.assign(node.target, item, frame)
+                flow = self.exec_block(node.body, frame)
+                if flow == BREAK:
+                    return NORMAL
+                if flow in (RETURN, RAISE):
+                    return flow
+        finally:
+            self.loop_depth -= 1
         if node.orelse is not None:
             return self.exec_block(node.orelse.body, frame)
         return NORMAL
+
+    def widen(self, loop: cst.For, frame: Frame) -> None:
+        """After a loop ran its body once for many iterations: what the body writes is unknown."""
+        for kind, target in loop_writes(loop):
+            if kind == "name":
+                if target in frame.locals:
+                    frame.locals[target] = UNKNOWN
+            else:  # an attribute `obj.attr`: obj evaluated (a name or attribute chain, no call)
+                obj = self.eval(target.value, frame)
+                if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
+                    obj.attrs[target.attr.value] = UNKNOWN
+                elif isinstance(obj, LocalModule):
+                    obj.env[target.attr.value] = UNKNOWN
 
     def stmt_While(self, node: cst.While, frame: Frame) -> str:
         cond = self.truth(self.eval(node.test, frame))
