@@ -232,14 +232,16 @@ def _field_plan(cls: type) -> Optional[list[tuple[str, str]]]:
 # stack walk (no intermediate child lists). They append to the lists of the index being built
 # (one at a time: building an index never builds another). A tree deeper than the recursion
 # limit falls back to a stack walk over `.children`.
-_VISIT_NS: dict = {"NODES": _INDEXED}
+_VISIT_NS: dict = {}
+# node class -> its visitor; until a class is first met, a stub that generates the visitor. Layout
+# classes and non-node values (None, str, MaybeSentinel) have no entry: one dict lookup per value.
 _VISITORS: dict = {}
 _VISIT_NS["V"] = _VISITORS
 
 
 def _visitor(cls: type):
     def visit_value(var: str, indent: str) -> list:
-        return [f"{indent}c = {var}.__class__", f"{indent}if c in NODES: (V[c] if c in V else make(c))({var}, i)"]
+        return [f"{indent}f = get({var}.__class__)", f"{indent}if f is not None: f({var}, i)"]
 
     lines = ["def visit(node, p):", "    i = len(order)", "    add_node(node)", "    add_parent(p)", "    add_end(0)"]
     plan = _field_plan(cls)
@@ -258,7 +260,14 @@ def _visitor(cls: type):
     return visit
 
 
-_VISIT_NS["make"] = _visitor
+def _stub(cls: type):
+    def first_visit(node, p):
+        return _visitor(cls)(node, p)
+    return first_visit
+
+
+_VISITORS.update({cls: _stub(cls) for cls in _INDEXED})
+_VISIT_NS["get"] = _VISITORS.get
 
 
 def _index_recursive(module) -> tuple[list, list, list]:
@@ -268,7 +277,7 @@ def _index_recursive(module) -> tuple[list, list, list]:
     _VISIT_NS.update(order=order, add_node=order.append, add_parent=par.append, add_end=ends.append, ends=ends)
     try:
         cls = module.__class__
-        (_VISITORS[cls] if cls in _VISITORS else _visitor(cls))(module, -1)
+        (_VISITORS.get(cls) or _visitor(cls))(module, -1)
     finally:
         for name in ("order", "add_node", "add_parent", "add_end", "ends"):
             _VISIT_NS.pop(name, None)
