@@ -71,6 +71,7 @@ def test_direct_constructors_take_the_dataclass_parameters():
         own = inspect.signature(own_inits[cls]).parameters
         ours = inspect.signature(direct).parameters
         assert list(own) == list(ours), cls
+        assert own_inits[cls].__annotations__ == direct.__annotations__, cls
         for name, param in own.items():
             default = ours[name].default
             if repr(param.default) == "<factory>":

@@ -85,20 +85,35 @@ def test_the_budget_counts_body_runs_of_the_whole_nest(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("body, expected", [
-    ("a = 1", [("name", "a")]),
-    ("a, (b, *c) = f()", [("name", "a"), ("name", "b"), ("name", "c")]),
-    ("a += 1\nb: int = 2\nc: int", [("name", "a"), ("name", "b")]),
-    ("self.x = 1\nself.y.z += 1\nf().w = 3", [("attr", "self.x"), ("attr", "self.y.z")]),
-    ("d[k] = 1\nself.m[k][j] = 2", [("name", "d"), ("attr", "self.m")]),
-    ("out.append(x)\nself.boxes.extend(y)\nq.popleft()\nlen(z)", [("name", "out"), ("attr", "self.boxes"), ("name", "q")]),
-    ("with open(p) as fh:\n    pass", [("name", "fh")]),
-    ("if (m := g()):\n    pass", [("name", "m")]),
-    ("import numpy.linalg\nfrom os import path as p", [("name", "numpy"), ("name", "p")]),
-    ("def f():\n    inner = 1\nclass C:\n    pass\nh = lambda: 0", [("name", "f"), ("name", "C"), ("name", "h")]),
-    ("for u in v:\n    w = u", [("name", "u"), ("name", "w")]),
-    ("try:\n    pass\nexcept E as e:\n    pass", [("name", "e")]),
+    ("a = 1", [("name", "a", False)]),
+    ("a, (b, *c) = f()", [("name", "a", False), ("name", "b", False), ("name", "c", False)]),
+    ("a += 1\nb: int = 2\nc: int", [("name", "a", False), ("name", "b", False)]),
+    ("self.x = 1\nself.y.z += 1\nf().w = 3", [("attr", "self.x", False), ("attr", "self.y.z", False)]),
+    ("d[k] = 1\nself.m[k][j] = 2", [("name", "d", True), ("attr", "self.m", True)]),
+    ("out.append(x)\nself.boxes.extend(y)\nq.popleft()\nlen(z)",
+     [("name", "out", True), ("attr", "self.boxes", True), ("name", "q", True)]),
+    ("img = cv2.resize(img, s)\nout.append(img)\nout = []", [("name", "img", False), ("name", "cv2", True), ("name", "out", False)]),
+    ("with open(p) as fh:\n    pass", [("name", "fh", False)]),
+    ("if (m := g()):\n    pass", [("name", "m", False)]),
+    ("import numpy.linalg\nfrom os import path as p", [("name", "numpy", False), ("name", "p", False)]),
+    ("def f():\n    inner = 1\nclass C:\n    pass\nh = lambda: 0", [("name", "f", False), ("name", "C", False), ("name", "h", False)]),
+    ("for u in v:\n    w = u", [("name", "u", False), ("name", "w", False)]),
+    ("try:\n    pass\nexcept E as e:\n    pass", [("name", "e", False)]),
 ])
 def test_loop_writes(body, expected):
     loop = cst.parse_statement("for item in items:\n" + textwrap.indent(body, "    ") + "\n")
-    found = [(kind, t if kind == "name" else cst.Module([]).code_for_node(t)) for kind, t in loop_writes(loop)]
-    assert found == [("name", "item")] + expected
+    found = [(kind, t if kind == "name" else cst.Module([]).code_for_node(t), in_place) for kind, t, in_place in loop_writes(loop)]
+    assert found == [("name", "item", False)] + expected
+
+
+def test_module_references_survive_a_widened_loop(tmp_path, monkeypatch):
+    """`cv2.resize(...)` in a loop past the budget leaves `cv2` a module; the results are unknown."""
+    monkeypatch.setattr(interp, "MAX_LOOP_WORK", 4)
+    _, env = _run(tmp_path, """
+        import cv2
+        out = []
+        for i in range(8):
+            out.append(cv2.resize(i, (2, 2)))
+        """)
+    assert env["out"] is UNKNOWN
+    assert type(env["cv2"]).__name__ == "ApiRef"

@@ -112,6 +112,7 @@ def direct_init(cls: type):
     exec(compile(source, f"<portlint.fastparse {cls.__name__}>", "exec"), _SHARED)  # noqa: S102 - our own text
     init = _SHARED.pop(f"{tag}_init")
     init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+    init.__annotations__ = dict(getattr(cls.__dict__["__init__"], "__annotations__", {}))  # for introspection
     return init
 
 

@@ -385,15 +385,17 @@ class Interpreter:
 
     def widen(self, loop: cst.For, frame: Frame) -> None:
         """After a loop ran its body once for many iterations: what the body writes is unknown."""
-        for kind, target in loop_writes(loop):
+        for kind, target, in_place in loop_writes(loop):
             if kind == "name":
-                if target in frame.locals:
+                if target in frame.locals and not (in_place and _is_reference(frame.locals[target])):
                     frame.locals[target] = UNKNOWN
-            else:  # an attribute `obj.attr`: obj evaluated (a name or attribute chain, no call)
-                obj = self.eval(target.value, frame)
-                if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
+                continue
+            obj = self.eval(target.value, frame)  # `obj.attr`: obj is a name or a chain of names
+            if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
+                if not (in_place and _is_reference(obj.attrs.get(target.attr.value))):
                     obj.attrs[target.attr.value] = UNKNOWN
-                elif isinstance(obj, LocalModule):
+            elif isinstance(obj, LocalModule):
+                if not (in_place and _is_reference(obj.env.get(target.attr.value))):
                     obj.env[target.attr.value] = UNKNOWN
 
     def stmt_While(self, node: cst.While, frame: Frame) -> str:
@@ -929,6 +931,11 @@ class Interpreter:
     def record(self, kind: str, **payload) -> None:
         payload["entry"] = self.entry
         self.events.append((kind, payload))
+
+
+def _is_reference(value) -> bool:
+    """A module, function or class: `cv2.resize(...)` or `np.put(...)` does not change `cv2`."""
+    return isinstance(value, (ApiRef, LocalModule, ClassVal, FunctionVal))
 
 
 def _has_unknown(seq) -> bool:

@@ -24,7 +24,10 @@ MUTATING_METHODS = frozenset({
     "fill", "resize", "put", "itemset", "__setitem__",  # numpy.ndarray, any object
 })
 
-Write = tuple[str, Union[str, cst.Attribute]]  # ("name", "x") or ("attr", <node obj.attr>)
+# ("name", "x") or ("attr", <node obj.attr>), and whether it is only changed in place (the
+# receiver of a mutating call or a subscript store): `cv2.resize(...)` names `cv2` so, and the
+# interpreter keeps module and function references as they are.
+Write = tuple[str, Union[str, cst.Attribute], bool]
 
 _CACHE: dict[int, tuple] = {}
 
@@ -37,9 +40,12 @@ def loop_writes(loop: cst.For) -> tuple[Write, ...]:
     if hit is not None and hit[0] is loop:
         return hit[1]
     found: dict = {}
-    for kind, target in _writes(loop):
+    for kind, target, in_place in _writes(loop):
         key = (kind, target if kind == "name" else _dotted(target))
-        found.setdefault(key, (kind, target))
+        if key not in found:
+            found[key] = (kind, target, in_place)
+        elif not in_place:  # bound somewhere in the body: a binding, whatever else changes it
+            found[key] = (*found[key][:2], False)
     result = tuple(found.values())
     _CACHE[id(loop)] = (loop, result)
     return result
@@ -54,7 +60,7 @@ def _writes(loop: cst.For) -> Iterator[Write]:
         node = stack.pop()
         t = type(node)
         if t is cst.FunctionDef or t is cst.ClassDef:
-            yield "name", node.name.value  # the body of a def does not run here
+            yield "name", node.name.value, False  # the body of a def does not run here
             continue
         if t is cst.Lambda:
             continue
@@ -76,10 +82,10 @@ def _writes(loop: cst.For) -> Iterator[Write]:
         stack.extend(reversed(children(node)))
 
 
-def _stores(target) -> Iterator[Write]:
+def _stores(target, in_place: bool = False) -> Iterator[Write]:
     t = type(target)
     if t is cst.Name:
-        yield "name", target.value
+        yield "name", target.value, in_place
     elif t is cst.Tuple or t is cst.List:
         for element in target.elements:
             yield from _stores(element.value)
@@ -87,7 +93,7 @@ def _stores(target) -> Iterator[Write]:
         yield from _stores(target.value)
     elif t is cst.Attribute:
         if _dotted(target.value):
-            yield "attr", target
+            yield "attr", target, in_place
     elif t is cst.Subscript:
         yield from _receiver(target.value)
 
@@ -98,7 +104,7 @@ def _receiver(node) -> Iterator[Write]:
     if t is cst.Subscript:
         yield from _receiver(node.value)
     elif t is cst.Name or t is cst.Attribute:
-        yield from _stores(node)
+        yield from _stores(node, in_place=True)
 
 
 def _imported_names(node) -> Iterator[Write]:
