@@ -84,6 +84,18 @@ def test_the_budget_counts_body_runs_of_the_whole_nest(tmp_path, monkeypatch):
     assert env["n"] == 6  # a new nest gets a new budget
 
 
+def test_loops_inside_a_widened_outermost_loop_stay_in_its_nest(tmp_path, monkeypatch):
+    monkeypatch.setattr(interp, "MAX_LOOP_WORK", 5)
+    it, env = _run(tmp_path, """
+        total = 0
+        for i in range(8):
+            for j in range(4):
+                total += j
+        """)
+    assert env["total"] is UNKNOWN
+    assert it.steps < 16  # the inner loop ran once too (13 steps), not four times (22)
+
+
 @pytest.mark.parametrize("body, expected", [
     ("a = 1", [("name", "a", False)]),
     ("a, (b, *c) = f()", [("name", "a", False), ("name", "b", False), ("name", "c", False)]),

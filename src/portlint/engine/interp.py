@@ -32,7 +32,7 @@ MAX_LOOP = 64
 # Body runs one nest of known-length `for` loops may unroll (loops in functions it calls count
 # too): sophon-demo's yolact `make_priors` (3 x 35 x 35 and more) unrolled in full took a second
 # to compute anchor boxes no rule looks at. Past it, a loop runs its body once and every name,
-# attribute and container the body writes becomes unknown (_widen), as their values depend on
+# attribute and container the body writes becomes unknown (widen), as their values depend on
 # iterations not run.
 MAX_LOOP_WORK = 2048
 MAX_STEPS = 200_000
@@ -364,7 +364,11 @@ class Interpreter:
         if self.loop_work + len(items) > MAX_LOOP_WORK:
             self.loop_work = MAX_LOOP_WORK  # spent: the loops still to come in this nest run once too
             self.assign(node.target, self.element_of(iterable), frame)
-            flow = self.exec_block(node.body, frame)
+            self.loop_depth += 1
+            try:
+                flow = self.exec_block(node.body, frame)
+            finally:
+                self.loop_depth -= 1
             self.widen(node, frame)
             return RETURN if flow == RETURN else NORMAL
         self.loop_work += len(items)
