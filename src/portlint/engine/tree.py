@@ -236,7 +236,6 @@ _VISIT_NS: dict = {}
 # node class -> its visitor; until a class is first met, a stub that generates the visitor. Layout
 # classes and non-node values (None, str, MaybeSentinel) have no entry: one dict lookup per value.
 _VISITORS: dict = {}
-_VISIT_NS["V"] = _VISITORS
 
 
 def _visitor(cls: type):

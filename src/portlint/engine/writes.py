@@ -15,7 +15,9 @@ import libcst as cst
 
 from portlint.engine.tree import children
 
-# list, dict, set, deque and numpy methods that change their receiver in place
+# list, dict, set, deque and numpy methods that change their receiver in place (the numpy ones
+# checked with numpy 2 here: fill, resize and put return None and change the array; itemset is
+# numpy < 2 only)
 MUTATING_METHODS = frozenset({
     "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse",  # list
     "update", "setdefault", "popitem",  # dict
