@@ -237,9 +237,10 @@ def rebuild(spec: dict, work: Path = WORK, mirrors: Path = MIRRORS) -> Pair:
 
 
 def _port_prefix(paths: list[str]) -> str:
-    """`sample/YOLOv9_det/`: the folder holding the port's python/ and tools/."""
+    """`sample/YOLOv9_det/`: the sample folder holding the port's python/ and tools/, so that
+    label places always read `python/...` or `tools/...`."""
     parts = [p.split("/") for p in paths]
-    common = os.path.commonprefix(parts)
+    common = os.path.commonprefix(parts)[:2]
     return "/".join(common) + "/" if common else ""
 
 
