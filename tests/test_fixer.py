@@ -11,11 +11,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from portlint import cli_fix
-from portlint.atomic_write import atomic_write, is_crlf, match_newlines, read_snapshot
+from portlint.cli import fix as cli_fix
+from portlint.fix.write import atomic_write, is_crlf, match_newlines, read_snapshot
 from portlint.errors import PortlintError
 from portlint.findings import Finding, Fix, Location, TextEdit
-from portlint.fixer import add_imports, apply_edits, fix_pair, import_insertion, split_overlapping
+from portlint.fix.loop import add_imports, apply_edits, fix_pair, import_insertion, split_overlapping
 from portlint.report import CheckReport
 
 

@@ -111,7 +111,7 @@ def selected(code: str, kind: str, options: CheckOptions) -> bool:
 def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:
     """One pair's report. A bmodel that cannot be read is an error entry naming it, and the
     programs are still compared, without what the bmodel would have told (shapes, outputs)."""
-    from portlint.engine.analyze import analyze_pair
+    from portlint.analysis.analyze import analyze_pair
     from portlint.errors import SourceError
     from portlint.report import FileError
 

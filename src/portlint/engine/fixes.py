@@ -8,8 +8,8 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.engine.image import Img, Op, Site
-from portlint.engine.locate import span
+from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.locate import span
 from portlint.findings import Fix, TextEdit
 
 
@@ -67,7 +67,7 @@ def _input_scale_name(src) -> Optional[str]:
     """The expression a SAIL program stores get_input_scale(...) in, e.g. `self.input_scale`."""
     if "get_input_scale" not in src.text:  # the usual case: no walk at all
         return None
-    from portlint.engine.tree import module_index
+    from portlint.analysis.tree import module_index
 
     for node in module_index(src.module).order:  # lexical order, as a visitor would go
         if type(node) is cst.Assign:

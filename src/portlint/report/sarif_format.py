@@ -62,7 +62,7 @@ def _fix(f: Finding) -> list[dict]:
         return []
     edits = list(fix.edits)
     if fix.imports:  # a fix without the import it needs would break the file: omit it then
-        from portlint.fixer import import_insertion, read_source
+        from portlint.fix.loop import import_insertion, read_source
 
         try:
             extra = import_insertion(read_source(edits[0].path), fix.imports, edits[0].path)

@@ -42,10 +42,10 @@ def _model_literal(model) -> Optional[str]:
 
 
 def build_plan(original: str, ported: str, bmodel: Optional[str], input_shape: Optional[tuple]) -> Plan:
-    from portlint.engine.analyze import _complete, _unique, interpret, pair_context
+    from portlint.analysis.analyze import _complete, _unique, interpret, pair_context
     from portlint.engine.compare import compare_images
     from portlint.engine.fixes import Fixes
-    from portlint.engine.source import load_side
+    from portlint.analysis.source import load_side
     from portlint.errors import SourceError
 
     pair = SimpleNamespace(original=original, ported=ported, bmodel=bmodel, input_shape=input_shape)
@@ -76,7 +76,7 @@ def build_plan(original: str, ported: str, bmodel: Optional[str], input_shape: O
                 best = (key, os_, ps)
     _, o, p = best
     o_model = o.model
-    from portlint.engine.locate import locate
+    from portlint.analysis.locate import locate
 
     def call(sink) -> str:
         loc = locate(sink.site)

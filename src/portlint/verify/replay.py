@@ -33,7 +33,7 @@ class _Fallback(Exception):
 def where(op) -> Optional[str]:
     if op is None or op.site is None:
         return None
-    from portlint.engine.locate import locate
+    from portlint.analysis.locate import locate
 
     loc = locate(op.site)
     return f"{loc.path}:{loc.line}" if loc else None
@@ -83,7 +83,7 @@ class Replayer:
 
     def ev(self, op, value, what: str = "a size"):
         """A number from a recorded value (constant or symbolic expression of H, W, bmodel dims)."""
-        from portlint.engine.values import UNKNOWN, Sym, sym_eval
+        from portlint.analysis.values import UNKNOWN, Sym, sym_eval
 
         if isinstance(value, bool):
             return value
@@ -155,7 +155,7 @@ class Replayer:
 
 
 def _vars(value) -> set:
-    from portlint.engine.values import sym_vars
+    from portlint.analysis.values import sym_vars
 
     return sym_vars(value)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from portlint.engine.image import Img, Op, Site
-from portlint.engine.locate import locate
-from portlint.engine.values import UNKNOWN, Sym, sym_eval, sym_vars
+from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.locate import locate
+from portlint.analysis.values import UNKNOWN, Sym, sym_eval, sym_vars
 from portlint.findings import Finding, Fix
 from portlint.rulebook import all_rules
 

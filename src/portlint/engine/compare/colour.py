@@ -5,7 +5,7 @@ channel and solved back to mean/std: std = 1/(255 a), mean = -b/(255 a)."""
 from __future__ import annotations
 
 from portlint.engine.compare.base import PairContext, fmt_num, last_op, make_finding, site_of
-from portlint.engine.image import Img
+from portlint.analysis.image import Img
 
 _NAMES = {("R", "G", "B"): "RGB", ("B", "G", "R"): "BGR"}
 

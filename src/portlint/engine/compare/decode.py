@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portlint.engine.compare.base import PairContext, make_finding
-from portlint.engine.image import Img
+from portlint.analysis.image import Img
 
 
 def _decode_ops(img: Img):

@@ -8,8 +8,8 @@ from typing import Optional
 from portlint.engine.compare.base import (
     SAMPLES, PairContext, depends_on_bmodel, evaluate, fmt_num, fmt_size, make_finding, site_of,
 )
-from portlint.engine.image import Img, Op
-from portlint.engine.values import UNKNOWN, Sym, sym_vars
+from portlint.analysis.image import Img, Op
+from portlint.analysis.values import UNKNOWN, Sym, sym_vars
 
 _LIB_NAMES = {"pil": "PIL", "torch": "torchvision (tensor)", "cv2": "cv2.resize", "sail": "SAIL bmcv"}
 
@@ -101,7 +101,7 @@ def _compare_resize_pair(ro: Op, rp: Op, ctx: PairContext, fixes) -> list:
 
 
 def _call_start(op: Op):
-    from portlint.engine.locate import span
+    from portlint.analysis.locate import span
     sp = span(op.site) if op.site is not None else None
     return sp[0] if sp else None
 

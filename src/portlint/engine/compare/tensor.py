@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portlint.engine.compare.base import PairContext, last_op, make_finding, site_of
-from portlint.engine.image import Img
+from portlint.analysis.image import Img
 
 
 def compare_layout(o: Img, p: Img, ctx: PairContext, fixes) -> list:

@@ -18,9 +18,9 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine import tree
-from portlint.engine.image import Site
-from portlint.engine.locate import span
+from portlint.analysis import tree
+from portlint.analysis.image import Site
+from portlint.analysis.locate import span
 from portlint.engine.post.common import (
     Program,
     call_name,

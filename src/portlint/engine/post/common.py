@@ -16,10 +16,10 @@ from typing import Any, Iterable, Iterator, Optional
 import libcst as cst
 
 from portlint.engine.compare.base import make_finding
-from portlint.engine.image import Site
-from portlint.engine import tree
-from portlint.engine.tree import children
-from portlint.engine.values import UNKNOWN, ApiObject, Namespace, Sym
+from portlint.analysis.image import Site
+from portlint.analysis import tree
+from portlint.analysis.tree import children
+from portlint.analysis.values import UNKNOWN, ApiObject, Namespace, Sym
 
 # ------------------------------------------------------------------ programs and events
 
@@ -306,7 +306,7 @@ def evaluate(interp, expr, scope: Optional[Scope], src=None):
         return UNKNOWN
     if has_call(expr) and not _harmless_call(expr):
         return UNKNOWN
-    from portlint.engine.interp import Frame
+    from portlint.analysis.interp import Frame
 
     if scope is None:
         if src is None:
@@ -342,7 +342,7 @@ def argparse_defaults(prog: Program) -> list[dict]:
 def origin_edit(prog: Optional[Program], value, pattern: str, literal_arg=None, src=None):
     """The node to rewrite so that a threshold changes: the argument literal when the call
     passes one, else the one argparse default with this value whose name matches `pattern`."""
-    from portlint.engine.locate import span
+    from portlint.analysis.locate import span
     from portlint.findings import TextEdit
 
     if literal_arg is not None and src is not None:

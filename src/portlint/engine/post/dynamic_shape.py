@@ -16,9 +16,9 @@ from portlint.engine.compare import compare_images
 from portlint.engine.compare.base import SAMPLES, evaluate, fmt_size, make_finding
 from portlint.engine.compare.geometry import compare_static_shape
 from portlint.engine.fixes import Fixes
-from portlint.engine.image import Img, Site
+from portlint.analysis.image import Img, Site
 from portlint.engine.post.common import guarded
-from portlint.engine.values import Sym
+from portlint.analysis.values import Sym
 
 _HYPOTHETICAL = ((1, 3, 640, 640), (1, 3, 384, 512))
 
@@ -125,7 +125,7 @@ def _dynamic_bmodel(ctx) -> bool:
 
 @guarded
 def check(o_interp, p_interp, ctx, original, ported) -> list:
-    from portlint.engine.analyze import _complete, _unique
+    from portlint.analysis.analyze import _complete, _unique
 
     if _dynamic_bmodel(ctx):
         return []

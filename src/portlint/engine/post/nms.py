@@ -16,8 +16,8 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine.image import Site
-from portlint.engine.locate import span
+from portlint.analysis.image import Site
+from portlint.analysis.locate import span
 from portlint.engine.post.common import (
     Program,
     Scope,
@@ -34,7 +34,7 @@ from portlint.engine.post.common import (
     programs,
     walk,
 )
-from portlint.engine.tree import compound_statements
+from portlint.analysis.tree import compound_statements
 from portlint.findings import Fix, TextEdit
 
 # impl -> (family, what it suppresses, +1 in areas, box format it reads)

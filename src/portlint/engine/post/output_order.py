@@ -18,8 +18,8 @@ from typing import Any, Optional
 import libcst as cst
 
 from portlint.engine.compare.base import make_finding
-from portlint.engine.image import Site
-from portlint.engine.locate import span
+from portlint.analysis.image import Site
+from portlint.analysis.locate import span
 from portlint.engine.post.common import (
     Program,
     ancestors,
@@ -35,8 +35,8 @@ from portlint.engine.post.common import (
     programs,
     walk,
 )
-from portlint.engine.tree import compound_statements
-from portlint.engine.values import ApiObject
+from portlint.analysis.tree import compound_statements
+from portlint.analysis.values import ApiObject
 from portlint.findings import Fix, TextEdit
 
 MAX_FOLLOW = 4

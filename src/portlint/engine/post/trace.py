@@ -16,8 +16,8 @@ from typing import Optional
 import libcst as cst
 
 from portlint.engine.compare.base import make_finding
-from portlint.engine.image import Site
-from portlint.engine.objects import Instance
+from portlint.analysis.image import Site
+from portlint.analysis.objects import Instance
 from portlint.engine.post.common import (
     code,
     engine_site,
@@ -26,7 +26,7 @@ from portlint.engine.post.common import (
     programs,
     walk,
 )
-from portlint.engine.values import ApiObject
+from portlint.analysis.values import ApiObject
 
 _SHAPE_ATTRS = ("shape", "ndim", "dtype", "device", "is_cuda", "requires_grad")
 _SHAPE_CALLS = ("size", "dim", "numel", "type", "is_floating_point")
@@ -35,7 +35,7 @@ _SAFE_FUNCS = ("len", "isinstance", "hasattr", "getattr", "type", "callable")
 
 def _fresh(model) -> bool:
     """A module that starts in training mode: the program's own nn.Module or a torchvision model."""
-    from portlint.engine.apis import is_torch_module_class
+    from portlint.analysis.apis import is_torch_module_class
 
     if isinstance(model, Instance):
         return is_torch_module_class(model.cls)
@@ -52,7 +52,7 @@ def _model_name(site: Site, node) -> str:
 
 def _forward_classes(model) -> list:
     """The model's class and the classes of its sub-modules (attributes set in __init__)."""
-    from portlint.engine.apis import is_torch_module_class
+    from portlint.analysis.apis import is_torch_module_class
 
     out, stack, seen = [], [model], set()
     while stack:
@@ -176,7 +176,7 @@ def _check_export(prog, index, p, ctx, anchor) -> list:
 
 
 def _line(site) -> str:
-    from portlint.engine.locate import locate
+    from portlint.analysis.locate import locate
     loc = locate(site)
     return str(loc.line) if loc else "?"
 

@@ -98,7 +98,7 @@ def show_rule(code: str = typer.Argument(..., help="Rule code, e.g. PL101.")) ->
 
 
 # Commands living in their own modules register themselves here when present.
-_COMMAND_MODULES = ("portlint.cli_fix", "portlint.cli_bmodel", "portlint.cli_verify", "portlint.cli_runtime")
+_COMMAND_MODULES = ("portlint.cli.fix", "portlint.cli.bmodel", "portlint.cli.verify", "portlint.cli.runtime")
 for _name in _COMMAND_MODULES:
     if importlib.util.find_spec(_name) is not None:
         importlib.import_module(_name).register(app)

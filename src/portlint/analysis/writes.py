@@ -13,7 +13,7 @@ from typing import Iterator, Union
 
 import libcst as cst
 
-from portlint.engine.tree import children
+from portlint.analysis.tree import children
 
 # list, dict, set, deque and numpy methods that change their receiver in place (the numpy ones
 # checked with numpy 2 here: fill, resize and put return None and change the array; itemset is

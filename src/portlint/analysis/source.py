@@ -19,8 +19,8 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.engine import fastparse
-from portlint.engine.tree import small_statements
+from portlint.analysis import fastparse
+from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 

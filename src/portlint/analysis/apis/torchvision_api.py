@@ -6,10 +6,10 @@ int(round((h - ch) / 2)). ToTensor divides uint8 by 255 and makes CHW float32.""
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, apply_affine, dtype_name, handles
-from portlint.engine.apis.constants import PIL_INTERP, TV_INTERP
-from portlint.engine.image import Img, Op
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Sym, numeric_op
+from portlint.analysis.apis.common import Ctx, apply_affine, dtype_name, handles
+from portlint.analysis.apis.constants import PIL_INTERP, TV_INTERP
+from portlint.analysis.image import Img, Op
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Sym, numeric_op
 
 T = "torchvision.transforms."
 F = "torchvision.transforms.functional."

@@ -210,7 +210,7 @@ class LazyPositions:
             if found is not None:
                 return found
         if self._index is None:
-            from portlint.engine.tree import module_index
+            from portlint.analysis.tree import module_index
 
             self._index = module_index(self.module)
         chain, cur = [], node

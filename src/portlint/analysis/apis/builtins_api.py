@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-from portlint.engine.apis.common import Ctx, handles
-from portlint.engine.image import Img
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
+from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.image import Img
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
 
 B = "builtins."
 

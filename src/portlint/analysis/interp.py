@@ -5,7 +5,7 @@ methods are inlined at their call sites (bounded depth), so `self.` attributes s
 argparse defaults and helper functions all carry their values to where the image is processed.
 Branches whose condition is unknown are both executed and merged; loops run their body once,
 or fully when the iterable is a small known sequence. Library calls are given meaning only by
-the API tables in `portlint.engine.apis`; everything else is UNKNOWN.
+the API tables in `portlint.analysis.apis`; everything else is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine import apis
-from portlint.engine.image import Img, Site
-from portlint.engine.objects import ClassVal, FunctionVal, Instance, LocalModule
-from portlint.engine.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
-from portlint.engine.writes import loop_writes
+from portlint.analysis import apis
+from portlint.analysis.image import Img, Site
+from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
+from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
+from portlint.analysis.writes import loop_writes
 from portlint.local_files import search_roots
-from portlint.engine.values import (
+from portlint.analysis.values import (
     UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
 )
 
@@ -123,7 +123,7 @@ class Interpreter:
 
     def run_function_as_entry(self, func: FunctionVal, src: SourceFile) -> None:
         """Fallback for code never reached from a main: parameters become unknown images."""
-        from portlint.engine.apis.common import param_image
+        from portlint.analysis.apis.common import param_image
 
         self._start(src)
         args = []

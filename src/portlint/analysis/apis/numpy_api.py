@@ -9,11 +9,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from portlint.engine.apis.common import (
+from portlint.analysis.apis.common import (
     Ctx, apply_affine, dtype_name, handles, permute_channels, set_dtype, set_layout, shape_of,
 )
-from portlint.engine.image import Img, Op
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
+from portlint.analysis.image import Img, Op
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
 
 
 @dataclass(frozen=True)

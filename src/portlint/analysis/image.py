@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
-from portlint.engine.values import UNKNOWN
+from portlint.analysis.values import UNKNOWN
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +57,7 @@ def identity_affine(n: int) -> tuple:
 
 
 def fresh_image(kind: str, channels, layout: str, dtype: str, op: Op, h=None, w=None) -> Img:
-    from portlint.engine.values import var
+    from portlint.analysis.values import var
 
     n = len(channels) if channels else 3
     return Img(ImageState(

@@ -4,10 +4,10 @@ widens its filter support when downscaling (antialiasing); `size` is (width, hei
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, as_pair, handles
-from portlint.engine.apis.constants import PIL_INTERP
-from portlint.engine.image import Img, fresh_image
-from portlint.engine.values import UNKNOWN, numeric_op
+from portlint.analysis.apis.common import Ctx, as_pair, handles
+from portlint.analysis.apis.constants import PIL_INTERP
+from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.values import UNKNOWN, numeric_op
 
 _MODES = {"RGB": ("R", "G", "B"), "RGBA": ("R", "G", "B", "A"), "L": ("Y",), "BGR;24": ("B", "G", "R")}
 

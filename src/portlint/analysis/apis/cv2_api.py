@@ -5,10 +5,10 @@ INTER_LINEAR and never antialiases; copyMakeBorder pads (top, bottom, left, righ
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, as_pair, handles, permute_channels, set_layout
-from portlint.engine.apis.constants import CV2_COLOR, CV2_INTERP
-from portlint.engine.image import Img, fresh_image
-from portlint.engine.values import UNKNOWN, ApiObject, numeric_op
+from portlint.analysis.apis.common import Ctx, as_pair, handles, permute_channels, set_layout
+from portlint.analysis.apis.constants import CV2_COLOR, CV2_INTERP
+from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.values import UNKNOWN, ApiObject, numeric_op
 
 
 def _decode(ctx: Ctx, flag, api: str, source) -> Img:
@@ -144,7 +144,7 @@ def _blob(ctx: Ctx):
             out = out.evolve(op, size=(size[1], size[0]))
     if swap is True and out.state.channels and len(out.state.channels) == 3:
         out = permute_channels(out, (2, 1, 0), ctx.op("colour", kind="swapRB"))
-    from portlint.engine.apis.common import apply_affine
+    from portlint.analysis.apis.common import apply_affine
     if isinstance(mean, (tuple, list)) and len(mean) >= 3:
         m = tuple(float(x) if isinstance(x, (int, float)) else None for x in mean[:3])
         if None in m:
@@ -177,7 +177,7 @@ def _forward(ctx: Ctx):
     blob = net.attrs.get("__input__")
     if isinstance(blob, Img):
         ctx.interp.record_sink(blob, ctx.site, "cv2.dnn.Net.forward", net)
-    from portlint.engine.apis.torch_api import model_output
+    from portlint.analysis.apis.torch_api import model_output
     return model_output(ctx.interp, net, ctx.site)
 
 

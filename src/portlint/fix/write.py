@@ -61,7 +61,7 @@ def match_newlines(old: str, new: str) -> str:
 
 def atomic_write(snapshot: Snapshot, new_text: str) -> None:
     """Replace the file read as `snapshot` with `new_text`, or raise PortlintError."""
-    from portlint.fixer import parses
+    from portlint.fix.loop import parses
 
     path = snapshot.path
     if not parses(new_text):

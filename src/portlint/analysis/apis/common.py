@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine.image import Img, ImageState, Op, Site
-from portlint.engine.values import UNKNOWN, ApiRef, var
+from portlint.analysis.image import Img, ImageState, Op, Site
+from portlint.analysis.values import UNKNOWN, ApiRef, var
 
 HANDLERS: dict[str, Any] = {}
 

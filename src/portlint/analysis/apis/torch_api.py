@@ -3,10 +3,10 @@ div, to(device), and what counts as calling a model (nn.Module, TorchScript, onn
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
-from portlint.engine.apis.numpy_api import add_batch, image_arith, transpose
-from portlint.engine.image import Img
-from portlint.engine.values import UNKNOWN, ApiObject, Seq
+from portlint.analysis.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
+from portlint.analysis.apis.numpy_api import add_batch, image_arith, transpose
+from portlint.analysis.image import Img
+from portlint.analysis.values import UNKNOWN, ApiObject, Seq
 
 MODEL_FACTORIES = ("torch.jit.load", "torch.load", "torch.hub.load", "torch.jit.script", "torch.jit.trace",
                    "onnxruntime.InferenceSession")
@@ -107,7 +107,7 @@ def _arith(ctx: Ctx):
 
 @handles("torch.Tensor.flip", "torch.flip")
 def _flip(ctx: Ctx):
-    from portlint.engine.apis.common import permute_channels
+    from portlint.analysis.apis.common import permute_channels
     img, dims = ctx.args[0], ctx.arg(1, "dims")
     if not isinstance(img, Img):
         return UNKNOWN
@@ -120,13 +120,13 @@ def _flip(ctx: Ctx):
 
 @handles("torch.Tensor.@shape")
 def _shape(img: Img):
-    from portlint.engine.apis.common import shape_of
+    from portlint.analysis.apis.common import shape_of
     return shape_of(img)
 
 
 @handles("torch.Tensor.size")
 def _size(ctx: Ctx):
-    from portlint.engine.apis.common import shape_of
+    from portlint.analysis.apis.common import shape_of
     shape = shape_of(ctx.args[0])
     dim = ctx.arg(1, "dim", None)
     if isinstance(dim, int) and isinstance(shape, tuple) and -len(shape) <= dim < len(shape):

@@ -7,10 +7,10 @@ a dict in lexicographic key order (§4); get_input_shape comes from the bmodel a
 
 from __future__ import annotations
 
-from portlint.engine.apis.common import Ctx, apply_affine, handles, permute_channels
-from portlint.engine.apis.constants import SAIL_FORMATS, SAIL_INTERP
-from portlint.engine.image import Img, Op, fresh_image
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Seq, numeric_op, var
+from portlint.analysis.apis.common import Ctx, apply_affine, handles, permute_channels
+from portlint.analysis.apis.constants import SAIL_FORMATS, SAIL_INTERP
+from portlint.analysis.image import Img, Op, fresh_image
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, numeric_op, var
 
 S = "sophon.sail."
 

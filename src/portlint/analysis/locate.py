@@ -7,8 +7,8 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.engine.image import Site
-from portlint.engine.positions import LazyPositions
+from portlint.analysis.image import Site
+from portlint.analysis.positions import LazyPositions
 from portlint.findings import Location
 
 _POSITIONS: dict[int, dict] = {}

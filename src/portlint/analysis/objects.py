@@ -45,7 +45,7 @@ class ClassVal:
         return None
 
     def api_bases(self) -> set[str]:
-        from portlint.engine.values import ApiRef
+        from portlint.analysis.values import ApiRef
 
         out = set()
         for base in self.bases:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from portlint.engine.apis import common
-from portlint.engine.apis.common import HANDLERS, Ctx
-from portlint.engine.image import Img
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym
+from portlint.analysis.apis import common
+from portlint.analysis.apis.common import HANDLERS, Ctx
+from portlint.analysis.image import Img
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym
 
 _CANONICAL_PREFIXES = (
     ("torchvision.transforms.v2.functional.", "torchvision.transforms.functional."),
@@ -43,10 +43,10 @@ def canonical(qname: str) -> str:
 
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
-from portlint.engine.apis import (  # noqa: E402  (registration side effects)
+from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
     builtins_api, cv2_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
-from portlint.engine.apis.constants import CONSTANTS  # noqa: E402
+from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 
 _IMAGE_NAMES = ("img", "image", "im", "frame", "src", "pic", "input", "bmimg", "x", "tensor", "data", "ori")
 

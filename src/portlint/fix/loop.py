@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Optional
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from portlint.atomic_write import match_newlines
+from portlint.fix.write import match_newlines
 from portlint.findings import Finding, TextEdit
 from portlint.report import CheckReport
 

@@ -19,7 +19,7 @@ from typing import List, Optional
 
 import typer
 
-from portlint.atomic_write import Snapshot, atomic_write, read_snapshot
+from portlint.fix.write import Snapshot, atomic_write, read_snapshot
 from portlint.errors import PortlintError
 from portlint.findings import Finding, Location
 
@@ -128,7 +128,7 @@ def _describe(f: Finding) -> str:
 def run_fixes(options, include_unsafe: bool, max_iterations: int = 10) -> FixOutcome:
     """Fix every pair of `options` in turn (a later pair sees the earlier pairs' fixes)."""
     from portlint.checker import Pair, run_check
-    from portlint.fixer import fix_pair
+    from portlint.fix.loop import fix_pair
 
     outcome = FixOutcome()
     analysed = 0

@@ -17,9 +17,9 @@ from __future__ import annotations
 import libcst as cst
 
 # the handlers wrapped below must be registered before this module wraps them
-from portlint.engine.apis import builtins_api, numpy_api, sail_api, torch_api  # noqa: F401
-from portlint.engine.apis.common import HANDLERS, Ctx, handles
-from portlint.engine.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
+from portlint.analysis.apis import builtins_api, numpy_api, sail_api, torch_api  # noqa: F401
+from portlint.analysis.apis.common import HANDLERS, Ctx, handles
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
 
 S = "sophon.sail."
 

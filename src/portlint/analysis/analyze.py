@@ -7,9 +7,9 @@ from typing import Optional
 from portlint.engine.compare import compare_images
 from portlint.engine.compare.base import PairContext
 from portlint.engine.fixes import Fixes
-from portlint.engine.interp import Interpreter, Sink
-from portlint.engine.objects import ClassVal, FunctionVal, Instance
-from portlint.engine.source import Side, load_side
+from portlint.analysis.interp import Interpreter, Sink
+from portlint.analysis.objects import ClassVal, FunctionVal, Instance
+from portlint.analysis.source import Side, load_side
 from portlint.errors import SourceError
 from portlint.report import CheckReport, FileError
 

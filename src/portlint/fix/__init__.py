@@ -1,0 +1,1 @@
+"""Fixing the ported program: the fix loop, text edits and atomic writes."""
