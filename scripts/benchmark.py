@@ -109,11 +109,12 @@ def _import_analyser() -> None:
     import importlib
     import pkgutil
 
+    import portlint.analysis
     import portlint.checker  # noqa: F401
-    import portlint.engine
     import portlint.report
+    import portlint.rules
 
-    for package in (portlint.engine, portlint.report):
+    for package in (portlint.analysis, portlint.rules, portlint.report):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
 

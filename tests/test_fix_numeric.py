@@ -89,7 +89,7 @@ def test_letterbox_rounding_claim():
 
 def test_shorter_side_center_crop_helper_equals_torchvision():
     """The helper PL103's fix inserts equals T.Resize(256) + T.CenterCrop(224) on PIL, pixel for pixel."""
-    from portlint.engine.fixes import _HELPER
+    from portlint.rules.pl103_resize_size import HELPER as _HELPER
 
     namespace = {"np": np, "Image": Image}
     exec(_HELPER.format(name="helper"), namespace)  # noqa: S102 - portlint's own generated code

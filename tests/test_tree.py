@@ -125,7 +125,7 @@ def test_module_index_walks_functions_and_parents():
 
 
 def test_post_walk_is_the_same_for_indexed_and_other_nodes():
-    from portlint.engine.post import common
+    from portlint.analysis import syntax as common
 
     class Src:
         pass
@@ -169,7 +169,7 @@ def test_index_deeper_than_the_recursion_limit_falls_back_to_the_stack_walk():
 
 
 def test_plain_code_is_libcsts_code():
-    from portlint.engine.post.common import _plain_code
+    from portlint.analysis.syntax import _plain_code
 
     checked = 0
     for name, _, module in _modules():

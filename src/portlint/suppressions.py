@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from portlint.findings import Finding, Location
+from portlint.rules import pl001_unused_suppression
 from portlint.report import CheckReport
 
 _MARKER = re.compile(r"#\s*portlint:\s*(ignore-file|ignore)(?![\w-])(?:\[([^\]]*)\])?")
@@ -155,8 +156,6 @@ def apply_suppressions(report: CheckReport, show_unused: bool = False,
             for s in sups:
                 stale = s.unused()
                 if stale:
-                    report.findings.append(Finding(
-                        code="PL001", kind="other", severity="info",
-                        message=f"unused suppression {stale}: nothing to suppress here",
-                        ported=Location(s.path, s.line, s.column, s.source_line)))
+                    report.findings.append(pl001_unused_suppression.unused(
+                        stale, Location(s.path, s.line, s.column, s.source_line)))
     return report

@@ -81,7 +81,7 @@ def check(
 @app.command("rules")
 def list_rules() -> None:
     """List every rule: code, kind, severity and whether it has a fix."""
-    from portlint.rulebook import all_rules
+    from portlint.rules.docs import all_rules
 
     for r in all_rules().values():
         print(f"{r.code}  {r.kind:<21} {r.severity:<8} fix: {r.fix:<12} {r.title}")
@@ -90,7 +90,7 @@ def list_rules() -> None:
 @app.command("rule")
 def show_rule(code: str = typer.Argument(..., help="Rule code, e.g. PL101.")) -> None:
     """Print a rule's documentation."""
-    from portlint.rulebook import rule
+    from portlint.rules.docs import rule
 
     r = rule(code)
     print(f"{r.code} ({r.kind}, {r.severity}, fix: {r.fix}): {r.title}\n")

@@ -39,7 +39,7 @@ def _what_it_does(doc: str) -> str:
 
 
 def _rules() -> tuple[list[dict], dict[str, int]]:
-    from portlint.rulebook import all_rules
+    from portlint.rules.docs import all_rules
 
     out, index = [], {}
     for code, r in all_rules().items():

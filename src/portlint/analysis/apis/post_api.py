@@ -1,6 +1,6 @@
 """Post-processing API semantics (NMS, json output, export): registered here by name.
 
-The handlers record events for the rules in `portlint.engine.post` and otherwise keep the
+The handlers record events for the rules in `portlint.rules` and otherwise keep the
 values they return unknown, since post-processing arrays are not modelled. Facts:
 - torchvision.ops.nms(boxes xyxy, scores, iou_threshold) suppresses IoU > thr, no +1 in areas;
   batched_nms(boxes, scores, idxs, iou_threshold) does the same per class (docs/facts.md).

@@ -1,7 +1,7 @@
-"""The rule catalogue: one Markdown file per rule in the repository's top-level `rules/` folder.
-
-Each file starts with a front matter block (code, kind, severity, fix, title) followed by the
-documentation sections (What it does / Why it matters / Example original / Example ported / Fix).
+"""The rule documentation: one Markdown file per rule in the repository's top-level `rules/`
+folder. Each starts with a front matter block that repeats the rule's metadata (code, kind,
+severity, fix, title: rules/registry.py is the table, tests/test_rule_docs.py keeps them equal),
+followed by the sections What it does / Why it matters / Example original / Example ported / Fix.
 The wheel ships the folder as `portlint/_rules`; a source checkout reads `rules/` directly.
 """
 
@@ -19,14 +19,14 @@ class Rule:
     code: str
     kind: str
     severity: str
-    fix: str  # safe | unsafe | display-only | none
+    fix: str  # the applicabilities its fixes can have, "safe, display-only", or "none"
     title: str
     doc: str
     path: Path
 
 
 def rules_dir() -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     for candidate in (here / "_rules", here.parent.parent / "rules"):
         if candidate.is_dir():
             return candidate
@@ -48,13 +48,22 @@ def _parse(path: Path) -> Rule:
     return Rule(meta["code"], meta["kind"], meta["severity"], meta["fix"], meta["title"], body.strip() + "\n", path)
 
 
+def front_matter(code: str) -> Rule:
+    """A rule's doc page as written, front matter included (for the test that checks it)."""
+    return _parse(rules_dir() / f"{code}.md")
+
+
 @lru_cache(maxsize=1)
 def all_rules() -> dict[str, Rule]:
-    rules = {}
-    for path in sorted(rules_dir().glob("PL*.md")):
-        rule = _parse(path)
-        rules[rule.code] = rule
-    return rules
+    """Every rule of the registry with its documentation; metadata from the registry."""
+    from portlint.rules.registry import RULES
+
+    out = {}
+    for code, meta in RULES.items():
+        path = rules_dir() / f"{code}.md"
+        doc = _parse(path).doc if path.is_file() else ""
+        out[code] = Rule(meta.code, meta.kind, meta.severity, meta.fix, meta.title, doc, path)
+    return out
 
 
 def rule(code: str) -> Rule:
@@ -62,11 +71,3 @@ def rule(code: str) -> Rule:
     if found is None:
         raise PortlintError(f"unknown rule {code!r}; `portlint rules` lists them")
     return found
-
-
-def code_for_kind(kind: str) -> str:
-    """The primary rule code of a finding kind."""
-    for r in all_rules().values():
-        if r.kind == kind:
-            return r.code
-    raise KeyError(kind)

@@ -15,18 +15,16 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.engine.compare.base import make_finding
 from portlint.analysis.image import Site
 from portlint.analysis.objects import Instance
-from portlint.engine.post.common import (
-    code,
-    engine_site,
-    guarded,
-    params_of,
-    programs,
-    walk,
-)
+from portlint.analysis.facts import programs
+from portlint.analysis.syntax import code, params_of, walk
+from portlint.rules.common import engine_site, guarded
+from portlint.rules.base import RuleMeta
 from portlint.analysis.values import ApiObject
+
+RULE = RuleMeta("PL205", "trace", "error", (),
+                "The export that produced the model is wrong (traced in train mode, data-dependent control flow)")
 
 _SHAPE_ATTRS = ("shape", "ndim", "dtype", "device", "is_cuda", "requires_grad")
 _SHAPE_CALLS = ("size", "dim", "numel", "type", "is_floating_point")
@@ -135,20 +133,20 @@ def _check_export(prog, index, p, ctx, anchor) -> list:
                "graph (max |diff| 5.56 vs eval, torch 2.14)"
     training = p.get("training")
     if training in ("TRAINING",):
-        out.append(make_finding("trace", f"{api}(..., training=TrainingMode.TRAINING) exports {name} in training mode: "
+        out.append(RULE.finding(f"{api}(..., training=TrainingMode.TRAINING) exports {name} in training mode: "
                                 "dropout stays active and batch-norm uses batch statistics (max |diff| 4.89 vs eval on a "
                                 "Conv+BN+Dropout, torch 2.14)", anchor, Site(site.file, p["training_arg"] or site.node)))
     elif before and before[-1]["mode"] == "train" and training != "EVAL":
-        out.append(make_finding("trace", f"{api} runs on {name} after {name}.train() (at line "
+        out.append(RULE.finding(f"{api} runs on {name} after {name}.train() (at line "
                                 f"{_line(before[-1]['site'])}): the exported graph has dropout active and batch-norm on "
                                 f"batch statistics (max |diff| 4.89 vs eval, torch 2.14){late}", anchor, site))
     elif not before and _fresh(model) and training != "EVAL":
-        out.append(make_finding("trace", f"{api} runs on {name} without a prior {name}.eval(): a new module is in "
+        out.append(RULE.finding(f"{api} runs on {name} without a prior {name}.eval(): a new module is in "
                                 "training mode, so the exported graph has dropout active and batch-norm on batch "
                                 f"statistics (max |diff| 4.89 vs eval, torch 2.14){late}", anchor, site))
     if p.get("check_trace") is False:
         node = p.get("check_arg")
-        out.append(make_finding("trace", f"{api}(..., check_trace=False) skips the check that re-runs the traced graph "
+        out.append(RULE.finding(f"{api}(..., check_trace=False) skips the check that re-runs the traced graph "
                                 "against the module: a trace that froze a data-dependent branch or kept dropout passes "
                                 "silently", anchor, Site(site.file, node) if node is not None else site, severity="warning"))
     for cls in _forward_classes(model):
@@ -159,7 +157,7 @@ def _check_export(prog, index, p, ctx, anchor) -> list:
         test = _tainted_test(fwd.file, node)
         if test is not None:
             shown = code(fwd.file, test.test if hasattr(test, "test") else test.iter).strip()
-            out.append(make_finding("trace", f"{cls.name}.forward branches on tensor values ({shown}) and is exported with "
+            out.append(RULE.finding(f"{cls.name}.forward branches on tensor values ({shown}) and is exported with "
                                     f"{api}: the graph keeps only the branch the example input took (for "
                                     "x*2 if x.sum() > 0 else x-100: eager(-1) = -101, traced(-1) = -2)", anchor,
                                     Site(fwd.file, test)))
@@ -168,7 +166,7 @@ def _check_export(prog, index, p, ctx, anchor) -> list:
     shape = getattr(ctx, "input_shape", None)
     if batch is not None and shape and shape[0] != batch:
         where = "--bmodel" if getattr(ctx, "bmodel", None) is not None else "--input-shape"
-        out.append(make_finding("trace", f"{api} example input has batch {batch} but the bmodel's input has batch "
+        out.append(RULE.finding(f"{api} example input has batch {batch} but the bmodel's input has batch "
                                 f"{shape[0]} ({where} {','.join(str(d) for d in shape)}): shapes read during the trace "
                                 "are frozen as constants for batch " f"{batch}", anchor,
                                 Site(site.file, p["example_arg"] or site.node)))
@@ -182,7 +180,8 @@ def _line(site) -> str:
 
 
 @guarded
-def check(o_interp, p_interp, ctx, original, ported) -> list:
+def check(pair) -> list:
+    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
     exports = [(prog, i, p) for prog in programs(o_interp) for i, k, p in prog.events if k == "export"]
     if not exports:
         return []

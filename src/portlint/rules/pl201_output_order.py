@@ -17,27 +17,18 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.engine.compare.base import make_finding
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.engine.post.common import (
-    Program,
-    ancestors,
-    assignment_of,
-    code,
-    dotted,
-    enclosing_function,
-    evaluate,
-    guarded,
-    is_output_names,
-    params_of,
-    parent,
-    programs,
-    walk,
-)
+from portlint.analysis.facts import Program, evaluate, is_output_names, programs
+from portlint.analysis.syntax import ancestors, assignment_of, code, dotted, enclosing_function, params_of, parent, walk
+from portlint.rules.common import guarded
+from portlint.rules.base import RuleMeta
 from portlint.analysis.tree import compound_statements
 from portlint.analysis.values import ApiObject
 from portlint.findings import Fix, TextEdit
+
+RULE = RuleMeta("PL201", "output-order", "error", ("safe",),
+                "Model outputs taken by position from a lexicographically ordered mapping")
 
 MAX_FOLLOW = 4
 _IGNORED_CALLS = ("len", "print", "type", "isinstance", "id", "str", "repr", "format")
@@ -415,7 +406,8 @@ def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site, o_
 
 
 @guarded
-def check(o_interp, p_interp, ctx, original, ported) -> list:
+def check(pair) -> list:
+    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
     names = _bmodel_names(ctx)
     o_count, o_site = _original_count(o_interp)
     findings = []
@@ -465,7 +457,7 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             exact = uses.unpack or (len(names) if names else None)
             msg = _message(uses, exact or max(lower, count or 0), names, o_site, o_count)
             fix = _iter_fix(src, expr, outputs, ctx) if kind == "dict" else _view_fix(src, expr, call, kind, outputs, ctx)
-            findings.append(make_finding("output-order", msg, Site(src, expr), o_site, fix=fix))
+            findings.append(RULE.finding(msg, Site(src, expr), o_site, fix=fix))
         findings.extend(_substring_reorders(p_interp, prog, names, done))
     return findings
 
@@ -507,7 +499,7 @@ def _substring(site: Site, node, names, sorted_keys: bool) -> list:
         msg = (f"ported reorders the outputs with a substring test ({code(site.file, node)}) instead of n == k: an "
                "output name contained in another (e.g. '35' in '350', 'output' in 'output_1') matches the wrong key "
                "when that key comes first, and the output is read twice")
-    return [make_finding("output-order", msg, site, None, severity="warning", fix=_substring_fix(site, node))]
+    return [RULE.finding(msg, site, None, severity="warning", fix=_substring_fix(site, node))]
 
 
 def _substring_reorders(interp, prog: Program, names, done: set) -> list:
@@ -546,6 +538,6 @@ def _sail_keys(p) -> bool:
 
 
 def _value(interp, p, node):
-    from portlint.engine.post.common import Scope
+    from portlint.analysis.facts import Scope
     f = p["func"]
     return evaluate(interp, node, Scope(f.file, p["args"], p["locals"], f.globals, f))

@@ -21,17 +21,13 @@ import libcst as cst
 from portlint.analysis import tree
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.engine.post.common import (
-    Program,
-    call_name,
-    closest_original,
-    code,
-    functions,
-    guarded,
-    programs,
-    walk,
-)
+from portlint.analysis.facts import Program, programs
+from portlint.analysis.syntax import call_name, code, functions, walk
+from portlint.rules.common import closest_original, guarded
+from portlint.rules.base import RuleMeta
 from portlint.findings import Fix, TextEdit
+
+RULE = RuleMeta("PL203", "coco-rounding", "warning", ("safe",), "COCO json detections rounded or formatted differently")
 
 _XYXY_NAMES = re.compile(r"^(x2|y2|x_?max|y_?max|right|bottom|xmax|ymax)$", re.I)
 _WH_NAMES = re.compile(r"^(w|h|width|height|bw|bh|box_w|box_h)$", re.I)
@@ -327,7 +323,7 @@ def _describe(kind: Optional[tuple], what: str) -> str:
     return "unrounded"
 
 
-def compare(o: Record, p: Record) -> list:
+def differences(o: Record, p: Record) -> list:
     out = []
     ob, pb = o.bbox_round, p.bbox_round
     if ob and pb and ob[:2] != pb[:2]:
@@ -352,7 +348,8 @@ def compare(o: Record, p: Record) -> list:
 
 
 @guarded
-def check(o_interp, p_interp, ctx, original, ported) -> list:
+def check(pair) -> list:
+    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
     o_records = [(prog, recs) for prog in programs(o_interp) for recs in [collect(o_interp, prog)] if recs]
     if not o_records:
         return []
@@ -363,5 +360,5 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             if id(p.bbox) in done:
                 continue
             done.add(id(p.bbox))
-            findings.extend(closest_original("coco-rounding", o_records, p, compare))
+            findings.extend(closest_original(RULE, o_records, p, differences))
     return findings

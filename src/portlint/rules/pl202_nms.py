@@ -18,24 +18,15 @@ import libcst as cst
 
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.engine.post.common import (
-    Program,
-    Scope,
-    call_name,
-    closest_original,
-    code,
-    evaluate,
-    fmt,
-    guarded,
-    host_scope,
-    number,
-    origin_edit,
-    params_of,
-    programs,
-    walk,
-)
+from portlint.analysis.facts import Program, Scope, evaluate, host_scope, programs
+from portlint.analysis.syntax import call_name, code, params_of, walk
+from portlint.rules.common import closest_original, fmt, guarded, number, origin_edit
+from portlint.rules.base import RuleMeta
 from portlint.analysis.tree import compound_statements
 from portlint.findings import Fix, TextEdit
+
+RULE = RuleMeta("PL202", "nms", "warning", ("unsafe",),
+                "NMS implementation or parameters differ (thresholds, box format, sort order, class offset, max_det)")
 
 # impl -> (family, what it suppresses, +1 in areas, box format it reads)
 _LIBRARY = {
@@ -255,7 +246,7 @@ def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=N
             if isinstance(v, bool):
                 info.multi_label = v
     if nms_call is not None and info.per_class is None:
-        from portlint.engine.post.common import ancestors
+        from portlint.analysis.syntax import ancestors
         for a in ancestors(src, nms_call):
             if a is host:
                 break
@@ -406,7 +397,7 @@ def _threshold_fix(n: Nms, value, pattern, arg) -> Optional[Fix]:
     return edit
 
 
-def compare(o: Nms, p: Nms) -> list:
+def differences(o: Nms, p: Nms) -> list:
     """Findings (not yet built) as (message, ported site, original site, severity, fix)."""
     out = []
     pn, on = _describe(p), _describe(o)
@@ -539,7 +530,8 @@ def _fix(applicability, description, edit_factory, value) -> Optional[Fix]:
 
 
 @guarded
-def check(o_interp, p_interp, ctx, original, ported) -> list:
+def check(pair) -> list:
+    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
     o_progs = [(prog, collect(o_interp, prog)) for prog in programs(o_interp)]
     o_progs = [(prog, found) for prog, found in o_progs if found]
     if not o_progs:
@@ -549,5 +541,5 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
         ported_nms = collect(p_interp, prog)
         if not ported_nms:
             continue
-        findings.extend(closest_original("nms", o_progs, ported_nms[0], compare))
+        findings.extend(closest_original(RULE, o_progs, ported_nms[0], differences))
     return findings

@@ -1,26 +1,61 @@
-"""PL204 dynamic-shape: the idioms compare.geometry.compare_static_shape does not settle.
+"""PL204 dynamic-shape: one program feeds the model sizes that vary with the image while the
+bmodel has one static input shape (precision-alignment-method.md §2).
 
-- The original's input size varies with the image while the port sizes everything to the bmodel's
-  input (`get_input_shape`) and no --bmodel/--input-shape says what that is: the bmodel is static
-  (precision-alignment-method.md §2), so the port is evaluated at hypothetical static shapes.
-  Named idioms: yolov5 `letterbox(..., auto=True)` (pads to a multiple of the stride only:
-  chelsea 451x300 -> 640x448, a 1920x1080 frame -> 640x384) and native-size inference (no resize).
-- The reverse: the port feeds a size that varies with the image into a static bmodel.
+- `compare` (per matched pair of pipelines): the original's size varies at the sample image sizes,
+  the port's is static.
+- `check` (per program pair) settles what `compare` cannot: the port sizes everything to the
+  bmodel's input (`get_input_shape`) and no --bmodel/--input-shape says what that is, so the port
+  is evaluated at hypothetical static shapes. Named idioms: yolov5 `letterbox(..., auto=True)`
+  (pads to a multiple of the stride only: chelsea 451x300 -> 640x448, a 1920x1080 frame ->
+  640x384) and native-size inference (no resize). And the reverse: the port feeds a size that
+  varies with the image into a static bmodel.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from portlint.engine.compare import compare_images
-from portlint.engine.compare.base import SAMPLES, evaluate, fmt_size, make_finding
-from portlint.engine.compare.geometry import compare_static_shape
-from portlint.engine.fixes import Fixes
+from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
-from portlint.engine.post.common import guarded
-from portlint.analysis.values import Sym
+from portlint.analysis.values import Sym, sym_vars
+from portlint.rules.base import RuleMeta
+from portlint.rules.common import SAMPLES, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
+
+RULE = RuleMeta("PL204", "dynamic-shape", "warning", (), "Variable input size on one side, static bmodel shape on the other")
 
 _HYPOTHETICAL = ((1, 3, 640, 640), (1, 3, 384, 512))
+
+
+def compare(o: Img, p: Img, ctx: PairContext) -> list:
+    """The original feeds sizes that vary with the image; the port's are static."""
+    sizes = set()
+    for h, w in SAMPLES:
+        v = eval_pair(o.state.size, ctx.env(h, w))
+        if v is None:
+            return []
+        sizes.add(v)
+    if len(sizes) <= 1:
+        return []
+    p_static = True
+    p_sizes = set()
+    for h, w in SAMPLES:
+        v = eval_pair(p.state.size, ctx.env(h, w))
+        if v is None:
+            p_static = all(depends_on_bmodel(x) or isinstance(x, (int, float)) for x in p.state.size) and not (
+                any({"H", "W"} & sym_vars(x) for x in p.state.size if isinstance(x, Sym)))
+            break
+        p_sizes.add(v)
+    if p_sizes and len(p_sizes) > 1:
+        return []
+    if not p_static:
+        return []
+    o_res, p_res = ops_of(o, "resize"), ops_of(p, "resize")
+    anchor = o_res[-1] if o_res else first_or_start(o, "decode")
+    examples = ", ".join(f"{w}x{h} -> {fmt_size(eval_pair(o.state.size, ctx.env(h, w)))}" for h, w in SAMPLES[:2])
+    p_anchor = p_res[-1] if p_res else first_or_start(p, "decode")
+    return [RULE.finding(f"original feeds the model a size that varies with the image ({examples}); "
+                         "the bmodel has one static input shape, so the ported program cannot reproduce it",
+                         site_of(p_anchor), site_of(anchor))]
 
 
 def _env(ctx, h, w, shape=None) -> dict:
@@ -74,8 +109,7 @@ def _variable(img: Img, ctx):
 
 
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:
-    pads = [op for op in img.state.ops if op.stage == "pad"]
-    for op in pads:
+    for op in ops_of(img, "pad"):
         if any(_has_mod(op.params.get(k)) for k in ("top", "bottom", "left", "right")):
             return "letterbox(auto=True) pads only up to a multiple of the stride", op.site
     resizes = [op for op in img.state.ops if op.stage in ("resize", "crop")]
@@ -100,22 +134,10 @@ def _examples(sizes) -> str:
 
 def _anchor(img: Img) -> Optional[Site]:
     for stage in ("resize", "pad", "crop", "decode"):
-        ops = [op for op in img.state.ops if op.stage == stage]
+        ops = ops_of(img, stage)
         if ops and ops[-1].site is not None:
             return ops[-1].site
     return None
-
-
-def _best_original(o_sinks, ps, ctx):
-    best = None
-    for os_ in o_sinks:
-        try:
-            found = compare_images(os_.img, ps.img, ctx, Fixes())
-        except Exception:
-            continue
-        if best is None or len(found) < best[1]:
-            best = (os_, len(found))
-    return best[0] if best else None
 
 
 def _dynamic_bmodel(ctx) -> bool:
@@ -124,17 +146,17 @@ def _dynamic_bmodel(ctx) -> bool:
 
 
 @guarded
-def check(o_interp, p_interp, ctx, original, ported) -> list:
-    from portlint.analysis.analyze import _complete, _unique
-
+def check(pair) -> list:
+    ctx = pair.ctx
     if _dynamic_bmodel(ctx):
         return []
-    # only pipelines that start at a decode: a size is only known to vary with the image for those
-    o_sinks = [s for s in _complete(_unique(o_interp.sinks)) if s.img.state.source == "decode"]
-    p_sinks = [s for s in _complete(_unique(p_interp.sinks)) if s.img.state.source == "decode"]
     findings = []
-    for ps in p_sinks:
-        os_ = _best_original(o_sinks, ps, ctx)
+    # only pipelines that start at a decode: a size is only known to vary with the image for those
+    for match in pair.matches:
+        ps = match.ported
+        if ps.img.state.source != "decode":
+            continue
+        os_ = match.original if match.original is not None and match.original.img.state.source == "decode" else None
         p_var = _variable(ps.img, ctx)
         if p_var is not None:
             what, _ = _idiom(ps.img)
@@ -142,15 +164,15 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
             tail = f"; the original always feeds {fmt_size(o_static[0])}" if o_static and o_static[1] else ""
             sizes, assumed = p_var
             note = f" for a {assumed[3]}x{assumed[2]} bmodel input" if assumed else ""
-            findings.append(make_finding(
-                "dynamic-shape", f"ported {what} ({_examples(sizes)}{note}) but the bmodel has one static input shape"
+            findings.append(RULE.finding(
+                f"ported {what} ({_examples(sizes)}{note}) but the bmodel has one static input shape"
                 f"{tail}: every other size is rejected or misread", _anchor(ps.img),
                 _anchor(os_.img) if os_ is not None else None))
             continue
         if os_ is None:
             continue
         o_var = _variable(os_.img, ctx)
-        if o_var is None or compare_static_shape(os_.img, ps.img, ctx):
+        if o_var is None or compare(os_.img, ps.img, ctx):
             continue
         p_static = _static(ps.img, ctx)
         if p_static is None:
@@ -159,8 +181,7 @@ def check(o_interp, p_interp, ctx, original, ported) -> list:
         size = fmt_size(p_static[0]) if p_static[1] else "the bmodel's input size"
         examples = _examples(o_var[0]) if "own size" not in what else ", ".join(
             fmt_size(s) for _, s in o_var[0][:3]) + ", ..."
-        findings.append(make_finding(
-            "dynamic-shape", f"original {what} ({examples}); the port always feeds {size} to a static bmodel, "
+        findings.append(RULE.finding(
+            f"original {what} ({examples}); the port always feeds {size} to a static bmodel, "
             "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
     return findings
-
