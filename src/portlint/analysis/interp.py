@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import libcst as cst
 
 from portlint.analysis import apis
 from portlint.analysis.image import Img, Site
+from portlint.analysis import protocols
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.analysis.writes import loop_writes
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
-    UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, is_unknown, numeric_op,
+    UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, Union, is_unknown, numeric_op,
 )
 
 MAX_DEPTH = 14
@@ -62,6 +63,7 @@ class Frame:
     is_module: bool = False
     returns: list = field(default_factory=list)
     func: Any = None
+    yields: Optional[list] = None  # a generator's yielded values
 
 
 NORMAL, RETURN, BREAK, CONTINUE, RAISE = "normal", "return", "break", "continue", "raise"
@@ -356,14 +358,14 @@ class Interpreter:
         iterable = self.eval(node.iter, frame)
         items = self.iterate(iterable)
         if items is None:
-            self.assign(node.target, self.element_of(iterable), frame)
+            self.assign(node.target, self.element_of(iterable, Site(frame.file, node)), frame)
             flow = self.exec_block(node.body, frame)
             return RETURN if flow == RETURN else NORMAL
         if self.loop_depth == 0:
             self.loop_work = 0
         if self.loop_work + len(items) > MAX_LOOP_WORK:
             self.loop_work = MAX_LOOP_WORK  # spent: the loops still to come in this nest run once too
-            self.assign(node.target, self.element_of(iterable), frame)
+            self.assign(node.target, self.element_of(iterable, Site(frame.file, node)), frame)
             self.loop_depth += 1
             try:
                 flow = self.exec_block(node.body, frame)
@@ -442,14 +444,18 @@ class Interpreter:
                 self.assign(t, values[i] if i < len(values) else UNKNOWN, frame)
         elif isinstance(target, cst.Attribute):
             obj = self.eval(target.value, frame)
-            if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
-                obj.attrs[target.attr.value] = value
-            elif isinstance(obj, LocalModule):
-                obj.env[target.attr.value] = value
+            for obj in (obj.options if type(obj) is Union else (obj,)):
+                self.set_attribute(obj, target.attr.value, value)
         elif isinstance(target, cst.Subscript):
             self.assign_subscript(target, value, frame)
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, UNKNOWN, frame)
+
+    def set_attribute(self, obj, name: str, value) -> None:
+        if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
+            obj.attrs[name] = value
+        elif isinstance(obj, LocalModule):
+            obj.env[name] = value
 
     def assign_subscript(self, target: cst.Subscript, value, frame: Frame) -> None:
         container = self.eval(target.value, frame)
@@ -578,6 +584,10 @@ class Interpreter:
         return self.getattr(obj, node.attr.value, Site(frame.file, node))
 
     def getattr(self, obj, name: str, site: Site):
+        if type(obj) is Union:
+            return protocols.union_map(obj, lambda o: self.getattr(o, name, site), merge_values)
+        if type(obj) is protocols.SuperRef:
+            return protocols.super_attribute(obj, name)
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
@@ -602,7 +612,17 @@ class Interpreter:
     def ev_Subscript(self, node: cst.Subscript, frame):
         container = self.eval(node.value, frame)
         index = self.eval_index(node.slice, frame)
-        return apis.subscript(self, container, index, Site(frame.file, node))
+        return self.subscript(container, index, Site(frame.file, node))
+
+    def subscript(self, container, index, site: Site):
+        if type(container) is Union:
+            return protocols.union_map(container, lambda c: self.subscript(c, index, site), merge_values)
+        if isinstance(container, Instance):
+            getitem = protocols.method(container, "__getitem__")
+            if getitem is not None:  # a map-style Dataset: dataset[i] runs its __getitem__
+                return self.call_function(getitem, [index], {}, site)
+            return UNKNOWN
+        return apis.subscript(self, container, index, site)
 
     def eval_index(self, elements, frame):
         parts = []
@@ -750,6 +770,17 @@ class Interpreter:
         self.assign(node.target, value, frame)
         return value
 
+    def ev_Yield(self, node, frame):
+        """`yield x` / `yield from it` in a generator: the value is one of the generator's elements."""
+        value = node.value
+        if isinstance(value, cst.From):
+            item = self.element_of(self.eval(value.item, frame), Site(frame.file, node))
+        else:
+            item = self.eval(value, frame) if value is not None else None
+        if frame.yields is not None:
+            frame.yields.append(item)
+        return UNKNOWN  # what the caller sends back
+
     def ev_Await(self, node, frame):
         return self.eval(node.expression, frame)
 
@@ -838,6 +869,8 @@ class Interpreter:
         return self.call(func, args, kwargs, site, frame, node)
 
     def call(self, func, args, kwargs, site: Site, frame: Optional[Frame] = None, node=None):
+        if type(func) is Union:
+            return protocols.union_map(func, lambda f: self.call(f, args, kwargs, site, frame, node), merge_values)
         if isinstance(func, FunctionVal):
             return self.call_function(func, args, kwargs, site)
         if isinstance(func, ClassVal):
@@ -889,6 +922,9 @@ class Interpreter:
             names = {p.name.value for p in positional + list(params.kwonly_params)}
             local[params.star_kwarg.name.value] = {k: v for k, v in kwargs.items() if k not in names and not k.startswith("__")}
         frame = Frame(func.file, func.globals, local, func=func)
+        generator = protocols.is_generator(node)
+        if generator:
+            frame.yields = []
         # post-processing rules read a function's arguments (entry copy) and its locals (live dict)
         self.record("call", func=func, args=dict(local), locals=local, site=site)
         self.stack.append(node)
@@ -898,6 +934,11 @@ class Interpreter:
             self.exec_block(node.body, frame)
         finally:
             self.stack.pop()
+        if generator:  # calling a generator: what iterating it yields (its body has run once)
+            elem = frame.yields[0] if frame.yields else UNKNOWN
+            for y in frame.yields[1:]:
+                elem = merge_values(elem, y)
+            return Seq(elem, kind="generator")
         if not frame.returns:
             return None
         result = frame.returns[0]
@@ -915,9 +956,15 @@ class Interpreter:
             return list(value.keys())
         return None
 
-    def element_of(self, value):
+    def element_of(self, value, site: Optional[Site] = None):
         if isinstance(value, Seq):
             return value.elem
+        if type(value) is Union:
+            return protocols.union_map(value, lambda v: self.element_of(v, site), merge_values)
+        if isinstance(value, Instance):
+            return protocols.instance_element(self, value, site)
+        if isinstance(value, ApiObject):
+            return apis.object_element(self, value, site)
         if isinstance(value, Img):
             return apis.image_element(value)
         if isinstance(value, (list, tuple)) and value:
@@ -976,6 +1023,33 @@ def conditional_merge(cond, a, b):
     return merge_values(a, b)
 
 
+def _image_rank(img: Img) -> tuple:
+    """Which of two images a merge keeps: one decoded from an image file over a video frame, a
+    stream or a parameter (the ports compared are image pipelines; a loader that reads images,
+    videos and streams in its branches is compared through its image path), then the one
+    processed more (the typical path for photos larger than the model input)."""
+    ops = img.state.ops
+    from_file = bool(ops) and ops[0].stage == "decode" and ops[0].params.get("source") == "file"
+    return (from_file, len(ops))
+
+
+def _alternatives(a: Img, b: Img) -> bool:
+    """The same pipeline with one last step done two ways (`im.half() if fp16 else im.float()`)."""
+    oa, ob = a.state.ops, b.state.ops
+    return len(oa) == len(ob) and len(oa) > 1 and all(x is y for x, y in zip(oa[:-1], ob[:-1])) and oa[-1] is not ob[-1]
+
+
+_BLURRED = ("channels", "layout", "dtype", "affine")
+
+
+def _blur(a: Img, b: Img) -> Img:
+    """`a`, with what the two alternatives disagree on made unknown (never guessed)."""
+    changes = {f: None for f in _BLURRED if getattr(a.state, f) != getattr(b.state, f)}
+    if a.state.size != b.state.size:
+        changes["size"] = (UNKNOWN, UNKNOWN)
+    return Img(replace(a.state, **changes)) if changes else a
+
+
 def merge_values(a, b):
     """The value after two branches: equal stays, an image beats a non-image, else UNKNOWN."""
     if a is b:
@@ -986,7 +1060,9 @@ def merge_values(a, b):
     except Exception:
         pass
     if isinstance(a, Img) and isinstance(b, Img):
-        return a if len(a.state.ops) >= len(b.state.ops) else b
+        if _alternatives(a, b):
+            return _blur(a, b)
+        return a if _image_rank(a) >= _image_rank(b) else b
     if isinstance(a, Img):
         return a
     if isinstance(b, Img):
@@ -1003,6 +1079,8 @@ def merge_values(a, b):
         return a  # e.g. a sail.Decoder built in either branch: same API either way
     if isinstance(a, Instance) and isinstance(b, Instance) and a.cls is b.cls:
         return a
+    if a is not None and b is not None and protocols.is_object(a) and protocols.is_object(b):
+        return Union.of(a, b)  # different objects from the two branches: one of them
     if isinstance(a, (Instance, FunctionVal, ClassVal, ApiObject, LocalModule, ApiRef)) and b is None:
         return a
     if isinstance(b, (Instance, FunctionVal, ClassVal, ApiObject, LocalModule, ApiRef)) and a is None:

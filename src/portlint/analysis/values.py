@@ -201,3 +201,24 @@ class Namespace:
     """argparse results and similar attribute bags."""
 
     attrs: dict = field(default_factory=dict)
+
+
+MAX_UNION = 6
+
+
+@dataclass(eq=False)
+class Union:
+    """One of a few known objects, where a branch the analyser cannot decide picked one:
+    `dataset = LoadStreams(...) if webcam else LoadImages(...)`, `FACTORIES[opt.task](opt)`.
+    Calling, reading an attribute or iterating applies to each option; the results are merged."""
+
+    options: tuple
+
+    @staticmethod
+    def of(*values) -> "Union":
+        flat = []
+        for v in values:
+            for option in (v.options if isinstance(v, Union) else (v,)):
+                if not any(option is f for f in flat):
+                    flat.append(option)
+        return Union(tuple(flat[:MAX_UNION]))

@@ -230,6 +230,14 @@ def binop(interp, op, left, right, site):
     return NotImplemented
 
 
+def object_element(interp, obj: ApiObject, site):
+    """An element of iterating a library object (a DataLoader's batch, a dataset's sample)."""
+    handler = HANDLERS.get(f"{obj.qname}.__iter__.element")
+    if handler is not None:
+        return handler(Ctx(interp, site, [obj], {}, qname=f"{obj.qname}.__iter__.element"))
+    return UNKNOWN
+
+
 def unpack_image(img: Img, n: int) -> list:
     return [UNKNOWN] * n
 

@@ -142,8 +142,37 @@ def _none(ctx: Ctx):
     return None
 
 
-@handles(B + "hasattr", B + "callable", B + "type", B + "id", B + "hash", B + "iter",
-         B + "next", B + "open", B + "input", B + "super", B + "any", B + "all", B + "map", B + "filter",
+@handles(B + "next")
+def _next(ctx: Ctx):
+    """`next(it)` / `next(iter(loader))`: one element of the iterator."""
+    from portlint.analysis.protocols import next_of
+
+    return next_of(ctx.interp, ctx.arg(0), ctx.site) if ctx.args else UNKNOWN
+
+
+@handles(B + "iter")
+def _iter(ctx: Ctx):
+    from portlint.analysis.protocols import iter_of
+
+    return iter_of(ctx.interp, ctx.arg(0), ctx.site) if ctx.args else UNKNOWN
+
+
+@handles(B + "super")
+def _super(ctx: Ctx):
+    """`super()` in a method, or `super(Cls, self)`: the bases of the method's class."""
+    from portlint.analysis.objects import ClassVal
+    from portlint.analysis.protocols import SuperRef
+
+    if len(ctx.args) == 2 and isinstance(ctx.args[0], ClassVal):
+        return SuperRef(ctx.args[0], ctx.args[1])
+    func = getattr(ctx.frame, "func", None)
+    if func is not None and func.owner is not None and func.self_obj is not None:
+        return SuperRef(func.owner, func.self_obj)
+    return UNKNOWN
+
+
+@handles(B + "hasattr", B + "callable", B + "type", B + "id", B + "hash",
+         B + "open", B + "input", B + "any", B + "all", B + "map", B + "filter",
          B + "globals", B + "locals", B + "object", B + "Exception", B + "ValueError", B + "RuntimeError")
 def _unknown(ctx: Ctx):
     if ctx.qname == B + "open":
