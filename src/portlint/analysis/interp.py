@@ -858,6 +858,8 @@ class Interpreter:
                 else:
                     args.append(UNKNOWN)
                     kwargs["__splat__"] = True
+                    if isinstance(value, Seq):
+                        kwargs["__star_seq__"] = value  # f(*rows): zip transposes it
             elif arg.star == "**":
                 if isinstance(value, dict):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})

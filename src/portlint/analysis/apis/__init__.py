@@ -28,6 +28,8 @@ _CANONICAL_PREFIXES = (
     ("np.", "numpy."),
     ("numpy.core.", "numpy."),
     ("torch.nn.modules.module.", "torch.nn."),
+    ("torch.utils.data.dataloader.", "torch.utils.data."),
+    ("torch.utils.data.dataset.", "torch.utils.data."),
 )
 _CANONICAL_EXACT = {"sail": "sophon.sail", "np": "numpy", "sophon.sail.sail": "sophon.sail",
                     "torchvision.transforms.v2": "torchvision.transforms"}
@@ -44,7 +46,7 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, cv2_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, cv2_api, data_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 

@@ -34,9 +34,15 @@ def _range(ctx: Ctx):
 
 @handles(B + "zip")
 def _zip(ctx: Ctx):
+    star = ctx.kwargs.get("__star_seq__")
+    if star is not None and len(ctx.args) == 1:
+        # `im, label, path, shapes = zip(*batch)` in a collate_fn: the columns of a list of samples
+        if isinstance(star.elem, (tuple, list)):
+            return tuple(Seq(x) for x in star.elem)
+        return UNKNOWN
     if ctx.args and all(isinstance(a, (list, tuple)) for a in ctx.args):
         return list(zip(*ctx.args))
-    return Seq(tuple(a.elem if isinstance(a, Seq) else UNKNOWN for a in ctx.args))
+    return Seq(tuple(ctx.interp.element_of(a, ctx.site) for a in ctx.args))
 
 
 @handles(B + "enumerate")
@@ -46,7 +52,7 @@ def _enumerate(ctx: Ctx):
         return list(enumerate(v))
     if isinstance(v, Seq):
         return Seq((UNKNOWN, v.elem))
-    return Seq((UNKNOWN, UNKNOWN))
+    return Seq((UNKNOWN, ctx.interp.element_of(v, ctx.site)))
 
 
 def _num_fn(op):
