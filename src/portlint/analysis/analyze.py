@@ -22,7 +22,9 @@ def interpret(side: Side, ctx: PairContext, strict: bool = False) -> Interpreter
 
 def _fallback(interp: Interpreter, src) -> None:
     """No pipeline reached from the program's main: try its functions and methods directly."""
-    env = interp.module_envs.get(src.path) or interp.module_env(src)
+    env = interp.entry_envs.get(src.path) or interp.module_envs.get(src.path)
+    if env is None:
+        return
     for value in list(env.values()):
         funcs = []
         if isinstance(value, FunctionVal) and value.file is src:
@@ -31,10 +33,7 @@ def _fallback(interp: Interpreter, src) -> None:
             inst = Instance(value)
             init = value.lookup("__init__")
             if isinstance(init, FunctionVal):
-                try:
-                    interp.call_function(init.bind(inst), [], {}, None)
-                except Exception:
-                    pass
+                interp.construct_as_entry(init.bind(inst), src)
             for name, member in value.attrs.items():
                 if isinstance(member, FunctionVal) and name != "__init__":
                     funcs.append(member.bind(inst))

@@ -100,15 +100,26 @@ class Interpreter:
         # folder and two levels up, so `from consts import MEAN` one folder up resolves here too
         self.import_roots = search_roots(side.root)
         self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
+        self.entry_envs: dict = {}  # each program's top-level names after its run
+        self.data_files: dict = {}  # configuration files read as data: real path -> bytes read
 
     # ---------------------------------------------------------------- entry points
     def run_entry(self, src: SourceFile) -> None:
         self._start(src)
         env = {"__name__": "__main__", "__file__": str(src.path)}
         self.record("entry", env=env)  # the program's top-level names, for post-processing rules
+        self.entry_envs[src.path] = env
         frame = Frame(src, env, env, is_module=True)
         try:
             self.exec_block(src.module.body, frame)
+        except _Stop as stop:
+            self._limit(src, stop)
+
+    def construct_as_entry(self, init: FunctionVal, src: SourceFile) -> None:
+        """Fallback: an instance of a class of the program, made with unknown arguments."""
+        self._start(src)
+        try:
+            self.call_function(init, [], {}, None)
         except _Stop as stop:
             self._limit(src, stop)
 
@@ -159,6 +170,16 @@ class Interpreter:
         target = resolve_local_module(frame.file.path, level, dotted, self.import_roots)
         if target is None:
             return None
+        if not level and "." in dotted:
+            # as Python does: `import a.b.c` runs a/__init__.py and a/b/__init__.py first, which
+            # settles circular imports between a package and its modules in Python's order
+            parts = dotted.split(".")
+            for k in range(1, len(parts)):
+                parent = resolve_local_module(frame.file.path, 0, ".".join(parts[:k]), self.import_roots)
+                if parent is not None and parent.name == "__init__.py" and parent != target:
+                    src = self.side.files.get(parent)
+                    if src is not None:
+                        self.module_env(src)
         src = self.side.files.get(target)
         if src is None:
             return None
@@ -294,9 +315,13 @@ class Interpreter:
         func = FunctionVal(node, frame.file, frame.globals, defaults,
                            closure=None if frame.is_module else frame.locals)
         for dec in node.decorators:
-            d = self.eval(dec.decorator, frame)
-            if isinstance(d, ApiRef) and d.qname in ("staticmethod", "classmethod", "property"):
-                func.defaults["__decorator__"] = d.qname
+            kind = _decorator_kind(dec.decorator)
+            if kind == "accessor":  # `@name.setter`: the property keeps its getter
+                return NORMAL
+            if kind is not None:
+                func.defaults["__decorator__"] = kind
+            else:
+                self.eval(dec.decorator, frame)
         frame.locals[node.name.value] = func
         return NORMAL
 
@@ -425,6 +450,7 @@ class Interpreter:
         for item in node.items:
             value = self.eval(item.item, frame)
             if item.asname is not None:
+                # `with open(path) as f`: f is the file (a context manager returns itself here)
                 self.assign(item.asname.name, UNKNOWN if isinstance(value, ApiObject) and value.qname == "open" else value, frame)
         return self.exec_block(node.body, frame)
 
@@ -452,7 +478,9 @@ class Interpreter:
             self.assign(target.value, UNKNOWN, frame)
 
     def set_attribute(self, obj, name: str, value) -> None:
-        if isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
+        if isinstance(obj, apis.config_api.AttrDict):
+            obj[name] = value
+        elif isinstance(obj, (Instance, ClassVal, Namespace, ApiObject)):
             obj.attrs[name] = value
         elif isinstance(obj, LocalModule):
             obj.env[name] = value
@@ -593,6 +621,8 @@ class Interpreter:
                 return obj.attrs[name]
             found = obj.cls.lookup(name)
             if isinstance(found, FunctionVal):
+                if found.defaults.get("__decorator__") == "property":
+                    return self.call_function(found.bind(obj), [], {}, site)
                 return found.bind(obj)
             if found is not None:
                 return found
@@ -891,6 +921,10 @@ class Interpreter:
         init = cls.lookup("__init__")
         if isinstance(init, FunctionVal):
             self.call_function(init.bind(obj), args, kwargs, site)
+        elif init is None:  # the __init__ of a library base class (SimpleNamespace, DataLoader)
+            library_init = protocols.super_attribute(protocols.SuperRef(cls, obj), "__init__")
+            if library_init is not UNKNOWN:
+                self.call(library_init, args, kwargs, site)
         return obj
 
     def call_function(self, func: FunctionVal, args, kwargs, site: Site):
@@ -986,6 +1020,22 @@ class Interpreter:
         self.events.append((kind, payload))
 
 
+_DECORATORS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",
+               "cached_property": "property", "functools.cached_property": "property"}
+
+
+def _decorator_kind(node) -> Optional[str]:
+    """staticmethod / classmethod / property (cached_property too), "accessor" for
+    `@x.setter`/`@x.deleter`, None for any other decorator (which is ignored: the function is
+    called as written, e.g. under @torch.no_grad() or @smart_inference_mode())."""
+    name = _dotted(node)
+    if name in _DECORATORS:
+        return _DECORATORS[name]
+    if type(node) is cst.Attribute and node.attr.value in ("setter", "deleter", "getter"):
+        return "accessor"
+    return None
+
+
 def _is_reference(value) -> bool:
     """A module, function or class: `cv2.resize(...)` or `np.put(...)` does not change `cv2`."""
     return isinstance(value, (ApiRef, LocalModule, ClassVal, FunctionVal))
@@ -1052,6 +1102,21 @@ def _blur(a: Img, b: Img) -> Img:
     return Img(replace(a.state, **changes)) if changes else a
 
 
+def _carries_image(value, depth: int = 0) -> bool:
+    """An image, or a list, tuple or dict holding one (a batch, a (path, image, ...) tuple)."""
+    if isinstance(value, Img):
+        return True
+    if depth > 2:
+        return False
+    if isinstance(value, Seq):
+        return _carries_image(value.elem, depth + 1)
+    if isinstance(value, (list, tuple)):
+        return any(_carries_image(v, depth + 1) for v in value[:8])
+    if isinstance(value, dict):
+        return any(_carries_image(v, depth + 1) for v in list(value.values())[:8])
+    return False
+
+
 def merge_values(a, b):
     """The value after two branches: equal stays, an image beats a non-image, else UNKNOWN."""
     if a is b:
@@ -1071,12 +1136,23 @@ def merge_values(a, b):
         return b
     if isinstance(a, Seq) and isinstance(b, Seq):
         return a if isinstance(a.elem, Img) or not isinstance(b.elem, Img) else b
+    if (b is UNKNOWN or b is None) and _carries_image(a):
+        return a  # e.g. a loader's batch of images vs another loader's unknown batch
+    if (a is UNKNOWN or a is None) and _carries_image(b):
+        return b
     if isinstance(a, (Seq,)) and b is UNKNOWN:
         return a
     if isinstance(b, (Seq,)) and a is UNKNOWN:
         return b
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         return tuple(merge_values(x, y) for x, y in zip(a, b))
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b):
+            return [merge_values(x, y) for x, y in zip(a, b)]
+        if _carries_image(a) or _carries_image(b):  # batches filled by different loops
+            return a if _carries_image(a) else b
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return {k: merge_values(a[k], b[k]) for k in a}  # e.g. task_map[task] for an unknown task
     if isinstance(a, ApiObject) and isinstance(b, ApiObject) and a.qname == b.qname:
         return a  # e.g. a sail.Decoder built in either branch: same API either way
     if isinstance(a, Instance) and isinstance(b, Instance) and a.cls is b.cls:

@@ -52,7 +52,7 @@ class SuperRef:
     obj: Any
 
 
-def super_attribute(ref: SuperRef, name: str):
+def super_attribute(ref: SuperRef, name: str, depth: int = 0):
     for base in ref.cls.bases:
         if isinstance(base, ClassVal):
             found = base.lookup(name)
@@ -60,6 +60,10 @@ def super_attribute(ref: SuperRef, name: str):
                 return found.bind(ref.obj)
             if found is not None:
                 return found
+            if depth < 8:  # the base's own library bases
+                inherited = super_attribute(SuperRef(base, ref.obj), name, depth + 1)
+                if inherited is not UNKNOWN:
+                    return inherited
         elif isinstance(base, ApiRef):
             # a library base class (nn.Module, DataLoader, Dataset): its method on this object
             return BoundApi(ref.obj, f"{base.qname}.{name}")

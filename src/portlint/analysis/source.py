@@ -183,6 +183,7 @@ def load_side(arg: str) -> Side:
         side = Side(root=root)
         for p in walk_py(path):
             _add(side, p.resolve() if not p.is_symlink() else p.absolute(), _display(p.absolute(), arg, path.absolute()), entry=True)
+        side.entries = program_files(side)
         return side
     if path.suffix not in (".py", ".pyw", ""):
         raise SourceError(arg, "not a Python file (.py)")
@@ -203,6 +204,34 @@ def load_side(arg: str) -> Side:
                 if new is not None:
                     queue.append(new)
     return side
+
+
+def has_main(module: cst.Module) -> bool:
+    """A top-level `if __name__ == "__main__":` (either operand order, any quotes)."""
+    for stmt in module.body:
+        if type(stmt) is cst.If and type(stmt.test) is cst.Comparison:
+            test = stmt.test
+            parts = [test.left] + [c.comparator for c in test.comparisons]
+            names = {p.value for p in parts if type(p) is cst.Name}
+            strings = {p.evaluated_value for p in parts if type(p) is cst.SimpleString}
+            if "__name__" in names and "__main__" in strings:
+                return True
+    return False
+
+
+def program_files(side: Side) -> list[SourceFile]:
+    """The programs of a folder side, in file order: every file with a main block, and every file
+    no other file of the side imports (a script, a notebook export, a class a framework drives);
+    the modules they import are run when imported, not as programs of their own."""
+    files = list(side.files.values())
+    imported = set()
+    roots = search_roots(side.root)
+    for src in files:
+        for level, dotted in imported_modules(src.module):
+            target = resolve_local_module(src.path, level, dotted, roots)
+            if target is not None and target != src.path:
+                imported.add(target)
+    return [src for src in files if has_main(src.module) or src.path not in imported]
 
 
 def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFile]:

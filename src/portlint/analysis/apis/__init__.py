@@ -46,7 +46,7 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, cv2_api, data_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, config_api, cv2_api, data_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 
@@ -83,6 +83,13 @@ def get_attribute(interp, obj, name: str, site):
         if getter is not None:
             return getter(obj)
         return BoundApi(obj, f"{prefix}.{name}")
+    if isinstance(obj, config_api.PathValue):
+        found = config_api.path_attribute(obj, name)
+        return found if found is not None else BoundApi(obj, f"pathlib.Path.{name}")
+    if isinstance(obj, config_api.AttrDict):
+        return obj[name] if name in obj else BoundApi(obj, f"dict.{name}")
+    if isinstance(obj, config_api.FileValue):
+        return BoundApi(obj, f"portlint.File.{name}")
     if isinstance(obj, list):
         return BoundApi(obj, f"list.{name}")
     if isinstance(obj, dict):
@@ -190,6 +197,8 @@ def subscript(interp, container, index, site):
             return max(container, key=lambda v: len(v.state.ops))
         return UNKNOWN
     if isinstance(container, dict):
+        if index is UNKNOWN or isinstance(index, Sym):
+            return _any_value(interp, container)
         try:
             if index in container:
                 return container[index]
@@ -216,11 +225,30 @@ def subscript(interp, container, index, site):
     return UNKNOWN
 
 
+MAX_DISPATCH = 8
+
+
+def _any_value(interp, container: dict):
+    """`FACTORIES[opt.task]`, `task_map[self.task]` with a key not known statically: any of the
+    values, merged (objects become a Union that each later call or attribute applies to)."""
+    from portlint.analysis.interp import merge_values
+
+    values = list(container.values())
+    if not values or len(values) > MAX_DISPATCH:
+        return UNKNOWN
+    out = values[0]
+    for v in values[1:]:
+        out = merge_values(out, v)
+    return out
+
+
 def store_into(interp, container, index, value, site):
     return numpy_api.store_into(interp, container, index, value, site)
 
 
 def binop(interp, op, left, right, site):
+    if op == "truediv" and (isinstance(left, config_api.PathValue) or isinstance(right, config_api.PathValue)):
+        return config_api.path_join(left, right)
     if isinstance(left, Img) or isinstance(right, Img):
         return numpy_api.image_arith(interp, op, left, right, site)
     if isinstance(left, numpy_api.ConstArray) or isinstance(right, numpy_api.ConstArray):

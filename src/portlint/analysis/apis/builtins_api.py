@@ -132,7 +132,11 @@ def _dict(ctx: Ctx):
 
 @handles(B + "str", B + "repr", B + "format")
 def _str(ctx: Ctx):
+    from portlint.analysis.apis.config_api import PathValue
+
     v = ctx.arg(0, None, "")
+    if isinstance(v, PathValue) and ctx.qname == B + "str":
+        return v.text
     return str(v) if isinstance(v, (int, float, str, bool)) else UNKNOWN
 
 
@@ -208,9 +212,35 @@ def _isinstance(ctx: Ctx):
     types = t if isinstance(t, tuple) else (t,)
     if not types or not all(isinstance(x, ApiRef) for x in types):
         return UNKNOWN
+    library = _library_types(v)
+    if library is not None:  # an image, a path: `isinstance(im, torch.Tensor)` in a preprocess
+        names = {x.qname for x in types}
+        if names & library:
+            return True
+        return False if names <= _KNOWN_TYPES else UNKNOWN
     if not (v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))):
         return UNKNOWN
     return any(isinstance(v, _PY_TYPES[x.qname]) for x in types if x.qname in _PY_TYPES)
+
+
+_IMAGE_TYPES = {"ndarray": {"numpy.ndarray"}, "tensor": {"torch.Tensor"}, "pil": {"PIL.Image.Image"},
+                "bmimage": {"sophon.sail.BMImage"}}
+_PATH_TYPES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath", "os.PathLike"}
+# types whose instances the analyser always recognises, so "not one of them" is known
+_KNOWN_TYPES = set(_PY_TYPES) | _PATH_TYPES | {"numpy.ndarray", "torch.Tensor", "PIL.Image.Image", "sophon.sail.BMImage"}
+
+
+def _library_types(v):
+    from portlint.analysis.apis.config_api import AttrDict, PathValue
+    from portlint.analysis.image import Img
+
+    if isinstance(v, Img):
+        return _IMAGE_TYPES.get(v.state.kind)
+    if isinstance(v, PathValue):
+        return _PATH_TYPES
+    if isinstance(v, AttrDict):
+        return {B + "dict"}
+    return None
 
 
 @handles(B + "vars")

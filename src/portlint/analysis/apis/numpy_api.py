@@ -252,6 +252,15 @@ def transpose(img: Img, axes, site, api="numpy.transpose"):
     return set_layout(img, new, Op("layout", api, {"axes": axes, "from": img.state.layout, "to": new}, site))
 
 
+def first_image(values) -> Optional[Img]:
+    """The image of a list of a batch's elements (a list filled in branches the analyser could not
+    decide holds an unknown element next to the image)."""
+    for v in values:
+        if isinstance(v, Img):
+            return v
+    return None
+
+
 def drop_batch(img: Img):
     layout = img.state.layout
     if layout and layout.startswith("N"):
@@ -411,8 +420,8 @@ def _stack(ctx: Ctx):
     elem = None
     if isinstance(v, Seq) and isinstance(v.elem, Img):
         elem = v.elem
-    elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Img):
-        elem = v[0]
+    elif isinstance(v, (list, tuple)):
+        elem = first_image(v)
     if elem is None:
         return UNKNOWN
     if ctx.qname.endswith("concatenate") or ctx.qname.endswith("vstack"):

@@ -4,7 +4,7 @@ div, to(device), and what counts as calling a model (nn.Module, TorchScript, onn
 from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
-from portlint.analysis.apis.numpy_api import add_batch, image_arith, transpose
+from portlint.analysis.apis.numpy_api import add_batch, first_image, image_arith, transpose
 from portlint.analysis.image import Img
 from portlint.analysis.values import UNKNOWN, ApiObject, Seq
 
@@ -60,7 +60,7 @@ def _unsqueeze(ctx: Ctx):
 @handles("torch.stack", "torch.cat")
 def _stack(ctx: Ctx):
     v = ctx.arg(0, "tensors")
-    elem = v.elem if isinstance(v, Seq) else (v[0] if isinstance(v, (list, tuple)) and v else None)
+    elem = v.elem if isinstance(v, Seq) else (first_image(v) if isinstance(v, (list, tuple)) else None)
     if not isinstance(elem, Img):
         return UNKNOWN
     if ctx.qname == "torch.cat":
