@@ -1,6 +1,8 @@
 """Fixture cases: one folder per case under tests/fixtures (TorchFix-style checker/codemod pairs),
 grouped by rule code: `tests/fixtures/PL101/<case>/`. A case lives under the lowest code among
-its expected findings; an aligned case (no findings) under the rule it is a negative for.
+its expected findings; an aligned case (no findings) under the rule it is a negative for. A case
+that shows several rules lives under the first and says so in expected.json: `"rules"` lists every
+code it exercises, the folder's first, and `"note"` says so in one line (tests/test_fixture_layout.py).
 
 A case folder holds `original.py` (or a folder named in expected.json), `ported.py`, and
 `expected.json`:
