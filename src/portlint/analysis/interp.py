@@ -18,6 +18,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from portlint.analysis import apis
+from portlint.analysis.events import Sink
 from portlint.analysis.image import Img, Site
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
@@ -41,17 +42,6 @@ TIME_LIMIT = float(os.environ.get("PORTLINT_FILE_TIME_LIMIT", "20"))  # seconds 
 
 class _Stop(Exception):
     """Internal: budget exhausted for this entry point."""
-
-
-@dataclass
-class Sink:
-    """A value reaching the model: the input image and where/how the model is called."""
-
-    img: Img
-    site: Site
-    api: str
-    entry: SourceFile
-    model: Any = None
 
 
 @dataclass
