@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, apply_affine, handles, permute_channels
 from portlint.analysis.apis.constants import SAIL_FORMATS, SAIL_INTERP
+from portlint.analysis.events import SailOutputs
 from portlint.analysis.image import Img, Op, fresh_image
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, numeric_op, var
 
@@ -168,7 +169,7 @@ def _process(ctx: Ctx):
         ctx.interp.record_sink(img, ctx.site, S + "Engine.process", engine)
     if len(ctx.args) == 3 and not ctx.kwargs:
         out = ApiObject("portlint.ModelOutputs", attrs={"model": engine, "site": ctx.site, "style": "sail-dict"})
-        ctx.interp.record("sail-process-dict", outputs=out, site=ctx.site)
+        ctx.interp.record(SailOutputs(out, ctx.site))
         return out
     return None
 

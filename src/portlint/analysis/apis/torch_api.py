@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
 from portlint.analysis.apis.numpy_api import add_batch, image_arith, transpose
+from portlint.analysis.events import ModelMode
 from portlint.analysis.image import Img
 from portlint.analysis.values import UNKNOWN, ApiObject, Seq
 
@@ -153,7 +154,7 @@ def _module_self(ctx: Ctx):
     """`Net().eval()` on the program's own nn.Module subclass returns the module itself."""
     name = ctx.qname.rsplit(".", 1)[-1]
     if name in ("eval", "train"):
-        ctx.interp.record("model-mode", model=ctx.args[0], mode=name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", site=ctx.site)
+        ctx.interp.record(ModelMode(ctx.args[0], name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", ctx.site))
     return ctx.args[0]
 
 
@@ -170,7 +171,7 @@ def _model_call(ctx: Ctx):
 def _model_self(ctx: Ctx):
     name = ctx.qname.rsplit(".", 1)[-1]
     if name in ("eval", "train"):
-        ctx.interp.record("model-mode", model=ctx.args[0], mode=name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", site=ctx.site)
+        ctx.interp.record(ModelMode(ctx.args[0], name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", ctx.site))
     return ctx.args[0]
 
 
