@@ -15,7 +15,9 @@ from portlint.cli import fix as cli_fix
 from portlint.fix.write import atomic_write, is_crlf, match_newlines, read_snapshot
 from portlint.errors import PortlintError
 from portlint.findings import Finding, Fix, Location, TextEdit
-from portlint.fix.loop import add_imports, apply_edits, fix_pair, import_insertion, split_overlapping
+from portlint.fix.edits import apply_edits, split_overlapping
+from portlint.fix.imports import add_imports, import_insertion
+from portlint.fix.loop import fix_pair
 from portlint.report import CheckReport
 
 

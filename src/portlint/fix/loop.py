@@ -10,212 +10,18 @@ ported program) are ever written; the original side is never touched.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from portlint.fix.write import match_newlines
 from portlint.findings import Finding, TextEdit
+from portlint.fix.edits import apply_edits, parses, split_overlapping
+from portlint.fix.imports import add_imports
+from portlint.fix.write import match_newlines, read_source, write_text
 from portlint.report import CheckReport
 
-_EOL = re.compile(r"\r\n|\r|\n")
-
-
-# --- edits --------------------------------------------------------------------------------
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in _EOL.finditer(text)]
-
-
-def _offset(text: str, starts: list[int], pos: tuple[int, int]) -> int:
-    line, col = pos
-    if not 1 <= line <= len(starts):
-        raise ValueError(f"line {line} is outside the file ({len(starts)} lines)")
-    end = starts[line] if line < len(starts) else len(text)
-    off = starts[line - 1] + col - 1
-    if col < 1 or off > end:
-        raise ValueError(f"column {col} is outside line {line}")
-    return off
-
-
-def _span(text: str, starts: list[int], e: TextEdit) -> tuple[int, int]:
-    a, b = _offset(text, starts, e.start), _offset(text, starts, e.end)
-    if b < a:
-        raise ValueError(f"edit ends before it starts at line {e.start[0]}")
-    return a, b
-
-
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    if a[0] == a[1] == b[0] == b[1]:
-        return True  # two insertions at one place: their order would be a guess
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def split_overlapping(text: str, edits: Iterable[TextEdit]) -> tuple[list[TextEdit], list[TextEdit]]:
-    """(kept, skipped): the first of overlapping edits wins, in the given order."""
-    starts = _line_starts(text)
-    kept, spans, skipped = [], [], []
-    for e in edits:
-        span = _span(text, starts, e)
-        if any(_overlaps(span, s) for s in spans):
-            skipped.append(e)
-        else:
-            kept.append(e)
-            spans.append(span)
-    return kept, skipped
-
-
-def apply_edits(text: str, edits: Iterable[TextEdit], skipped: Optional[list[TextEdit]] = None) -> str:
-    """`text` with the edits applied (1-based, end-exclusive line/column positions in `text`).
-
-    Overlapping edits: the first wins; the rest are appended to `skipped` when given.
-    Raises ValueError for a position outside the text."""
-    kept, dropped = split_overlapping(text, edits)
-    if skipped is not None:
-        skipped.extend(dropped)
-    starts = _line_starts(text)
-    spans = sorted(((*_span(text, starts, e), e.replacement) for e in kept), key=lambda s: s[:2])
-    out, last = [], 0
-    for a, b, replacement in spans:
-        out.append(text[last:a])
-        out.append(replacement)
-        last = b
-    out.append(text[last:])
-    return "".join(out)
-
-
-# --- imports ------------------------------------------------------------------------------
-
-def _dotted(node) -> str:
-    if node is None:
-        return ""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return cst.Module([]).code_for_node(node)
-
-
-def _bindings(stmt: cst.CSTNode) -> set[tuple]:
-    """What an import statement binds, as comparable keys."""
-    keys: set[tuple] = set()
-    for small in getattr(stmt, "body", ()):
-        if isinstance(small, cst.Import):
-            for a in small.names:
-                keys.add(("import", _dotted(a.name), _dotted(a.asname.name) if a.asname else None))
-        elif isinstance(small, cst.ImportFrom):
-            module = "." * len(small.relative) + _dotted(small.module)
-            if isinstance(small.names, cst.ImportStar):
-                keys.add(("from", module, "*", None))
-            else:
-                for a in small.names:
-                    keys.add(("from", module, _dotted(a.name), _dotted(a.asname.name) if a.asname else None))
-    return keys
-
-
-def _is_import_line(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-
-
-def _block_imports(stmt) -> list:
-    """Import lines directly inside a top-level `try:`/`if ...:` (guarded imports count)."""
-    blocks = []
-    if isinstance(stmt, (cst.Try, cst.If)):
-        blocks.append(stmt.body)
-        if isinstance(stmt, cst.Try):
-            blocks += [h.body for h in stmt.handlers]
-            blocks += [b.body for b in (stmt.orelse, stmt.finalbody) if b is not None]
-        elif stmt.orelse is not None:
-            blocks.append(stmt.orelse.body)
-    return [s for b in blocks for s in getattr(b, "body", ()) if _is_import_line(s)]
-
-
-def _is_importish(stmt) -> bool:
-    if _is_import_line(stmt):
-        return True
-    if isinstance(stmt, (cst.Try, cst.If)):
-        body = getattr(stmt.body, "body", ())
-        return bool(body) and all(_is_import_line(s) or _is_pass(s) for s in body)
-    return False
-
-
-def _is_pass(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body)
-
-
-def _is_docstring(stmt) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
-
-
-def import_insertion(text: str, imports: Iterable[str], path: str = "") -> Optional[TextEdit]:
-    """The edit adding the `imports` the module does not already have, after its leading
-    imports (or its docstring); None when nothing is missing. Raises libcst's ParserSyntaxError
-    for an unparsable `text` and ValueError for an import string that is not one import."""
-    wanted = []
-    for line in imports:
-        stmt = cst.parse_statement(line.strip() + "\n")
-        if not _is_import_line(stmt):
-            raise ValueError(f"not an import statement: {line!r}")
-        wanted.append((line.strip(), _bindings(stmt)))
-    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-    body = wrapper.module.body
-    have: set[tuple] = set()
-    for stmt in body:
-        if _is_import_line(stmt):
-            have |= _bindings(stmt)
-        for inner in _block_imports(stmt):
-            have |= _bindings(inner)
-    missing: list[str] = []
-    for line, keys in wanted:
-        if not keys <= have and line not in missing:
-            missing.append(line)
-            have |= keys
-    if not missing:
-        return None
-    pos = wrapper.resolve(PositionProvider)
-    after = None
-    for i, stmt in enumerate(body):
-        if _is_importish(stmt) or (i == 0 and _is_docstring(stmt)):
-            after = stmt
-        elif not isinstance(stmt, cst.SimpleStatementLine):
-            break  # the first def/class/block ends the header
-    nl = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or len(text)] else "\n"
-    block = "".join(m + nl for m in missing)
-    starts = _line_starts(text)
-    if after is None:
-        line = pos[body[0]].start.line if body else len(starts)
-        if not body and text and not text.endswith(("\n", "\r")):
-            return TextEdit(path, (line, len(text) - starts[-1] + 1), (line, len(text) - starts[-1] + 1), nl + block)
-        return TextEdit(path, (line, 1), (line, 1), block)
-    end_line = pos[after].end.line
-    if end_line < len(starts):
-        return TextEdit(path, (end_line + 1, 1), (end_line + 1, 1), block)
-    col = len(text) - starts[-1] + 1  # the last line has no newline
-    return TextEdit(path, (end_line, col), (end_line, col), nl + block.rstrip("\r\n"))
-
-
-def add_imports(text: str, imports: Iterable[str]) -> str:
-    """`text` with the imports it lacks added after its existing imports; never duplicates."""
-    edit = import_insertion(text, list(imports))
-    return apply_edits(text, [edit]) if edit else text
-
-
-def parses(text: str) -> bool:
-    try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
-        return False
-    return True
-
-
-# --- the fix loop -------------------------------------------------------------------------
 
 @dataclass
 class FixFailure:
@@ -247,17 +53,6 @@ def applicable(f: Finding, include_unsafe: bool) -> bool:
 
 def _key(path: str) -> str:
     return str(Path(path).resolve())
-
-
-def read_source(path: str) -> str:
-    """File text with its line endings kept (CRLF stays CRLF) and no BOM."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return fh.read()
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
 
 
 def _state(texts: dict[str, str]) -> str:
@@ -354,7 +149,7 @@ def fix_pair(run_check: Callable[[], CheckReport], ported_files: Iterable[str], 
         seen.add(state)
         for k, text in rnd.result.items():
             if text != current[k]:
-                _write(names[k], text)
+                write_text(names[k], text)
         current = rnd.result
         result.applied.extend(accepted)
     result.after = {names[k]: t for k, t in current.items()}

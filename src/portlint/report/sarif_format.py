@@ -62,7 +62,8 @@ def _fix(f: Finding) -> list[dict]:
         return []
     edits = list(fix.edits)
     if fix.imports:  # a fix without the import it needs would break the file: omit it then
-        from portlint.fix.loop import import_insertion, read_source
+        from portlint.fix.imports import import_insertion
+        from portlint.fix.write import read_source
 
         try:
             extra = import_insertion(read_source(edits[0].path), fix.imports, edits[0].path)

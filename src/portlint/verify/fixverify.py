@@ -86,7 +86,8 @@ def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bm
 
     from portlint.checker import CheckOptions, Pair, run_check
     from portlint.cli.fix import FixOutcome, _Mirror, unified_diff, write_fixes
-    from portlint.fix.loop import _Round, applicable, read_source
+    from portlint.fix.loop import _Round, applicable
+    from portlint.fix.write import read_source
     from portlint.verify.compare import Tolerances
     from portlint.verify.run import Session, VerifyOptions, _check_file, check_image
 
