@@ -17,6 +17,7 @@ from portlint.errors import PortlintError
 from portlint.findings import Finding, Fix, Location, TextEdit
 from portlint.fix.edits import apply_edits, split_overlapping
 from portlint.fix.imports import add_imports, import_insertion
+from portlint.fix.diff import unified_diff
 from portlint.fix.loop import fix_pair
 from portlint.report import CheckReport
 
@@ -296,9 +297,9 @@ def test_fix_remaining_and_warnings(project, capsys):
 
 
 def test_unified_diff_no_newline_and_absolute():
-    d = cli_fix.unified_diff("a\nb", "a\nc", "x.py")
+    d = unified_diff("a\nb", "a\nc", "x.py")
     assert d.endswith("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n")
-    assert cli_fix.unified_diff("a\n", "b\n", "/abs/x.py").startswith("--- /abs/x.py\n+++ /abs/x.py\n")
+    assert unified_diff("a\n", "b\n", "/abs/x.py").startswith("--- /abs/x.py\n+++ /abs/x.py\n")
 
 
 def test_fix_command_registered(project):

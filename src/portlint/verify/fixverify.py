@@ -85,7 +85,9 @@ def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bm
     import dataclasses
 
     from portlint.checker import CheckOptions, Pair, run_check
-    from portlint.cli.fix import FixOutcome, _Mirror, unified_diff, write_fixes
+    from portlint.fix.diff import unified_diff
+    from portlint.fix.mirror import Mirror
+    from portlint.fix.run import FixOutcome, write_fixes
     from portlint.fix.loop import _Round, applicable
     from portlint.fix.write import read_source
     from portlint.verify.compare import Tolerances
@@ -100,7 +102,7 @@ def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bm
     outcome = FixOutcome()
     verdicts: list[Verdict] = []
     for pair in options.pairs:
-        mirror = _Mirror(pair.ported, outcome)
+        mirror = Mirror(pair.ported, outcome)
         try:
             tmp_options = dataclasses.replace(options, pairs=[Pair(pair.original, mirror.tmp_ported, pair.bmodel,
                                                                    pair.input_shape)])
