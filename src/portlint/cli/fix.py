@@ -44,6 +44,33 @@ def fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, i
     return 1 if outcome.changed else 0
 
 
+def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config, no_cache,
+                       image, model) -> int:
+    """`fix --verify`: each fix kept only if `verify` on the image does not diverge more (docs/verify.md)."""
+    from portlint.checker import CheckOptions
+    from portlint.fix.diff import unified_diff
+    from portlint.fix.run import write_fixes
+    from portlint.verify.fixverify import check_image_argument, verified_fixes
+
+    check_image_argument(image)
+    options = CheckOptions.from_cli(original=original, ported=ported, bmodel=bmodel, input_shape=input_shape,
+                                    select=select, ignore=ignore, config=config, no_cache=no_cache)
+    outcome, verdicts = verified_fixes(options, image, model, unsafe_fixes)
+    for v in verdicts:
+        print(v.line())
+    kept = sum(1 for v in verdicts if v.kept)
+    if apply:
+        write_fixes(outcome)
+        print(f"Fixed {kept} finding{'s' if kept != 1 else ''} verified on {image} "
+              f"({len(verdicts) - kept} not kept).")
+        return 0
+    for k in outcome.changed:
+        sys.stdout.write(unified_diff(outcome.snapshots[k].text, outcome.texts[k], outcome.shown[k]))
+    print(f"Would fix {kept} finding{'s' if kept != 1 else ''} verified on {image} ({len(verdicts) - kept} not kept).",
+          file=sys.stderr)
+    return 1 if outcome.changed else 0
+
+
 def pre_commit_command(mode: str, files: list[str], config, select, ignore, unsafe_fixes) -> int:
     """pre-commit passes the staged file names; every configured pair containing one is checked
     (`check`) or fixed (`fix`, which fails when it changed files, as pre-commit fixers do)."""
@@ -91,9 +118,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[str] = typer.Option(None, "--model", help="--verify: the original model (TorchScript, .onnx or module:factory)."),
     ) -> None:
         """Fix the ported program: print a unified diff, or write it with --apply."""
-        if verify:  # portlint.verify (docs/verify.md) owns this mode
-            from portlint.verify.fixverify import fix_verify_command
-
+        if verify:
             raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
                                                 input_shape, config, no_cache, image, model))
         raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from portlint import checker
 from portlint.findings import Finding
-from portlint.fix.loop import fix_pair
+from portlint.fix.loop import Mode, TakeAll, fix_pair
 from portlint.fix.mirror import Mirror, UserFiles
 from portlint.fix.write import atomic_write
 
@@ -31,8 +32,12 @@ def _describe(f: Finding) -> str:
     return f"{f.code} at {where}"
 
 
-def run_fixes(options, include_unsafe: bool, max_iterations: int = 10) -> FixOutcome:
-    """Fix every pair of `options` in turn (a later pair sees the earlier pairs' fixes)."""
+def run_fixes(options, include_unsafe: bool, max_iterations: int = 10,
+              mode_for: Optional[Callable[[checker.Pair, Mirror], Mode]] = None) -> FixOutcome:
+    """Fix every pair of `options` in turn (a later pair sees the earlier pairs' fixes).
+
+    `mode_for(pair, mirror)` gives the loop's mode for a pair once its copy exists (default:
+    TakeAll(max_iterations))."""
     outcome = FixOutcome()
     analysed = 0
     for pair in options.pairs:
@@ -40,7 +45,8 @@ def run_fixes(options, include_unsafe: bool, max_iterations: int = 10) -> FixOut
         try:
             tmp_options = dataclasses.replace(options, pairs=[checker.Pair(pair.original, mirror.tmp_ported, pair.bmodel,
                                                                            pair.input_shape)])
-            result = fix_pair(lambda: checker.run_check(tmp_options), list(mirror.files), include_unsafe, max_iterations)
+            mode = mode_for(pair, mirror) if mode_for else TakeAll(max_iterations)
+            result = fix_pair(lambda: checker.run_check(tmp_options), list(mirror.files), include_unsafe, mode=mode)
             for tmp_path, text in result.after.items():
                 outcome.texts[mirror.files[tmp_path]] = text
             outcome.fixed += len(result.applied)
