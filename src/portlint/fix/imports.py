@@ -3,13 +3,17 @@ its leading imports (or its docstring), never duplicating one it already has."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Iterable, Optional
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from portlint.findings import TextEdit
+from portlint.findings import Fix, TextEdit
 from portlint.fix.edits import apply_edits, line_starts
+from portlint.fix.write import read_source
+from portlint.report import CheckReport
 
 
 def _dotted(node) -> str:
@@ -127,3 +131,24 @@ def add_imports(text: str, imports: Iterable[str]) -> str:
     """`text` with the imports it lacks added after its existing imports; never duplicates."""
     edit = import_insertion(text, list(imports))
     return apply_edits(text, [edit]) if edit else text
+
+
+def _imports_as_edit(fix: Optional[Fix]) -> Optional[Fix]:
+    if fix is None or fix.applicability == "display-only" or not fix.edits or not fix.imports:
+        return fix
+    edits = list(fix.edits)
+    try:
+        extra = import_insertion(read_source(edits[0].path), fix.imports, edits[0].path)
+    except Exception:  # unreadable or unparsable file: no machine-applicable fix
+        return dataclasses.replace(fix, edits=[], imports=[])
+    return dataclasses.replace(fix, edits=edits + ([extra] if extra else []), imports=[])
+
+
+def with_import_edits(report: CheckReport) -> CheckReport:
+    """A copy of `report` whose fixes carry their imports as an edit, for outputs that can only
+    hold edits (SARIF); read from the files as they are now. A fix whose import cannot be placed
+    loses its edits: applied without the import it would break the file."""
+    out = copy.copy(report)
+    out.findings = [dataclasses.replace(f, fix=_imports_as_edit(f.fix)) if f.fix and f.fix.imports else f
+                    for f in report.findings]
+    return out
