@@ -111,11 +111,10 @@ class VerifyJudge:
 
 def check_image_argument(image: Optional[str]) -> None:
     """fix --verify needs an image it can read; raises PortlintError otherwise."""
-    from portlint.verify.run import _check_file, check_image
+    from portlint.verify.run import check_image
 
     if image is None:
         raise PortlintError("fix --verify needs --image IMAGE")
-    _check_file(image, "image file")
     check_image(image)
 
 
