@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from portlint.errors import PortlintError
-from portlint.runtime import available_backends, default_venv, sail_available, tpu_mlir_dir, venv_python
+from portlint.runtime import available_backends, sail_available
+from portlint.runtime.venv import default_venv, tpu_mlir_dir, venv_python
 from portlint.runtime.install import check_venv, cured
 
 
