@@ -2,7 +2,8 @@
 
 Every change is an Op that keeps its source Site, so a finding can point at the exact line.
 `affine` describes the value of each memory channel as a*raw + b, raw being the decoded 0-255
-pixel of that channel's colour, which is how normalisation written in any style is compared.
+pixel of that channel's colour (analysis/affine.py), which is how normalisation written in any
+style is compared.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
+from portlint.analysis.affine import identity
 from portlint.analysis.values import UNKNOWN
 
 
@@ -52,16 +54,12 @@ class Img:
         return Img(replace(st, **changes))
 
 
-def identity_affine(n: int) -> tuple:
-    return tuple((1.0, 0.0) for _ in range(n))
-
-
 def fresh_image(kind: str, channels, layout: str, dtype: str, op: Op, h=None, w=None) -> Img:
     from portlint.analysis.values import var
 
     n = len(channels) if channels else 3
     return Img(ImageState(
-        kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity_affine(n),
+        kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity(n),
         size=(h if h is not None else var("H"), w if w is not None else var("W")), ops=(op,),
     ))
 

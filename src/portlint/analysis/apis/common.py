@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
+from portlint.analysis import affine
 from portlint.analysis.image import Img, ImageState, Op, Site
 from portlint.analysis.values import UNKNOWN, ApiRef, var
 
@@ -89,31 +90,12 @@ def permute_channels(img: Img, order: tuple, op: Op) -> Img:
     """Reorder memory channels (e.g. BGR -> RGB) together with their affine maps."""
     st = img.state
     ch = tuple(st.channels[i] for i in order) if st.channels and len(st.channels) == len(order) else None
-    aff = tuple(st.affine[i] for i in order) if st.affine and len(st.affine) == len(order) else st.affine
-    return img.evolve(op, channels=ch, affine=aff)
+    return img.evolve(op, channels=ch, affine=affine.permute(st.affine, order))
 
 
 def apply_affine(img: Img, op: Op, scale, offset) -> Img:
     """value -> value*scale + offset; scale/offset are scalars or per-memory-channel sequences."""
-    st = img.state
-    if st.affine is None:
-        return img.evolve(op)
-    n = len(st.affine)
-
-    def per(v, i):
-        if isinstance(v, (list, tuple)):
-            if len(v) != n:
-                return None
-            v = v[i]
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    new = []
-    for i, (a, b) in enumerate(st.affine):
-        s, o = per(scale, i), per(offset, i)
-        if s is None or o is None:
-            return img.evolve(op, affine=None)
-        new.append((a * s, b * s + o))
-    return img.evolve(op, affine=tuple(new))
+    return img.evolve(op, affine=affine.compose(img.state.affine, scale, offset))
 
 
 def set_layout(img: Img, layout: Optional[str], op: Op) -> Img:

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from portlint.analysis import affine
 from portlint.analysis.apis.common import (
     Ctx, apply_affine, dtype_name, handles, permute_channels, set_dtype, set_layout, shape_of,
 )
@@ -143,30 +144,10 @@ def image_arith(interp, op: str, left, right, site):
     dtype = _result_dtype(img, op, other)
     desc = {"op": op, "value": _describe(other), "image_left": img_left, "layout": img.state.layout}
     node_op = Op("normalize", f"numpy.{op}", desc, site)
-    if v is None:
+    step = affine.of_operator(op, v, img_left) if v is not None else None
+    if step is None:
         return img.evolve(node_op, affine=None, dtype=dtype)
-    inv = (lambda x: 1.0 / x if x else math.inf)
-    if op == "add":
-        out = apply_affine(img, node_op, 1.0, v)
-    elif op == "sub" and img_left:
-        out = apply_affine(img, node_op, 1.0, _neg(v))
-    elif op == "sub":
-        out = apply_affine(img, node_op, -1.0, v)
-    elif op == "mul":
-        out = apply_affine(img, node_op, v, 0.0)
-    elif op == "truediv" and img_left:
-        out = apply_affine(img, node_op, _map(v, inv), 0.0)
-    else:
-        out = img.evolve(node_op, affine=None)
-    return Img(out.state.__class__(**{**out.state.__dict__, "dtype": dtype}))
-
-
-def _neg(v):
-    return tuple(-x for x in v) if isinstance(v, tuple) else -v
-
-
-def _map(v, fn):
-    return tuple(fn(x) for x in v) if isinstance(v, tuple) else fn(v)
+    return apply_affine(img, node_op, *step).evolve(None, dtype=dtype)
 
 
 def _describe(value):

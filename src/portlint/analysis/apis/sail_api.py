@@ -7,6 +7,7 @@ a dict in lexicographic key order (§4); get_input_shape comes from the bmodel a
 
 from __future__ import annotations
 
+from portlint.analysis import affine
 from portlint.analysis.apis.common import Ctx, apply_affine, handles, permute_channels
 from portlint.analysis.apis.constants import SAIL_FORMATS, SAIL_INTERP
 from portlint.analysis.image import Img, Op, fresh_image
@@ -438,7 +439,7 @@ def _convert_to(ctx: Ctx):
     if ab is None:
         out = img.evolve(op, affine=None)
     else:
-        out = apply_affine(img, op, tuple(p[0] for p in ab), tuple(p[1] for p in ab))
+        out = apply_affine(img, op, *affine.of_alpha_beta(ab))
     if spec is not None:
         out = out.evolve(None, dtype=spec.attrs.get("dtype") or out.state.dtype)
         _store(ctx, 2, spec, out)

@@ -6,6 +6,7 @@ int(round((h - ch) / 2)). ToTensor divides uint8 by 255 and makes CHW float32.""
 
 from __future__ import annotations
 
+from portlint.analysis import affine
 from portlint.analysis.apis.common import Ctx, apply_affine, dtype_name, handles
 from portlint.analysis.apis.constants import PIL_INTERP, TV_INTERP
 from portlint.analysis.image import Img, Op
@@ -106,13 +107,8 @@ def to_tensor(img: Img, op: Op, scale: bool):
 
 def normalize(img: Img, mean, std, op: Op):
     n = len(img.state.channels) if img.state.channels else 3
-    if not (isinstance(mean, (list, tuple)) and isinstance(std, (list, tuple))):
-        return img.evolve(op, affine=None)
-    mean = list(mean) * n if len(mean) == 1 else list(mean)
-    std = list(std) * n if len(std) == 1 else list(std)
-    if len(mean) != n or len(std) != n or not all(isinstance(v, (int, float)) for v in mean + std) or 0 in std:
-        return img.evolve(op, affine=None)
-    return apply_affine(img, op, tuple(1.0 / s for s in std), tuple(-m / s for m, s in zip(mean, std)))
+    step = affine.of_mean_std(mean, std, n)
+    return apply_affine(img, op, *step) if step else img.evolve(op, affine=None)
 
 
 def _to_pil(img: Img, op: Op):
