@@ -1,6 +1,8 @@
 """The abstract image: what is known about an image or tensor as it flows to the model.
 
-Every change is an Op that keeps its source Site, so a finding can point at the exact line.
+Every change is an op (analysis/ops.py, one dataclass per stage) that keeps its source Site, so
+a finding can point at the exact line; the state and Site stay here, apart from the ops, because
+every finding and fix needs a Site and only the pipeline readers need the ops.
 `affine` describes the value of each memory channel as a*raw + b, raw being the decoded 0-255
 pixel of that channel's colour (analysis/affine.py), which is how normalisation written in any
 style is compared.
@@ -9,10 +11,13 @@ style is compared.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from portlint.analysis.affine import identity
 from portlint.analysis.values import UNKNOWN
+
+if TYPE_CHECKING:
+    from portlint.analysis.ops import Op
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,14 +26,6 @@ class Site:
 
     file: Any  # SourceFile
     node: Any  # libcst node
-
-
-@dataclass(frozen=True, eq=False)
-class Op:
-    stage: str  # decode colour resize crop pad normalize layout dtype batch
-    api: str
-    params: dict
-    site: Optional[Site]
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,7 +59,3 @@ def fresh_image(kind: str, channels, layout: str, dtype: str, op: Op, h=None, w=
         kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity(n),
         size=(h if h is not None else var("H"), w if w is not None else var("W")), ops=(op,),
     ))
-
-
-def ops_of(img: Img, stage: str) -> list[Op]:
-    return [op for op in img.state.ops if op.stage == stage]

@@ -10,7 +10,8 @@ from typing import Iterable, Optional
 import libcst as cst
 
 from portlint.analysis.facts import Program, argparse_defaults
-from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.image import Img, Site
+from portlint.analysis.ops import Op
 from portlint.analysis.values import UNKNOWN, ApiObject, Sym, sym_eval, sym_vars
 
 # Image sizes (h, w) at which symbolic geometry is evaluated: landscape and portrait photos,
