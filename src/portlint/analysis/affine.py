@@ -1,4 +1,4 @@
-"""The per-channel affine algebra, in one module: how the analyser composes normalisation steps.
+"""The per-channel affine algebra: the one implementation the analyser and verify's replay share.
 
 What an image holds is tracked per memory channel as value = a*raw + b, raw being the decoded
 0-255 pixel of that channel's colour. A normalisation step maps value -> value*scale + offset,

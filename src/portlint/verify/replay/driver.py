@@ -32,6 +32,7 @@ class Replayer:
                 self.env[f"bmodel.input.d{i}"] = int(d)
         self.final = final_state
         self.norm_folded = False  # the rest of the normalisation was applied from the final affine
+        self.applied_through = -1  # ops up to this index were executed with an earlier op of their call
         self.i = 0
 
     # ----------------------------------------------------------------- driving
@@ -78,6 +79,15 @@ class Replayer:
             return type(value)(self.ev(op, x, what) for x in value)
         self.fail(op, f"{what} ({value!r}) is not a number")
 
+    def same_call(self, op) -> list:
+        """This op and the ops of its type right after it that the same call recorded."""
+        run = [op]
+        for later in self.ops[self.i + 1:]:
+            if type(later) is not type(op) or later.site is not op.site:
+                break
+            run.append(later)
+        return run
+
     def step(self, v: Optional[V], op) -> V:
         if isinstance(op, Decode):
             out = decode.decode(self, v, op)
@@ -88,7 +98,7 @@ class Replayer:
             return out
         if v is None:
             self.fail(op, "the pipeline does not start with a decode")
-        if isinstance(op, Normalize) and self.norm_folded:
+        if isinstance(op, Normalize) and (self.norm_folded or self.i <= self.applied_through):
             return v
         handler = _STEPS.get(type(op))
         if handler is None:
@@ -101,7 +111,8 @@ class Replayer:
     # ----------------------------------------------------------------- normalisation fallback
     def fold_normalisation(self, v: V, op, why: str) -> V:
         """Apply the rest of the normalisation at once from the analyser's final per-channel
-        affine (a*raw + b): exact for any chain of per-channel arithmetic."""
+        affine (a*raw + b): exact for any chain of per-channel arithmetic. Only for steps whose
+        own constants the analyser did not know."""
         st = self.final
         if st is None or st.affine is None or v.affine is None:
             self.fail(op, why + " and the per-channel normalisation is not known")

@@ -1,6 +1,7 @@
 """Normalisation steps replayed from the constants the analyser recorded on each op: numpy or
-torch arithmetic as written, torchvision normalize, SAIL convert_to (emulated); a step whose
-constants are not kept raises Fallback."""
+torch arithmetic as written, torchvision normalize, SAIL convert_to (emulated), blobFromImage's
+mean and scalefactor. The replayed value's per-channel affine follows analysis/affine.py, the
+analyser's own algebra; a step whose constants were not known raises Fallback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import operator
 
 import numpy as np
 
+from portlint.analysis import affine
 from portlint.analysis.ops import Dtype, Normalize
 from portlint.analysis.values import UNKNOWN
 from portlint.verify import sail_emu
@@ -26,6 +28,8 @@ def normalize(r, v, op: Normalize) -> V:
         return _tv_normalize(r, v, op)
     if op.library == "sail":
         return _convert_to(r, v, op)
+    if op.library == "cv2":
+        return _blob_normalize(r, v, op)
     raise Fallback(f"{op.api}'s constants are not kept per op")
 
 
@@ -61,31 +65,16 @@ def _arith(r, v, op: Normalize) -> V:
         if n is not None and len(value) != n:
             raise Fallback("a constant that does not broadcast per channel")
         const = _broadcast(v, x, value)
-        per = [float(c) for c in value]
+        per = tuple(float(c) for c in value)
     else:
         const = value
-        per = [float(value)] * (n or 0)
+        per = float(value)
     fn = _OPERATORS.get(kind)
     if fn is None:
         raise Fallback(f"numpy {kind} is not replayed")
     out = fn(x, const) if left else fn(const, x)
-    aff = v.affine
-    if aff is not None:
-        new = []
-        for (a, b), c in zip(aff, per):
-            if kind == "add":
-                new.append((a, b + c))
-            elif kind == "sub":
-                new.append((a, b - c) if left else (-a, c - b))
-            elif kind == "mul":
-                new.append((a * c, b * c))
-            elif kind == "truediv" and left:
-                new.append((a / c, b / c))
-            else:
-                new = None
-                break
-        aff = tuple(new) if new is not None else None
-    return v.but(data=out, affine=aff)
+    step = affine.of_operator(kind, per, left)
+    return v.but(data=out, affine=affine.compose(v.affine, *step) if step else None)
 
 
 def _tv_normalize(r, v, op: Normalize) -> V:
@@ -97,13 +86,8 @@ def _tv_normalize(r, v, op: Normalize) -> V:
     mean = [float(r.ev(op, m, "the mean")) for m in mean]
     std = [float(r.ev(op, s, "the std")) for s in std]
     out = TF.normalize(as_tensor(v.data), mean, std)
-    aff = v.affine
-    if aff is not None:
-        n = len(aff)
-        mean = mean * n if len(mean) == 1 else mean
-        std = std * n if len(std) == 1 else std
-        aff = tuple(((a / s), (b - m) / s) for (a, b), m, s in zip(aff, mean, std)) if len(mean) == n else None
-    return v.but(data=out, affine=aff)
+    step = affine.of_mean_std(mean, std, len(v.affine)) if v.affine is not None else None
+    return v.but(data=out, affine=affine.compose(v.affine, *step) if step else None)
 
 
 def _convert_to(r, v, op: Normalize) -> V:
@@ -119,10 +103,32 @@ def _convert_to(r, v, op: Normalize) -> V:
         out_dtype = r.final.dtype
     out = sail_emu.convert_to(arr, layout, ab, out_dtype)
     aff = v.affine
-    if aff is not None and len(aff) <= len(ab):
-        aff = tuple((a * al, b * al + be) for (a, b), (al, be) in zip(aff, ab))
+    if aff is not None and len(aff) <= len(ab):  # per plane in memory order: planes beyond the image's are unused
+        aff = affine.compose(aff, *affine.of_alpha_beta(ab[:len(aff)]))
     v2 = v.but(data=out, layout=layout, affine=aff, emulated=True)
     if out_dtype in ("uint8", "int8"):
         v2 = v2.note(f"convert_to with a {out_dtype} output saturates and rounds")
     return v2
 
+
+def _blob_normalize(r, v, op: Normalize) -> V:
+    """cv2.dnn.blobFromImage's mean subtraction and scalefactor: the call's steps composed into
+    one map, applied at once in float64, then float32 as blobFromImage returns."""
+    steps = r.same_call(op)
+    x = as_array(v.data)
+    c = channel_axis(v.layout)
+    if c is None or c >= x.ndim:
+        raise Fallback("the channel axis of cv2.dnn.blobFromImage's input is not known")
+    total = affine.identity(x.shape[c])
+    for s in steps:
+        total = affine.compose(total, s.scale, s.offset)
+    if total is None:
+        raise Fallback("the mean or scalefactor of cv2.dnn.blobFromImage is not known statically")
+    scale = _broadcast(v, x, [a for a, _ in total])
+    offset = _broadcast(v, x, [b for _, b in total])
+    out = (x.astype(np.float64) * scale + offset).astype(np.float32)
+    aff = v.affine
+    for s in steps:
+        aff = affine.compose(aff, s.scale, s.offset)
+    r.applied_through = r.i + len(steps) - 1
+    return v.but(data=out, affine=aff)

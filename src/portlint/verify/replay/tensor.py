@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from portlint.analysis import affine
 from portlint.analysis.ops import Batch, Dtype, Layout
 from portlint.verify.replay.common import as_array, as_tensor, torch_module
 from portlint.verify.values import V, guess_layout, is_pil, is_torch, to_numpy
-
-
-def _scale_affine(aff, s):
-    return tuple((a * s, b * s) for a, b in aff) if aff is not None else None
 
 
 def layout(r, v, op: Layout) -> V:
@@ -43,7 +40,7 @@ def _to_tensor(r, v, op: Layout) -> V:
             x = np.transpose(x, (1, 2, 0))
     scaled = (is_pil(x) and x.mode in ("RGB", "L", "RGBA")) or (isinstance(x, np.ndarray) and x.dtype == np.uint8)
     out = TF.to_tensor(x)
-    aff = _scale_affine(v.affine, 1 / 255) if scaled else v.affine
+    aff = affine.compose(v.affine, 1 / 255, 0.0) if scaled else v.affine
     return v.but(data=out, layout="CHW", affine=aff)
 
 
@@ -101,7 +98,7 @@ def _to_pil(r, v, op: Layout) -> V:
     if isinstance(x, np.ndarray) and v.layout == "CHW":
         x = np.ascontiguousarray(x.transpose(1, 2, 0))
     out = TF.to_pil_image(x)
-    aff = _scale_affine(v.affine, 255.0) if floating and is_torch(x) else v.affine
+    aff = affine.compose(v.affine, 255.0, 0.0) if floating and is_torch(x) else v.affine
     return v.but(data=out, layout="PIL", affine=aff)
 
 
@@ -172,5 +169,5 @@ def dtype(r, v, op: Dtype) -> V:
         from torchvision.transforms import functional as TF
 
         out = TF.convert_image_dtype(as_tensor(x), getattr(torch_module(), dt))
-        return v.but(data=out, affine=_scale_affine(v.affine, 1 / 255))
+        return v.but(data=out, affine=affine.compose(v.affine, 1 / 255, 0.0))
     return v.but(data=_cast(x, dt))
