@@ -11,7 +11,8 @@ import libcst as cst
 
 from portlint.analysis.events import ArgparseDefault, SailOutputs
 from portlint.analysis.facts import ProgramFacts, SideFacts
-from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.image import Img, Site
+from portlint.analysis.ops import Op
 from portlint.analysis.values import UNKNOWN, ApiObject, Sym, sym_eval, sym_vars
 
 # Image sizes (h, w) at which symbolic geometry is evaluated: landscape and portrait photos,
