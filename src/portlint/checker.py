@@ -138,14 +138,14 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     report.files = len(original.files) + len(ported.files)
     report.paths = [src.display for side in (original, ported) for src in side.files.values()]
     ctx = pair_context(pair, options)
-    o_interp = interpret(original, ctx)
-    p_interp = interpret(ported, ctx)
-    report.notes.extend(o_interp.limits_hit + p_interp.limits_hit)
-    for name, side_arg, interp in (("original", pair.original, o_interp), ("ported", pair.ported, p_interp)):
-        if not candidates(interp.sinks):
+    o_facts = interpret(original, ctx)
+    p_facts = interpret(ported, ctx)
+    report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
+    for name, side_arg, facts in (("original", pair.original, o_facts), ("ported", pair.ported, p_facts)):
+        if not candidates(facts.sinks):
             report.notes.append(f"{side_arg}: no image pipeline reaching a model call was found in the {name} program; "
                                 "pre-processing was not compared")
-    report.findings = run_rules(PairFacts(o_interp, p_interp, ctx, original, ported))
+    report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
     return report
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional
 
 from portlint.findings import Finding, Location
-from portlint.rules import pl001_unused_suppression
 from portlint.report import CheckReport
 
 _MARKER = re.compile(r"#\s*portlint:\s*(ignore-file|ignore)(?![\w-])(?:\[([^\]]*)\])?")
@@ -150,6 +149,8 @@ def apply_suppressions(report: CheckReport, show_unused: bool = False,
     index = _Index()
     report.findings = [f for f in report.findings if not index.suppresses(f)]
     if show_unused:
+        from portlint.rules import pl001_unused_suppression  # a warm (cached) check imports no rule
+
         for path in (*files, *getattr(report, "paths", ())):
             index.of(str(path))
         for sups in index.files.values():

@@ -1,15 +1,17 @@
 """Interprets one side: every program (entry point) from its main, and, where a program reaches
-no model call from its main, its functions and methods run directly (the fallback)."""
+no model call from its main, its functions and methods run directly (the fallback). The result
+is the side's facts (analysis/facts.py): the interpreter stays behind them."""
 
 from __future__ import annotations
 
 from portlint.analysis.context import PairContext
+from portlint.analysis.facts import SideFacts
 from portlint.analysis.interp import Interpreter
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance
 from portlint.analysis.source import Side
 
 
-def interpret(side: Side, ctx: PairContext, strict: bool = False) -> Interpreter:
+def interpret(side: Side, ctx: PairContext, strict: bool = False) -> SideFacts:
     strict = strict or ctx.strict
     interp = Interpreter(side, {"input_shape": ctx.input_shape, "bmodel": ctx.bmodel, "strict": strict})
     for src in side.entries:
@@ -17,7 +19,7 @@ def interpret(side: Side, ctx: PairContext, strict: bool = False) -> Interpreter
         interp.run_entry(src)
         if len(interp.sinks) == before:
             _fallback(interp, src)
-    return interp
+    return SideFacts(interp, side)
 
 
 def _fallback(interp: Interpreter, src) -> None:

@@ -1,19 +1,20 @@
-"""What the interpreter learnt about each program, for the rules: events grouped by program,
-the scopes of the functions it ran, and the value of an expression in such a scope.
+"""The analysis result the rules read: per side a SideFacts, per program a ProgramFacts.
 
-The interpreter records events while it runs each program (see apis/post_api.py and the
-"call" event of every inlined local function: its arguments at entry and its live locals).
+A ProgramFacts holds the typed events (analysis/events.py) its entry point recorded, in
+execution order, and gives the scopes of the functions it ran; SideFacts holds a side's sinks and
+programs and evaluates an expression in a recorded scope through the interpreter
+(`Interpreter.evaluate_in`), so rules read facts and never drive the interpreter themselves.
 Post-processing works on arrays the interpreter does not model, so the *structure* of the code
 (analysis.syntax) says what is computed and the recorded scopes say with which numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 import libcst as cst
 
+from portlint.analysis.events import Entry, Event, FunctionCall, Scope
 from portlint.analysis.syntax import _plain_code, enclosing_function, has_call, walk, dotted
 from portlint.analysis.values import UNKNOWN, ApiObject
 
@@ -41,123 +42,124 @@ def _is_main_test(module, test) -> bool:
     return "__main__" in text and "__name__" in text
 
 
-def _is_fallback_call(payload) -> bool:
-    site = payload.get("site")
-    return site is None or not isinstance(site.node, cst.Call)
+class ProgramFacts:
+    """What one program (an entry point) ran: its events in order and the scopes they give."""
 
+    def __init__(self, entry):
+        self.entry = entry  # SourceFile
+        self.events: list[Event] = []  # in execution order
+        self._by_kind: dict = {}
 
-@dataclass
-class Program:
-    entry: Any  # SourceFile
-    events: list = field(default_factory=list)  # (index, kind, payload), in execution order
-
-    def of(self, kind: str) -> list:
-        return [p for _, k, p in self.events if k == kind]
+    def of(self, kind: type) -> list:
+        """The program's events of one kind (an events.py class), in execution order."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = [e for e in self.events if type(e) is kind]
+        return found
 
     @property
     def display(self) -> str:
         return self.entry.display
 
+    def scopes_of(self, fn_node) -> list[Scope]:
+        """Every recorded call of the function whose definition is `fn_node`."""
+        return [c.scope() for c in self.of(FunctionCall) if c.func.node is fn_node]
 
-def programs(interp) -> list[Program]:
-    """Events grouped by the entry that ran them; the analyser's fallback runs (functions run with
-    unknown parameters when a program reaches no model) are left out for files with a main.
-    Grouped once per interpreter (every rule asks), again only if events were added since."""
-    cached = getattr(interp, "_programs", None)
-    if cached is not None and cached[0] == len(interp.events):
-        return cached[1]
-    progs = _group_programs(interp)
-    try:
-        interp._programs = (len(interp.events), progs)
-    except AttributeError:  # an interpreter-like object without attributes: no cache
-        pass
-    return progs
+    def scope_at(self, fn_node, before_index: Optional[int] = None) -> Optional[Scope]:
+        """The latest call of `fn_node` recorded before the event `before_index` (the active frame)."""
+        found = None
+        for c in self.of(FunctionCall):
+            if before_index is not None and c.index >= before_index:
+                break
+            if c.func.node is fn_node:
+                found = c
+        return found.scope() if found is not None else None
+
+    def entry_scope(self) -> Optional[Scope]:
+        """The program's top-level names (recorded when its entry started)."""
+        entries = self.of(Entry)
+        return entries[0].scope() if entries else None
+
+    def host_scope(self, src, node, before_index: Optional[int] = None):
+        """(function node or module, scope) of the code around `node`: the enclosing function's
+        latest recorded call, or the program's top level."""
+        fn = enclosing_function(src, node)
+        if fn is None:
+            return src.module, self.entry_scope() if src is self.entry else None
+        return fn, self.scope_at(fn, before_index)
 
 
-def _group_programs(interp) -> list[Program]:
+class SideFacts:
+    """One side's analysis: its sinks, its programs, and expressions evaluated in their scopes."""
+
+    def __init__(self, interp, side):
+        self._interp = interp
+        self.side = side  # analysis.source.Side
+        self.strict: bool = bool(interp.context.get("strict"))
+        self._programs: Optional[list[ProgramFacts]] = None
+
+    @property
+    def sinks(self) -> list:
+        """Every value that reached a model call (events.Sink), in the order found."""
+        return self._interp.sinks
+
+    @property
+    def limits_hit(self) -> list[str]:
+        """One note per program whose analysis stopped at a budget."""
+        return self._interp.limits_hit
+
+    def programs(self) -> list[ProgramFacts]:
+        """Events grouped by the entry that ran them; the analyser's fallback runs (functions run
+        with unknown parameters when a program reaches no model) are left out for files with a main."""
+        if self._programs is None:
+            self._programs = _group_programs(self._interp.events)
+        return self._programs
+
+    def events_of(self, kind: type) -> list:
+        """Every event of one kind the side recorded, in order, fallback runs included."""
+        return [e for e in self._interp.events if type(e) is kind]
+
+    def executed(self, fn_node) -> bool:
+        """Was the function defined by `fn_node` run (inlined) at least once?"""
+        return id(fn_node) in self._interp.executed_functions
+
+    def module_env(self, src) -> dict:
+        """A module's namespace as imported (empty if no program imported it)."""
+        return self._interp.module_envs.get(src.path, {})
+
+    def evaluate(self, expr, scope):
+        """The value of a call-free expression (names, attributes, constants, arithmetic) in a
+        Scope or at a module's top level (a SourceFile); UNKNOWN where it cannot be known."""
+        if expr is None:
+            return UNKNOWN
+        if has_call(expr) and not _harmless_call(expr):
+            return UNKNOWN
+        return self._interp.evaluate_in(expr, scope)
+
+
+def _is_fallback_call(call: FunctionCall) -> bool:
+    site = call.site
+    return site is None or not isinstance(site.node, cst.Call)
+
+
+def _group_programs(events: list) -> list[ProgramFacts]:
     by_entry: dict = {}
     fallback: set = set()
-    for index, (kind, payload) in enumerate(interp.events):
-        entry = payload.get("entry")
+    for event in events:
+        entry = event.entry
         if entry is None:
             continue
-        if kind == "call" and _is_fallback_call(payload):
+        if type(event) is FunctionCall and _is_fallback_call(event):
             fallback.add(id(entry))
         if id(entry) in fallback and is_program(entry):
             continue
         prog = by_entry.get(id(entry))
         if prog is None:
-            prog = by_entry[id(entry)] = Program(entry)
-        prog.events.append((index, kind, payload))
+            prog = by_entry[id(entry)] = ProgramFacts(entry)
+        prog.events.append(event)
     progs = list(by_entry.values())
     mains = [p for p in progs if is_program(p.entry)]
     return mains or progs
-
-
-@dataclass
-class Scope:
-    """Where names are evaluated: a function's arguments at entry, its final locals, its globals."""
-
-    file: Any
-    args: dict
-    locals: dict
-    globals: dict
-    func: Any = None  # FunctionVal
-
-    def env(self) -> dict:
-        merged = dict(self.locals)
-        merged.update(self.args)  # parameters as passed (later rebinding like `multi_label &= ...` ignored)
-        return merged
-
-
-def scopes_of(interp_or_prog, fn_node, events=None) -> list[Scope]:
-    """Every recorded call of the function whose definition is `fn_node`."""
-    out = []
-    source = events if events is not None else [(i, k, p) for i, (k, p) in enumerate(interp_or_prog.events)]
-    for _, kind, p in source:
-        if kind == "call" and p["func"].node is fn_node:
-            f = p["func"]
-            out.append(Scope(f.file, p["args"], p["locals"], f.globals, f))
-    return out
-
-
-def scope_at(prog: Program, fn_node, before_index: Optional[int] = None) -> Optional[Scope]:
-    """The latest call of `fn_node` recorded before the event `before_index` (the active frame)."""
-    found = None
-    for index, kind, p in prog.events:
-        if before_index is not None and index >= before_index:
-            break
-        if kind == "call" and p["func"].node is fn_node:
-            found = p
-    if found is None:
-        return None
-    f = found["func"]
-    return Scope(f.file, found["args"], found["locals"], f.globals, f)
-
-
-def evaluate(interp, expr, scope: Optional[Scope], src=None):
-    """The value of a call-free expression (names, attributes, constants, arithmetic) in a scope."""
-    if expr is None:
-        return UNKNOWN
-    if has_call(expr) and not _harmless_call(expr):
-        return UNKNOWN
-    from portlint.analysis.interp import Frame
-
-    if scope is None:
-        if src is None:
-            return UNKNOWN
-        env = interp.module_envs.get(src.path, {})
-        frame = Frame(src, env, dict(env), is_module=True)
-    else:
-        frame = Frame(scope.file, scope.globals, scope.env(), func=scope.func)
-    events = len(interp.events)
-    interp.steps = 0
-    try:
-        return interp.eval(expr, frame)
-    except Exception:
-        return UNKNOWN
-    finally:
-        del interp.events[events:]
 
 
 def _harmless_call(expr) -> bool:
@@ -165,10 +167,6 @@ def _harmless_call(expr) -> bool:
         if isinstance(n, cst.Call) and dotted(n.func) not in ("float", "int", "round", "min", "max", "abs"):
             return False
     return True
-
-
-def argparse_defaults(prog: Program) -> list[dict]:
-    return prog.of("argparse-default")
 
 
 def is_output_names(value) -> bool:
@@ -181,20 +179,3 @@ def instance_attr(value, name):
     if isinstance(attrs, dict):
         return attrs.get(name, UNKNOWN)
     return UNKNOWN
-
-
-def entry_scope(prog: Program) -> Optional[Scope]:
-    """The program's top-level names (recorded when its entry started)."""
-    for _, kind, p in prog.events:
-        if kind == "entry":
-            return Scope(prog.entry, {}, p["env"], p["env"])
-    return None
-
-
-def host_scope(prog: Program, src, node, before_index: Optional[int] = None):
-    """(function node or module, scope) of the code around `node`: the enclosing function's
-    latest recorded call, or the program's top level."""
-    fn = enclosing_function(src, node)
-    if fn is None:
-        return src.module, entry_scope(prog) if src is prog.entry else None
-    return fn, scope_at(prog, fn, before_index)

@@ -1,16 +1,23 @@
 """The abstract image: what is known about an image or tensor as it flows to the model.
 
-Every change is an Op that keeps its source Site, so a finding can point at the exact line.
+Every change is an op (analysis/ops.py, one dataclass per stage) that keeps its source Site, so
+a finding can point at the exact line; the state and Site stay here, apart from the ops, because
+every finding and fix needs a Site and only the pipeline readers need the ops.
 `affine` describes the value of each memory channel as a*raw + b, raw being the decoded 0-255
-pixel of that channel's colour, which is how normalisation written in any style is compared.
+pixel of that channel's colour (analysis/affine.py), which is how normalisation written in any
+style is compared.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
+from portlint.analysis.affine import identity
 from portlint.analysis.values import UNKNOWN
+
+if TYPE_CHECKING:
+    from portlint.analysis.ops import Op
 
 
 @dataclass(frozen=True, eq=False)
@@ -19,14 +26,6 @@ class Site:
 
     file: Any  # SourceFile
     node: Any  # libcst node
-
-
-@dataclass(frozen=True, eq=False)
-class Op:
-    stage: str  # decode colour resize crop pad normalize layout dtype batch
-    api: str
-    params: dict
-    site: Optional[Site]
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,19 +51,11 @@ class Img:
         return Img(replace(st, **changes))
 
 
-def identity_affine(n: int) -> tuple:
-    return tuple((1.0, 0.0) for _ in range(n))
-
-
 def fresh_image(kind: str, channels, layout: str, dtype: str, op: Op, h=None, w=None) -> Img:
     from portlint.analysis.values import var
 
     n = len(channels) if channels else 3
     return Img(ImageState(
-        kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity_affine(n),
+        kind=kind, channels=channels, layout=layout, dtype=dtype, affine=identity(n),
         size=(h if h is not None else var("H"), w if w is not None else var("W")), ops=(op,),
     ))
-
-
-def ops_of(img: Img, stage: str) -> list[Op]:
-    return [op for op in img.state.ops if op.stage == stage]

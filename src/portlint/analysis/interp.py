@@ -6,6 +6,8 @@ argparse defaults and helper functions all carry their values to where the image
 Branches whose condition is unknown are both executed and merged; loops run their body once,
 or fully when the iterable is a small known sequence. Library calls are given meaning only by
 the API tables in `portlint.analysis.apis`; everything else is UNKNOWN.
+What it finds is recorded as sinks and typed events (analysis/events.py); rules read them as
+facts (analysis/facts.py), and `evaluate_in` is the one way to evaluate more after the run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from portlint.analysis import apis
+from portlint.analysis.events import Entry, Event, FunctionCall, Scope, Sink
 from portlint.analysis.image import Img, Site
 from portlint.analysis import protocols
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
@@ -42,17 +45,6 @@ TIME_LIMIT = float(os.environ.get("PORTLINT_FILE_TIME_LIMIT", "20"))  # seconds 
 
 class _Stop(Exception):
     """Internal: budget exhausted for this entry point."""
-
-
-@dataclass
-class Sink:
-    """A value reaching the model: the input image and where/how the model is called."""
-
-    img: Img
-    site: Site
-    api: str
-    entry: SourceFile
-    model: Any = None
 
 
 @dataclass
@@ -87,7 +79,7 @@ class Interpreter:
         self.side = side
         self.context = context  # e.g. {"input_shape": (1,3,224,224), "bmodel": BModelInfo}
         self.sinks: list[Sink] = []
-        self.events: list[tuple] = []  # (kind, payload) facts for post-processing rules
+        self.events: list[Event] = []  # typed facts for the rules (analysis/events.py), in execution order
         self.module_envs: dict = {}
         self.stack: list = []
         self.steps = 0
@@ -107,7 +99,7 @@ class Interpreter:
     def run_entry(self, src: SourceFile) -> None:
         self._start(src)
         env = {"__name__": "__main__", "__file__": str(src.path)}
-        self.record("entry", env=env)  # the program's top-level names, for post-processing rules
+        self.record(Entry(env))  # the program's top-level names, for the rules
         self.entry_envs[src.path] = env
         frame = Frame(src, env, env, is_module=True)
         try:
@@ -961,8 +953,9 @@ class Interpreter:
         generator = protocols.is_generator(node)
         if generator:
             frame.yields = []
-        # post-processing rules read a function's arguments (entry copy) and its locals (live dict)
-        self.record("call", func=func, args=dict(local), locals=local, site=site)
+        # rules read a function's arguments (entry copy) and its locals (live dict); record(), inlined
+        events = self.events
+        events.append(FunctionCall(func, dict(local), local, site, entry=self.entry, index=len(events)))
         self.stack.append(node)
         try:
             if isinstance(node, cst.Lambda):
@@ -1015,9 +1008,31 @@ class Interpreter:
                 return
         self.sinks.append(Sink(img, site, api, self.entry, model))
 
-    def record(self, kind: str, **payload) -> None:
-        payload["entry"] = self.entry
-        self.events.append((kind, payload))
+    def record(self, event: Event) -> None:
+        event.entry = self.entry
+        event.index = len(self.events)
+        self.events.append(event)
+
+    # ---------------------------------------------------------------- after the run
+    def evaluate_in(self, expr, where: Optional[Scope | SourceFile]):
+        """The value of `expr` in a recorded Scope, or at a module's top level (a SourceFile: the
+        namespace it was imported with, empty if never imported); UNKNOWN for None or on failure.
+        Runs on a fresh step budget, and the events it records are dropped: the facts stay as run."""
+        if where is None:
+            return UNKNOWN
+        if isinstance(where, SourceFile):
+            env = self.module_envs.get(where.path, {})
+            frame = Frame(where, env, dict(env), is_module=True)
+        else:
+            frame = Frame(where.file, where.globals, where.env(), func=where.func)
+        events = len(self.events)
+        self.steps = 0
+        try:
+            return self.eval(expr, frame)
+        except Exception:
+            return UNKNOWN
+        finally:
+            del self.events[events:]
 
 
 _DECORATORS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",
@@ -1081,7 +1096,7 @@ def _image_rank(img: Img) -> tuple:
     videos and streams in its branches is compared through its image path), then the one
     processed more (the typical path for photos larger than the model input)."""
     ops = img.state.ops
-    from_file = bool(ops) and ops[0].stage == "decode" and ops[0].params.get("source") == "file"
+    from_file = bool(ops) and ops[0].stage == "decode" and getattr(ops[0], "source", None) == "file"
     return (from_file, len(ops))
 
 

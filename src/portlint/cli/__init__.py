@@ -67,7 +67,13 @@ def check(
     )
     report = run_check(options)
     color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()
-    text = render(report, output_format.value, color=color, statistics=statistics)
+    shown, rules = report, None
+    if output_format == OutputFormat.sarif:  # SARIF lists the rules and holds fixes as edits only
+        from portlint.fix.imports import with_import_edits
+        from portlint.rules.docs import all_rules
+
+        shown, rules = with_import_edits(report), all_rules()
+    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules)
     if text:
         print(text)
     for err in report.errors:

@@ -25,48 +25,14 @@ class Task(str, Enum):
     none = "none"
 
 
-def build_options(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape, atol, rtol,
-                  cos, pixel_atol, task, topk, jobs, backend):
-    from portlint.checker import parse_shape
-    from portlint.errors import PortlintError
-    from portlint.verify.compare import Tolerances
-    from portlint.verify.run import VerifyOptions
-
-    if image is None and images is None:
-        raise PortlintError("give --image IMAGE (or --images DIR for a data set)")
-    if image is not None and images is not None:
-        raise PortlintError("give --image or --images, not both")
-    for name, value in (("--atol", atol), ("--rtol", rtol), ("--pixel-atol", pixel_atol)):
-        if value < 0:
-            raise PortlintError(f"{name} must be >= 0")
-    if not -1.0 <= cos <= 1.0:
-        raise PortlintError("--cos must be between -1 and 1")
-    if jobs < 1:
-        raise PortlintError("--jobs must be >= 1")
-    if topk < 1:
-        raise PortlintError("--top-k must be >= 1")
-    return VerifyOptions(
-        original=original, ported=ported, image=image, images=images, model=model, bmodel=bmodel,
-        bmrt_dir=bmrt_dir, report=report, input_shape=parse_shape(input_shape) if input_shape else None,
-        tolerances=Tolerances(pixel_atol=pixel_atol, atol=atol, rtol=rtol, cos=cos),
-        task=task, topk=topk, jobs=jobs, backend=backend,
-    )
-
-
 def verify_command(opts, output_format: str) -> int:
     if opts.images is not None:
-        from portlint.verify.dataset import run_dataset
-
-        from portlint.verify.dataset import render_dataset
+        from portlint.verify.dataset import render_dataset, run_dataset, write_dataset_report
 
         summary = run_dataset(opts)
         if opts.report:
-            from pathlib import Path
-
-            folder = Path(opts.report)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "report.json").write_text(render_dataset(summary, "json"), encoding="utf-8")
-            print(f"portlint: report written to {folder / 'report.json'}", file=sys.stderr)
+            path = write_dataset_report(summary, opts.report)
+            print(f"portlint: report written to {path}", file=sys.stderr)
         print(render_dataset(summary, output_format))
         return summary.exit_code
     from portlint.verify.report import render_json, render_text, write_report
@@ -103,6 +69,8 @@ def register(app: typer.Typer) -> None:
         backend: Optional[str] = typer.Option(None, "--backend", help="bmodel runtime: sail or simulator (default: sail if importable)."),
     ) -> None:
         """Replay both pipelines on real images and compare them stage by stage, then the models."""
-        opts = build_options(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape, atol,
-                             rtol, cos, pixel_atol, task.value, topk, jobs, backend)
+        from portlint.verify.run import VerifyOptions
+
+        opts = VerifyOptions.from_cli(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape,
+                                      atol, rtol, cos, pixel_atol, task.value, topk, jobs, backend)
         raise typer.Exit(verify_command(opts, output_format.value))

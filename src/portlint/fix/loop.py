@@ -5,217 +5,27 @@ A rule's edits are positions in the text the check saw, so one round applies onl
 edits do not overlap; the others are retried on the re-checked text. A fix that leaves a file
 unparsable is dropped on its own without losing the rest. Only files the caller lists (the
 ported program) are ever written; the original side is never touched.
+
+How a round picks and judges its fixes is its mode: TakeAll (plain `fix`, the pre-commit hook)
+or OneAtATime (`fix --verify`: apply one fix, measure, keep or revert).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Protocol
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
-from portlint.fix.write import match_newlines
 from portlint.findings import Finding, TextEdit
+from portlint.fix.edits import apply_edits, parses, split_overlapping
+from portlint.fix.imports import add_imports
+from portlint.fix.write import match_newlines, read_source, write_text
 from portlint.report import CheckReport
 
-_EOL = re.compile(r"\r\n|\r|\n")
-
-
-# --- edits --------------------------------------------------------------------------------
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in _EOL.finditer(text)]
-
-
-def _offset(text: str, starts: list[int], pos: tuple[int, int]) -> int:
-    line, col = pos
-    if not 1 <= line <= len(starts):
-        raise ValueError(f"line {line} is outside the file ({len(starts)} lines)")
-    end = starts[line] if line < len(starts) else len(text)
-    off = starts[line - 1] + col - 1
-    if col < 1 or off > end:
-        raise ValueError(f"column {col} is outside line {line}")
-    return off
-
-
-def _span(text: str, starts: list[int], e: TextEdit) -> tuple[int, int]:
-    a, b = _offset(text, starts, e.start), _offset(text, starts, e.end)
-    if b < a:
-        raise ValueError(f"edit ends before it starts at line {e.start[0]}")
-    return a, b
-
-
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    if a[0] == a[1] == b[0] == b[1]:
-        return True  # two insertions at one place: their order would be a guess
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def split_overlapping(text: str, edits: Iterable[TextEdit]) -> tuple[list[TextEdit], list[TextEdit]]:
-    """(kept, skipped): the first of overlapping edits wins, in the given order."""
-    starts = _line_starts(text)
-    kept, spans, skipped = [], [], []
-    for e in edits:
-        span = _span(text, starts, e)
-        if any(_overlaps(span, s) for s in spans):
-            skipped.append(e)
-        else:
-            kept.append(e)
-            spans.append(span)
-    return kept, skipped
-
-
-def apply_edits(text: str, edits: Iterable[TextEdit], skipped: Optional[list[TextEdit]] = None) -> str:
-    """`text` with the edits applied (1-based, end-exclusive line/column positions in `text`).
-
-    Overlapping edits: the first wins; the rest are appended to `skipped` when given.
-    Raises ValueError for a position outside the text."""
-    kept, dropped = split_overlapping(text, edits)
-    if skipped is not None:
-        skipped.extend(dropped)
-    starts = _line_starts(text)
-    spans = sorted(((*_span(text, starts, e), e.replacement) for e in kept), key=lambda s: s[:2])
-    out, last = [], 0
-    for a, b, replacement in spans:
-        out.append(text[last:a])
-        out.append(replacement)
-        last = b
-    out.append(text[last:])
-    return "".join(out)
-
-
-# --- imports ------------------------------------------------------------------------------
-
-def _dotted(node) -> str:
-    if node is None:
-        return ""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return cst.Module([]).code_for_node(node)
-
-
-def _bindings(stmt: cst.CSTNode) -> set[tuple]:
-    """What an import statement binds, as comparable keys."""
-    keys: set[tuple] = set()
-    for small in getattr(stmt, "body", ()):
-        if isinstance(small, cst.Import):
-            for a in small.names:
-                keys.add(("import", _dotted(a.name), _dotted(a.asname.name) if a.asname else None))
-        elif isinstance(small, cst.ImportFrom):
-            module = "." * len(small.relative) + _dotted(small.module)
-            if isinstance(small.names, cst.ImportStar):
-                keys.add(("from", module, "*", None))
-            else:
-                for a in small.names:
-                    keys.add(("from", module, _dotted(a.name), _dotted(a.asname.name) if a.asname else None))
-    return keys
-
-
-def _is_import_line(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-
-
-def _block_imports(stmt) -> list:
-    """Import lines directly inside a top-level `try:`/`if ...:` (guarded imports count)."""
-    blocks = []
-    if isinstance(stmt, (cst.Try, cst.If)):
-        blocks.append(stmt.body)
-        if isinstance(stmt, cst.Try):
-            blocks += [h.body for h in stmt.handlers]
-            blocks += [b.body for b in (stmt.orelse, stmt.finalbody) if b is not None]
-        elif stmt.orelse is not None:
-            blocks.append(stmt.orelse.body)
-    return [s for b in blocks for s in getattr(b, "body", ()) if _is_import_line(s)]
-
-
-def _is_importish(stmt) -> bool:
-    if _is_import_line(stmt):
-        return True
-    if isinstance(stmt, (cst.Try, cst.If)):
-        body = getattr(stmt.body, "body", ())
-        return bool(body) and all(_is_import_line(s) or _is_pass(s) for s in body)
-    return False
-
-
-def _is_pass(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body)
-
-
-def _is_docstring(stmt) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
-            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
-
-
-def import_insertion(text: str, imports: Iterable[str], path: str = "") -> Optional[TextEdit]:
-    """The edit adding the `imports` the module does not already have, after its leading
-    imports (or its docstring); None when nothing is missing. Raises libcst's ParserSyntaxError
-    for an unparsable `text` and ValueError for an import string that is not one import."""
-    wanted = []
-    for line in imports:
-        stmt = cst.parse_statement(line.strip() + "\n")
-        if not _is_import_line(stmt):
-            raise ValueError(f"not an import statement: {line!r}")
-        wanted.append((line.strip(), _bindings(stmt)))
-    wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
-    body = wrapper.module.body
-    have: set[tuple] = set()
-    for stmt in body:
-        if _is_import_line(stmt):
-            have |= _bindings(stmt)
-        for inner in _block_imports(stmt):
-            have |= _bindings(inner)
-    missing: list[str] = []
-    for line, keys in wanted:
-        if not keys <= have and line not in missing:
-            missing.append(line)
-            have |= keys
-    if not missing:
-        return None
-    pos = wrapper.resolve(PositionProvider)
-    after = None
-    for i, stmt in enumerate(body):
-        if _is_importish(stmt) or (i == 0 and _is_docstring(stmt)):
-            after = stmt
-        elif not isinstance(stmt, cst.SimpleStatementLine):
-            break  # the first def/class/block ends the header
-    nl = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or len(text)] else "\n"
-    block = "".join(m + nl for m in missing)
-    starts = _line_starts(text)
-    if after is None:
-        line = pos[body[0]].start.line if body else len(starts)
-        if not body and text and not text.endswith(("\n", "\r")):
-            return TextEdit(path, (line, len(text) - starts[-1] + 1), (line, len(text) - starts[-1] + 1), nl + block)
-        return TextEdit(path, (line, 1), (line, 1), block)
-    end_line = pos[after].end.line
-    if end_line < len(starts):
-        return TextEdit(path, (end_line + 1, 1), (end_line + 1, 1), block)
-    col = len(text) - starts[-1] + 1  # the last line has no newline
-    return TextEdit(path, (end_line, col), (end_line, col), nl + block.rstrip("\r\n"))
-
-
-def add_imports(text: str, imports: Iterable[str]) -> str:
-    """`text` with the imports it lacks added after its existing imports; never duplicates."""
-    edit = import_insertion(text, list(imports))
-    return apply_edits(text, [edit]) if edit else text
-
-
-def parses(text: str) -> bool:
-    try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
-        return False
-    return True
-
-
-# --- the fix loop -------------------------------------------------------------------------
 
 @dataclass
 class FixFailure:
@@ -247,17 +57,6 @@ def applicable(f: Finding, include_unsafe: bool) -> bool:
 
 def _key(path: str) -> str:
     return str(Path(path).resolve())
-
-
-def read_source(path: str) -> str:
-    """File text with its line endings kept (CRLF stays CRLF) and no BOM."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        return fh.read()
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
 
 
 def _state(texts: dict[str, str]) -> str:
@@ -317,25 +116,105 @@ def _first_edit(f: Finding) -> tuple:
     return (e.path, e.start, e.end, f.code)
 
 
+class Mode:
+    """How the loop's rounds pick and judge fixes; the hooks below are what the loop asks."""
+
+    # True when pick() offers each fix at most once, so running out of fixes ends the loop; the
+    # loop then needs no round limit and goes on past a round that took nothing.
+    offers_each_fix_once = False
+    max_rounds: Optional[int] = None
+
+    def pick(self, fixable: list[Finding]) -> list[Finding]:
+        """The fixes this round tries, in order, out of the check's applicable ones."""
+        raise NotImplementedError
+
+    def refused(self, finding: Finding, reason: str) -> None:
+        """The round could not take `finding`'s fix: `reason`, or "" when it conflicts with a
+        fix taken before it this round."""
+
+    def keep(self, taken: list[Finding]) -> bool:
+        """Asked once the round's text is on disk: True keeps it, False reverts the files."""
+        return True
+
+    def reverted(self) -> None:
+        """Told once the files are back to the text before the round."""
+
+
+class TakeAll(Mode):
+    """Ruff's way, for `fix` and the pre-commit hook: each round tries every applicable fix in
+    file order and keeps all that fit together; one that conflicts waits for the re-checked text.
+    As a fix may come back every round, the loop ends when a round takes nothing, when the
+    texts repeat (fixes undoing each other) or after `max_rounds`."""
+
+    def __init__(self, max_rounds: int = 10):
+        self.max_rounds = max_rounds
+
+    def pick(self, fixable: list[Finding]) -> list[Finding]:
+        return sorted(fixable, key=_first_edit)
+
+
+class Judge(Protocol):
+    """What OneAtATime asks about each fix (fix --verify measures the port with `verify`)."""
+
+    def refused(self, finding: Finding, reason: str) -> None: ...
+    def keep(self, finding: Finding) -> bool: ...
+    def reverted(self) -> None: ...
+
+
+class OneAtATime(Mode):
+    """`fix --verify`: one fix per round, each finding's fix tried once (a finding is its code
+    and message, as positions move), kept only if `judge` keeps it."""
+
+    offers_each_fix_once = True
+
+    def __init__(self, judge: Judge):
+        self.judge = judge
+        self._tried: set[tuple[str, str]] = set()
+
+    def pick(self, fixable: list[Finding]) -> list[Finding]:
+        for f in fixable:
+            if (f.code, f.message) not in self._tried:
+                self._tried.add((f.code, f.message))
+                return [f]
+        return []
+
+    def refused(self, finding: Finding, reason: str) -> None:
+        self.judge.refused(finding, reason)
+
+    def keep(self, taken: list[Finding]) -> bool:
+        return self.judge.keep(taken[0])
+
+    def reverted(self) -> None:
+        self.judge.reverted()
+
+
+def _write_changes(names: dict[str, str], texts: dict[str, str], previous: dict[str, str]) -> None:
+    for k, text in texts.items():
+        if text != previous[k]:
+            write_text(names[k], text)
+
+
 def fix_pair(run_check: Callable[[], CheckReport], ported_files: Iterable[str], include_unsafe: bool,
-             max_iterations: int = 10) -> FixResult:
+             max_iterations: int = 10, mode: Optional[Mode] = None) -> FixResult:
     """Fix `ported_files` in place (give it a temporary copy) until the check converges.
 
     `run_check()` must check the files as they are on disk and report edits with paths that
-    resolve to `ported_files`."""
+    resolve to `ported_files`. `mode` picks and judges the fixes of each round (default:
+    TakeAll(max_iterations)); a round that would break a file's syntax never reaches the disk."""
+    mode = mode or TakeAll(max_iterations)
     names = {_key(p): str(p) for p in ported_files}
     before = {k: read_source(p) for k, p in names.items()}
     current = dict(before)
     result = FixResult(before={names[k]: t for k, t in before.items()}, after={})
     seen = {_state(current)}
-    for iteration in range(max_iterations + 1):
+    for iteration in itertools.count():
         report = run_check()
         result.report, result.iterations = report, iteration
-        todo = sorted((f for f in report.findings if applicable(f, include_unsafe)), key=_first_edit)
+        todo = mode.pick([f for f in report.findings if applicable(f, include_unsafe)])
         result.failures = []  # only fixes of findings that are still there are worth a warning
         if not todo:
             break
-        if iteration == max_iterations:
+        if iteration == mode.max_rounds:
             result.converged = False
             break
         rnd, accepted = _Round(current, names), []
@@ -343,19 +222,26 @@ def fix_pair(run_check: Callable[[], CheckReport], ported_files: Iterable[str], 
             reason = rnd.try_fix(f)
             if reason is None:
                 accepted.append(f)
-            elif reason:
+                continue
+            mode.refused(f, reason)
+            if reason:
                 result.failures.append(FixFailure(f, reason))
         if not accepted:
+            if mode.offers_each_fix_once:
+                continue
             break
-        state = _state(rnd.result)
-        if state in seen:  # the fixes undo each other: stop at the last state that was checked
-            result.converged = False
-            break
-        seen.add(state)
-        for k, text in rnd.result.items():
-            if text != current[k]:
-                _write(names[k], text)
-        current = rnd.result
-        result.applied.extend(accepted)
+        if not mode.offers_each_fix_once:
+            state = _state(rnd.result)
+            if state in seen:  # the fixes undo each other: stop at the last state that was checked
+                result.converged = False
+                break
+            seen.add(state)
+        _write_changes(names, rnd.result, current)
+        if mode.keep(accepted):
+            current = rnd.result
+            result.applied.extend(accepted)
+        else:
+            _write_changes(names, current, rnd.result)
+            mode.reverted()
     result.after = {names[k]: t for k, t in current.items()}
     return result

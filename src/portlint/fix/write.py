@@ -1,4 +1,5 @@
-"""Writes fixed source files so that a crash, a concurrent editor or a bad fix cannot lose code.
+"""Reads and writes the files being fixed. The user's files are written so that a crash, a
+concurrent editor or a bad fix cannot lose code; the fix loop's temporary copy is written plainly.
 
 The new text goes to a temporary file in the same folder and replaces the old one with
 `os.replace` (atomic on one filesystem). The write is refused when the file changed since it
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portlint.errors import PortlintError
+from portlint.fix.edits import parses
 
 _BOM = b"\xef\xbb\xbf"
 _LONE_LF = re.compile(r"(?<!\r)\n")
@@ -49,6 +51,18 @@ def read_snapshot(path: str) -> Snapshot:
     return Snapshot(path, text, digest(data), bom)
 
 
+def read_source(path: str) -> str:
+    """File text with its line endings kept (CRLF stays CRLF) and no BOM."""
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return fh.read()
+
+
+def write_text(path: str, text: str) -> None:
+    """Write `text` as UTF-8 with its line endings as they are (for the temporary copy only)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+
+
 def is_crlf(text: str) -> bool:
     """True when every line break in `text` is CRLF (and there is at least one)."""
     return "\r\n" in text and not _LONE_LF.search(text) and "\r" not in text.replace("\r\n", "")
@@ -61,8 +75,6 @@ def match_newlines(old: str, new: str) -> str:
 
 def atomic_write(snapshot: Snapshot, new_text: str) -> None:
     """Replace the file read as `snapshot` with `new_text`, or raise PortlintError."""
-    from portlint.fix.loop import parses
-
     path = snapshot.path
     if not parses(new_text):
         raise PortlintError(f"{path}: not writing: the fixed text would not parse")

@@ -9,8 +9,10 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from portlint.analysis.facts import Program, argparse_defaults
-from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.events import ArgparseDefault, SailOutputs
+from portlint.analysis.facts import ProgramFacts, SideFacts
+from portlint.analysis.image import Img, Site
+from portlint.analysis.ops import Op
 from portlint.analysis.values import UNKNOWN, ApiObject, Sym, sym_eval, sym_vars
 
 # Image sizes (h, w) at which symbolic geometry is evaluated: landscape and portrait photos,
@@ -106,7 +108,7 @@ def first(items: Iterable, default=None):
     return default
 
 
-def origin_edit(prog: Optional[Program], value, pattern: str, literal_arg=None, src=None):
+def origin_edit(prog: Optional[ProgramFacts], value, pattern: str, literal_arg=None, src=None):
     """The node to rewrite so that a threshold changes: the argument literal when the call
     passes one, else the one argparse default with this value whose name matches `pattern`."""
     from portlint.analysis.locate import span
@@ -121,12 +123,12 @@ def origin_edit(prog: Optional[Program], value, pattern: str, literal_arg=None, 
     if prog is None:
         return None
     rx = re.compile(pattern, re.I)
-    hits = [p for p in argparse_defaults(prog) if rx.search(p["dest"]) and number(p["default"]) is not None
-            and abs(p["default"] - value) < 1e-12]
+    hits = [d for d in prog.of(ArgparseDefault) if rx.search(d.dest) and number(d.default) is not None
+            and abs(d.default - value) < 1e-12]
     if len(hits) != 1:
         return None
-    call = hits[0]["site"].node
-    file = hits[0]["site"].file
+    call = hits[0].site.node
+    file = hits[0].site.file
     for arg in getattr(call, "args", ()):
         if arg.keyword is not None and arg.keyword.value == "default" and isinstance(arg.value, (cst.Float, cst.Integer)):
             sp = span(Site(file, arg.value))
@@ -135,18 +137,17 @@ def origin_edit(prog: Optional[Program], value, pattern: str, literal_arg=None, 
     return None
 
 
-def engine_site(p_interp) -> Optional[Site]:
+def engine_site(facts: SideFacts) -> Optional[Site]:
     """Where the ported program loads its bmodel (sail.Engine), else its first model call."""
-    for sink in p_interp.sinks:
+    for sink in facts.sinks:
         model = sink.model
         if isinstance(model, ApiObject) and model.qname.endswith("Engine") and model.site is not None:
             return model.site
-    for kind, p in p_interp.events:
-        if kind == "sail-process-dict":
-            model = p["outputs"].attrs.get("model")
-            if isinstance(model, ApiObject) and model.site is not None:
-                return model.site
-    for sink in p_interp.sinks:
+    for event in facts.events_of(SailOutputs):
+        model = event.outputs.attrs.get("model")
+        if isinstance(model, ApiObject) and model.site is not None:
+            return model.site
+    for sink in facts.sinks:
         return sink.site
     return None
 

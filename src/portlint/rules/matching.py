@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.interp import Sink
+from portlint.analysis.events import Sink
 from portlint.rules.common import closest
 from portlint.rules.registry import PIPELINE_RULES
 

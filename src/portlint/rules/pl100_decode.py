@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img
+from portlint.analysis.ops import Decode
 from portlint.rules.base import RuleMeta
 
 RULE = RuleMeta("PL100", "decode", "warning", (),
@@ -12,24 +13,23 @@ RULE = RuleMeta("PL100", "decode", "warning", (),
 
 
 def _decode_ops(img: Img):
-    return [op for op in img.state.ops if op.stage == "decode"]
+    return [op for op in img.state.ops if isinstance(op, Decode)]
 
 
 def _summary(img: Img) -> dict:
     s = {"library": None, "exif": None, "unchanged": False, "hardware": False, "rgb3": False, "site": None}
     for op in _decode_ops(img):
-        p = op.params
         if s["site"] is None:
             s["site"] = op.site
-        if p.get("library"):
-            s["library"] = s["library"] or p["library"]
-        if "exif" in p and p["exif"] is not None:
-            s["exif"] = bool(p["exif"]) or bool(s["exif"])
-        if p.get("mode") == "unchanged":
+        if op.library:
+            s["library"] = s["library"] or op.library
+        if op.exif is not None:
+            s["exif"] = bool(op.exif) or bool(s["exif"])
+        if op.mode == "unchanged":
             s["unchanged"] = True
-        if p.get("mode") == "hardware":
+        if op.mode == "hardware":
             s["hardware"] = True
-        if p.get("convert") and p.get("mode") == "RGB":
+        if op.convert and op.mode == "RGB":
             s["rgb3"] = True
     return s
 

@@ -8,7 +8,8 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img, Op, Site
+from portlint.analysis.image import Img, Site
+from portlint.analysis.ops import Resize
 from portlint.analysis.locate import span
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
@@ -22,28 +23,27 @@ RULE = RuleMeta("PL102", "resize-interpolation", "error", ("safe",),
 def compare(o: Img, p: Img, ctx: PairContext) -> list:
     findings = []
     for ro, rp in resize_pairs(o, p):
-        po, pp = ro.params, rp.params
-        io, ip = po.get("interp"), pp.get("interp")
+        io, ip = ro.interp, rp.interp
         if not (io and ip and io != ip):
             continue
-        default = " (SAIL's default when no resize_alg is given)" if pp.get("library") == "sail" and not pp.get("interp_given") else (
-            " (cv2's default)" if pp.get("library") == "cv2" and not pp.get("interp_given") else "")
+        default = " (SAIL's default when no resize_alg is given)" if rp.library == "sail" and not rp.interp_given else (
+            " (cv2's default)" if rp.library == "cv2" and not rp.interp_given else "")
         findings.append(RULE.finding(
             f"original resizes with {io} interpolation; ported with {ip}{default}",
             rp.site, ro.site, fix=interpolation_fix(ro, rp)))
     return findings
 
 
-def interpolation_fix(ro: Op, rp: Op) -> Optional[Fix]:
-    interp = ro.params.get("interp")
-    lib = rp.params.get("library")
+def interpolation_fix(ro: Resize, rp: Resize) -> Optional[Fix]:
+    interp = ro.interp
+    lib = rp.library
     call = rp.site.node if rp.site else None
     if not isinstance(call, cst.Call) or lib not in ("cv2", "sail"):
         return None
     if lib == "cv2":
         name = {"nearest": "INTER_NEAREST", "bilinear": "INTER_LINEAR", "bicubic": "INTER_CUBIC", "area": "INTER_AREA",
                 "lanczos": "INTER_LANCZOS4"}.get(interp)
-        if name is None or ro.params.get("antialias"):
+        if name is None or ro.antialias:
             return None  # the antialias fix replaces the call instead
         cv2 = import_alias(rp.site.file, "cv2") or "cv2"
         value = f"{cv2}.{name}"
@@ -55,7 +55,7 @@ def interpolation_fix(ro: Op, rp: Op) -> Optional[Fix]:
         sail = import_alias(rp.site.file, "sophon.sail") or "sail"
         value = f"{sail}.bmcv_resize_algorithm.{name}"
         keyword = None
-    interp_node = rp.params.get("interp_node")
+    interp_node = rp.interp_node
     if interp_node is not None:
         e = edit(rp.site, interp_node.value, value)
     else:

@@ -9,7 +9,8 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Resize
 from portlint.analysis.locate import span
 from portlint.analysis.values import UNKNOWN, Sym, sym_vars
 from portlint.findings import Fix
@@ -35,24 +36,23 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     return findings
 
 
-def fixes_call(ro: Op, rp: Op, ctx: PairContext) -> bool:
+def fixes_call(ro: Resize, rp: Resize, ctx: PairContext) -> bool:
     """Whether this rule's fix for the pair rewrites the ported resize call itself (PL101 then
     leaves the call to it: the shorter-side resize it inserts antialiases too)."""
     start = _call_start(rp)
     return any(f.fix is not None and f.fix.edits and f.fix.edits[0].start == start for f in compare_pair(ro, rp, ctx))
 
 
-def _call_start(op: Op):
+def _call_start(op: Resize):
     sp = span(op.site) if op.site is not None else None
     return sp[0] if sp else None
 
 
-def compare_pair(ro: Op, rp: Op, ctx: PairContext) -> list:
-    po, pp = ro.params, rp.params
+def compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
     evaluated = False
     for h, w in SAMPLES:
         env = ctx.env(h, w)
-        oo, op_ = eval_pair(po.get("out"), env), eval_pair(pp.get("out"), env)
+        oo, op_ = eval_pair(ro.out, env), eval_pair(rp.out, env)
         if oo is None or op_ is None:
             continue
         evaluated = True
@@ -60,30 +60,30 @@ def compare_pair(ro: Op, rp: Op, ctx: PairContext) -> list:
             continue
         if abs(oo[0] - op_[1]) < 0.5 and abs(oo[1] - op_[0]) < 0.5:
             msg = (f"ported resize swaps width and height: the original resizes a {w}x{h} image to {fmt_size(oo)} (w x h), "
-                   f"the ported one to {fmt_size(op_)}; {'cv2.resize and PIL take (width, height)' if pp.get('order') == 'wh' else 'torchvision takes (height, width)'}")
+                   f"the ported one to {fmt_size(op_)}; {'cv2.resize and PIL take (width, height)' if rp.order == 'wh' else 'torchvision takes (height, width)'}")
             return [RULE.finding(msg, rp.site, ro.site, fix=swap_fix(ro, rp))]
-        if _swapped_bmodel_dims(pp.get("out")):
-            expected = "(width, height)" if pp.get("order") == "wh" else "(height, width)"
+        if _swapped_bmodel_dims(rp.out):
+            expected = "(width, height)" if rp.order == "wh" else "(height, width)"
             msg = (f"ported resize passes the bmodel's height and width in the wrong order for an API taking {expected}: "
                    f"it resizes to {fmt_size(op_)} (w x h) where the model takes {fmt_size(op_[::-1])}; the original resizes to {fmt_size(oo)}")
             return [RULE.finding(msg, rp.site, ro.site, fix=swap_fix(ro, rp))]
-        sem_o, sem_p = _semantics(po), _semantics(pp)
+        sem_o, sem_p = _semantics(ro), _semantics(rp)
         same = sem_o == sem_p
         msg = (f"for a {w}x{h} image the original resizes to {fmt_size(oo)}, the ported program to {fmt_size(op_)}"
                + (f" (both {sem_o}; the sizes are computed or rounded differently)" if same else f" ({sem_o} vs {sem_p})"))
         return [RULE.finding(msg, rp.site, ro.site, fix=shorter_side_fix(ro, rp, ctx))]
     # semantics, knowable without numbers: shorter-side resize vs a size independent of the image
-    out = pp.get("out")
-    if po.get("mode") == "shorter" and isinstance(out, tuple) and len(out) == 2 and not any(
+    out = rp.out
+    if ro.mode == "shorter" and isinstance(out, tuple) and len(out) == 2 and not any(
             {"H", "W"} & sym_vars(v) for v in out) and all(v is not UNKNOWN for v in out):
-        target = po.get("size_arg")
+        target = ro.size_arg
         msg = (f"original resizes the shorter side to {fmt_num(target) if isinstance(target, (int, float)) else target} keeping "
                "the aspect ratio; the ported program resizes every image to one fixed size, stretching it")
         return [RULE.finding(msg, rp.site, ro.site, fix=shorter_side_fix(ro, rp, ctx))]
     # symbolic (w, h) order check when the ported size comes from the bmodel at run time
     if not evaluated and _swapped_bmodel_dims(out):
-        expected = "(width, height)" if pp.get("order") == "wh" else "(height, width)"
-        given = "(net_h, net_w)" if pp.get("order") == "wh" else "(net_w, net_h)"
+        expected = "(width, height)" if rp.order == "wh" else "(height, width)"
+        given = "(net_h, net_w)" if rp.order == "wh" else "(net_w, net_h)"
         msg = (f"ported resize passes {given} where {expected} is expected: the image gets the model's height as its "
                "width; aligned only if the bmodel input is square (give --input-shape or --bmodel to know)")
         return [RULE.finding(msg, rp.site, ro.site, severity="warning", fix=swap_fix(ro, rp))]
@@ -97,10 +97,10 @@ def _swapped_bmodel_dims(out) -> bool:
     return False
 
 
-def _semantics(params) -> str:
-    if params.get("mode") == "shorter":
+def _semantics(op: Resize) -> str:
+    if op.mode == "shorter":
         return "resize the shorter side"
-    out = params.get("out")
+    out = op.out
     if isinstance(out, tuple) and any({"H", "W"} & sym_vars(v) for v in out):
         return "keep the aspect ratio"
     return "fixed size"
@@ -108,8 +108,8 @@ def _semantics(params) -> str:
 
 # ------------------------------------------------------------------ fixes
 
-def swap_fix(ro: Op, rp: Op) -> Optional[Fix]:
-    node = rp.params.get("size_node")
+def swap_fix(ro: Resize, rp: Resize) -> Optional[Fix]:
+    node = rp.size_node
     if node is None:
         return None
     site = rp.site
@@ -123,7 +123,7 @@ def swap_fix(ro: Op, rp: Op) -> Optional[Fix]:
         new = f"({code}[1], {code}[0])"
     else:
         return None
-    order = "(width, height)" if rp.params.get("order") == "wh" else "(height, width)"
+    order = "(width, height)" if rp.order == "wh" else "(height, width)"
     e = edit(site, node.value, new)
     return Fix("safe", f"swap to {order}", [e]) if e else None
 
@@ -144,22 +144,22 @@ def {name}(img, size, crop):
 '''
 
 
-def shorter_side_fix(ro: Op, rp: Op, ctx) -> Optional[Fix]:
+def shorter_side_fix(ro: Resize, rp: Resize, ctx) -> Optional[Fix]:
     """Original Resize(int) [+ CenterCrop]: replace the ported fixed-size cv2/PIL resize by a
     shorter-side resize (PIL bilinear, as torchvision on PIL images) and a centre crop to the
     size the ported program resized to, through a helper inserted after the imports."""
-    if ro.params.get("mode") != "shorter" or ro.params.get("library") != "pil" or rp.site is None:
+    if ro.mode != "shorter" or ro.library != "pil" or rp.site is None:
         return None
-    short = ro.params.get("size_arg")
+    short = ro.size_arg
     short = short[0] if isinstance(short, (list, tuple)) and len(short) == 1 else short
     if not isinstance(short, int):
         return None
     call = rp.site.node
-    node = rp.params.get("size_node")
-    if not isinstance(call, cst.Call) or node is None or rp.api not in ("cv2.resize", "PIL.Image.Image.resize"):
+    node = rp.size_node
+    if not isinstance(call, cst.Call) or node is None or rp.through is not None or rp.library not in ("cv2", "pil"):
         return None
     src = rp.site.file
-    if rp.api == "cv2.resize":
+    if rp.library == "cv2":
         img_code = node_code(rp.site, call.args[0].value)
     else:
         if not isinstance(call.func, cst.Attribute):

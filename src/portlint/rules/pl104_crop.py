@@ -19,14 +19,14 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
         op = oc[0]
         h, w = SAMPLES[0]
         env = ctx.env(h, w)
-        box = [evaluate(op.params.get(k), env) for k in _BOX]
-        inp = eval_pair(op.params.get("in"), env)
+        box = [evaluate(getattr(op, k), env) for k in _BOX]
+        inp = eval_pair(op.in_, env)
         desc = (f"crops {fmt_num(box[3])}x{fmt_num(box[2])} at ({fmt_num(box[1])}, {fmt_num(box[0])}) out of {fmt_size(inp)} for a {w}x{h} image"
                 if None not in box and inp else "crops the image")
         resizes = ops_of(p, "resize")
         anchor = resizes[-1].site if resizes else site_of(first_or_start(p, "decode"))
         findings.append(RULE.finding(
-            f"original {op.params.get('style', '')} {desc}; the ported program has no crop, so the model sees "
+            f"original {op.style or ''} {desc}; the ported program has no crop, so the model sees "
             "content the original cut away, at a different scale (mean |diff| 32-50 grey levels on real photos, see PL104)",
             anchor, op.site))
     elif pc and not oc:
@@ -37,8 +37,8 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
         for co, cp in zip(oc, pc):
             for h, w in SAMPLES:
                 env = ctx.env(h, w)
-                bo = [evaluate(co.params.get(k), env) for k in _BOX]
-                bp = [evaluate(cp.params.get(k), env) for k in _BOX]
+                bo = [evaluate(getattr(co, k), env) for k in _BOX]
+                bp = [evaluate(getattr(cp, k), env) for k in _BOX]
                 if None in bo or None in bp:
                     continue
                 if any(abs(a - b) >= 0.5 for a, b in zip(bo, bp)):

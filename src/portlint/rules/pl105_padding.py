@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Optional
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Pad
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, evaluate, first_or_start, fmt_num, ops_of, site_of
@@ -13,6 +14,9 @@ from portlint.rules.fixkit import edit
 
 RULE = RuleMeta("PL105", "padding", "warning", ("safe", "display-only"),
                 "Letterbox padding value, placement or rounding differs")
+
+
+_SIDES = ("top", "bottom", "left", "right")
 
 
 def _pad_value(v):
@@ -41,7 +45,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                                      ppads[0].site, _before_model(o)))
         return findings
     for po, pp in zip(opads, ppads):
-        vo, vp = _pad_value(po.params.get("value")), _pad_value(pp.params.get("value"))
+        vo, vp = _pad_value(po.value), _pad_value(pp.value)
         if vo and vp and set(vo) != set(vp):
             findings.append(RULE.finding(
                 f"original pads with value {_fmt_val(vo)}, ported with {_fmt_val(vp)}: the border differs by up to "
@@ -49,8 +53,8 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                 fix=value_fix(po, pp)))
         for h, w in SAMPLES:
             env = ctx.env(h, w)
-            ao = [evaluate(po.params.get(k), env) for k in ("top", "bottom", "left", "right")]
-            ap = [evaluate(pp.params.get(k), env) for k in ("top", "bottom", "left", "right")]
+            ao = [evaluate(getattr(po, k), env) for k in _SIDES]
+            ap = [evaluate(getattr(pp, k), env) for k in _SIDES]
             if None in ao or None in ap:
                 continue
             if any(abs(a - b) >= 0.5 for a, b in zip(ao, ap)):
@@ -88,9 +92,9 @@ def placement_fix() -> Fix:
                "subtract the same offsets when scaling boxes back")
 
 
-def value_fix(po: Op, pp: Op) -> Optional[Fix]:
-    node = pp.params.get("value_node")
-    value = po.params.get("value")
+def value_fix(po: Pad, pp: Pad) -> Optional[Fix]:
+    node = pp.value_node
+    value = po.value
     if node is None or not isinstance(value, (int, float, tuple, list)):
         return None
     text = repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)

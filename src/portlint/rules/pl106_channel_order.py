@@ -8,7 +8,8 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Colour, Decode
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import last_op, site_of
@@ -38,21 +39,21 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
 def channel_fix(o: Img, p: Img) -> Optional[Fix]:
     """Convert right after decoding (so every later per-channel step sees the original's order),
     or drop the ported program's own conversion when it is the one that differs."""
-    colour_ops = [op for op in p.state.ops if op.stage == "colour"]
+    colour_ops = [op for op in p.state.ops if isinstance(op, Colour)]
     if colour_ops:
         last = colour_ops[-1]
         node = last.site.node if last.site else None
-        if last.api == "cv2.cvtColor" and isinstance(node, cst.Call) and node.args and last.params.get("kind") == "swap3":
+        if last.library == "cv2" and last.kind == "swap3" and isinstance(node, cst.Call) and node.args:  # cvtColor
             e = edit(last.site, node, node_code(last.site, node.args[0].value))
             return Fix("safe", "remove the BGR<->RGB conversion the original does not make", [e]) if e else None
-        if last.api == "numpy.reverse_channels" and isinstance(node, cst.Subscript):
+        if last.kind == "reverse_channels" and isinstance(node, cst.Subscript):
             e = edit(last.site, node, node_code(last.site, node.value))
             return Fix("safe", "remove the channel reversal the original does not make", [e]) if e else None
-        if last.api in ("sophon.sail.Bmcv.convert_format", "sophon.sail.Bmcv.vpp_convert_format"):
+        if last.library == "sail":
             return _sail_format_fix(last, o)
         return None
-    decode = next((op for op in p.state.ops if op.stage == "decode"), None)
-    if decode is None or decode.site is None or decode.api not in ("cv2.imread", "cv2.imdecode"):
+    decode = next((op for op in p.state.ops if isinstance(op, Decode)), None)
+    if decode is None or decode.site is None or decode.library != "cv2" or decode.source not in ("file", "buffer"):
         return None
     if tuple(o.state.channels or ()) != ("R", "G", "B"):
         return None
@@ -62,9 +63,10 @@ def channel_fix(o: Img, p: Img) -> Optional[Fix]:
     return Fix("safe", "convert BGR to RGB right after decoding, as the original feeds RGB", [e]) if e else None
 
 
-def _sail_format_fix(op: Op, o: Img) -> Optional[Fix]:
-    """convert_format(img, BMImage(..., FORMAT_BGR_PLANAR, ...)): name the original's order instead."""
-    spec_site = op.params.get("spec_site")
+def _sail_format_fix(op: Colour, o: Img) -> Optional[Fix]:
+    """convert_format(img, BMImage(..., FORMAT_BGR_PLANAR, ...)): name the original's order instead
+    (only that form says where the format is chosen: yuv2bgr and convert_format(img, fmt) do not)."""
+    spec_site = op.spec_site
     want = {("R", "G", "B"): "RGB", ("B", "G", "R"): "BGR"}.get(tuple(o.state.channels or ()))
     if spec_site is None or want is None or not isinstance(spec_site.node, cst.Call):
         return None

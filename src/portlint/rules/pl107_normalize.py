@@ -9,7 +9,8 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Normalize
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import fmt_num, last_op, site_of
@@ -77,21 +78,21 @@ def normalize_fix(o: Img, p: Img) -> Optional[Fix]:
     if not ao or not co or not cp or set(co) != set(cp):
         return None
     target = [ao[co.index(c)] for c in cp]  # the original's map for each ported memory channel
-    norm_ops = [op for op in p.state.ops if op.stage == "normalize"]
+    norm_ops = [op for op in p.state.ops if isinstance(op, Normalize)]
     if not norm_ops:
         return None
     last = norm_ops[-1]
-    if last.api == "sophon.sail.Bmcv.convert_to" and last.params.get("node") is not None:
+    if last.library == "sail" and last.node is not None:  # convert_to
         return _convert_to_fix(last, target)
     return _numpy_fix(p, norm_ops, target)
 
 
-def _convert_to_fix(op: Op, target) -> Optional[Fix]:
+def _convert_to_fix(op: Normalize, target) -> Optional[Fix]:
     site = op.site
     scale = input_scale_name(site.file)
     mul = f" * {scale}" if scale else ""
     pairs = ", ".join(f"({num_text(a)}{mul}, {num_text(b)}{mul})" for a, b in target)
-    node = op.params["node"].value
+    node = op.node.value
     e = edit(site, node, pairs if getattr(node, "lpar", None) else f"({pairs})")
     return Fix("safe", "alpha/beta solved from the original's mean/std" + (f", scaled by {scale}" if scale else ""), [e]) if e else None
 
@@ -102,7 +103,7 @@ def _numpy_fix(p: Img, norm_ops, target) -> Optional[Fix]:
     # the chain of numpy normalisation ops nested in the last op's expression
     chain = []
     for op in reversed(ops[: ops.index(last) + 1]):
-        if op.stage != "normalize" or not op.api.startswith("numpy.") or op.site is None or op.site.file is not last.site.file:
+        if not isinstance(op, Normalize) or op.arith is None or op.site is None or op.site.file is not last.site.file:
             break
         if not contains(last.site, op.site.node):
             break
@@ -113,8 +114,8 @@ def _numpy_fix(p: Img, norm_ops, target) -> Optional[Fix]:
     node = first.site.node
     if not isinstance(node, cst.BinaryOperation):
         return None
-    img_node = node.left if first.params.get("image_left", True) else node.right
-    layout = first.params.get("layout") or ""
+    img_node = node.left if first.image_left else node.right
+    layout = first.layout or ""
     np_name = import_alias(last.site.file, "numpy") or "np"
     shape = "(3, 1, 1)" if layout.replace("N", "") == "CHW" else "(1, 1, 3)"
     means = [(-b / a) / 255.0 for a, b in target]

@@ -19,7 +19,8 @@ import libcst as cst
 
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.analysis.facts import Program, evaluate, is_output_names, programs
+from portlint.analysis.events import Entry, FunctionCall, OutputsView
+from portlint.analysis.facts import ProgramFacts, SideFacts, is_output_names
 from portlint.analysis.syntax import ancestors, assignment_of, code, dotted, enclosing_function, params_of, parent, walk
 from portlint.rules.common import guarded
 from portlint.rules.base import RuleMeta
@@ -56,8 +57,7 @@ def _is_sail_dict(value) -> bool:
 
 
 class _Analysis:
-    def __init__(self, interp, prog: Program):
-        self.interp = interp
+    def __init__(self, prog: ProgramFacts):
         self.prog = prog
         self.seen: set = set()
 
@@ -224,17 +224,17 @@ class _Analysis:
         if name == "enumerate":
             self.expr(src, call, uses, depth, kind)
             return
-        callees = [p for _, k, p in self.prog.events if k == "call" and p["site"] is not None and p["site"].node is call]
+        callees = [c for c in self.prog.of(FunctionCall) if c.site is not None and c.site.node is call]
         if not callees:
             uses.ordered.append(Site(src, call))
             uses.first_use = uses.first_use or Site(src, call)
             return
         p = callees[0]
-        fn = p["func"].node
+        fn = p.func.node
         if not isinstance(fn, cst.FunctionDef):
             return
         names = params_of(fn)
-        if p["func"].self_obj is not None and names:
+        if p.func.self_obj is not None and names:
             names = names[1:]
         if arg.keyword is not None:
             target = arg.keyword.value
@@ -243,7 +243,7 @@ class _Analysis:
             i = positional.index(arg) if arg in positional else -1
             target = names[i] if 0 <= i < len(names) else None
         if target is not None:
-            self.param(p["func"].file, fn, target, uses, depth + 1, kind)
+            self.param(p.func.file, fn, target, uses, depth + 1, kind)
 
     def param(self, src, fn, name: str, uses: Uses, depth: int, kind: str) -> None:
         self.reorder_idiom(src, fn, name, uses)
@@ -255,9 +255,9 @@ class _Analysis:
         fn = enclosing_function(src, ret)
         if fn is None:
             return
-        for _, k, p in self.prog.events:
-            if k == "call" and p["func"].node is fn and p["site"] is not None and isinstance(p["site"].node, cst.Call):
-                self.expr(p["site"].file, p["site"].node, uses, depth + 1, kind)
+        for c in self.prog.of(FunctionCall):
+            if c.func.node is fn and c.site is not None and isinstance(c.site.node, cst.Call):
+                self.expr(c.site.file, c.site.node, uses, depth + 1, kind)
 
 
 def _int(node) -> Optional[int]:
@@ -299,9 +299,9 @@ def _comparison_on(src, loop: cst.For, target) -> Optional[tuple]:
 # ------------------------------------------------------------------ model facts
 
 
-def _original_count(o_interp) -> tuple[Optional[int], Optional[Site]]:
+def _original_count(original: SideFacts) -> tuple[Optional[int], Optional[Site]]:
     best = (None, None)
-    for sink in o_interp.sinks:
+    for sink in original.sinks:
         node = sink.site.node
         par = assignment_of(sink.site.file, node)
         if par is not None:
@@ -407,19 +407,19 @@ def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site, o_
 
 @guarded
 def check(pair) -> list:
-    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
+    ported, ctx = pair.ported, pair.ctx
     names = _bmodel_names(ctx)
-    o_count, o_site = _original_count(o_interp)
+    o_count, o_site = _original_count(pair.original)
     findings = []
     done = set()
-    for prog in programs(p_interp):
-        analysis = _Analysis(p_interp, prog)
+    for prog in ported.programs():
+        analysis = _Analysis(prog)
         items = []
-        for p in prog.of("outputs-view"):
-            if not _is_sail_dict(p["outputs"]):
+        for view in prog.of(OutputsView):
+            if not _is_sail_dict(view.outputs):
                 continue
-            call = p["site"].node
-            src = p["site"].file
+            call = view.site.node
+            src = view.site.file
             if id(call) in done:
                 continue
             done.add(id(call))
@@ -430,9 +430,9 @@ def check(pair) -> list:
                 if isinstance(outer, cst.Call) and dotted(outer.func) in ("list", "tuple"):
                     expr = outer
             uses = Uses()
-            analysis.expr(src, expr, uses, 0, p["view"])
-            items.append((src, expr, call, p["view"], p["outputs"], uses))
-        for src, loop, outputs in _dict_loops(p_interp, prog):
+            analysis.expr(src, expr, uses, 0, view.view)
+            items.append((src, expr, call, view.view, view.outputs, uses))
+        for src, loop, outputs in _dict_loops(prog):
             if id(loop) in done:
                 continue
             done.add(id(loop))
@@ -458,20 +458,20 @@ def check(pair) -> list:
             msg = _message(uses, exact or max(lower, count or 0), names, o_site, o_count)
             fix = _iter_fix(src, expr, outputs, ctx) if kind == "dict" else _view_fix(src, expr, call, kind, outputs, ctx)
             findings.append(RULE.finding(msg, Site(src, expr), o_site, fix=fix))
-        findings.extend(_substring_reorders(p_interp, prog, names, done))
+        findings.extend(_substring_reorders(ported, prog, names, done))
     return findings
 
 
-def _dict_loops(interp, prog: Program):
+def _dict_loops(prog: ProgramFacts):
     """`for k in outputs:` over a SAIL output dict held in a variable of a function or of the
     program's top level."""
     seen = set()
     scopes = []
-    for _, kind, p in prog.events:
-        if kind == "call" and isinstance(p["func"].node, cst.FunctionDef):
-            scopes.append((p["func"].file, p["func"].node.body, p["locals"]))
-        elif kind == "entry":
-            scopes.append((prog.entry, prog.entry.module, p["env"]))
+    for event in prog.events:
+        if type(event) is FunctionCall and isinstance(event.func.node, cst.FunctionDef):
+            scopes.append((event.func.file, event.func.node.body, event.locals))
+        elif type(event) is Entry:
+            scopes.append((prog.entry, prog.entry.module, event.env))
     for src, body, env in scopes:
         holders = {name for name, v in env.items() if _is_sail_dict(v)}
         if not holders:
@@ -502,22 +502,20 @@ def _substring(site: Site, node, names, sorted_keys: bool) -> list:
     return [RULE.finding(msg, site, None, severity="warning", fix=_substring_fix(site, node))]
 
 
-def _substring_reorders(interp, prog: Program, names, done: set) -> list:
+def _substring_reorders(facts: SideFacts, prog: ProgramFacts, names, done: set) -> list:
     """sophon-demo's reorder loop `for n in output_names: for i, k in enumerate(keys): if n in k`."""
     out = []
     seen = set()
-    for _, kind, p in prog.events:
-        if kind != "call":
-            continue
-        fn = p["func"].node
+    for p in prog.of(FunctionCall):
+        fn = p.func.node
         if not isinstance(fn, cst.FunctionDef) or id(fn) in seen:
             continue
         seen.add(id(fn))
-        src = p["func"].file
+        src = p.func.file
         for outer in compound_statements(fn.body.body if type(fn.body) is cst.IndentedBlock else ()):
             if type(outer) is not cst.For:  # exact type: isinstance goes through ABCMeta
                 continue
-            if not ("output_names" in code(src, outer.iter) or is_output_names(_value(interp, p, outer.iter))):
+            if not ("output_names" in code(src, outer.iter) or is_output_names(facts.evaluate(outer.iter, p.scope()))):
                 continue
             for inner in compound_statements(outer.body.body if type(outer.body) is cst.IndentedBlock else ()):
                 if type(inner) is cst.For:
@@ -533,11 +531,5 @@ def _substring_reorders(interp, prog: Program, names, done: set) -> list:
     return out
 
 
-def _sail_keys(p) -> bool:
-    return any(_is_sail_dict(v) for v in p["locals"].values())
-
-
-def _value(interp, p, node):
-    from portlint.analysis.facts import Scope
-    f = p["func"]
-    return evaluate(interp, node, Scope(f.file, p["args"], p["locals"], f.globals, f))
+def _sail_keys(call: FunctionCall) -> bool:
+    return any(_is_sail_dict(v) for v in call.locals.values())

@@ -1,11 +1,12 @@
 """PL202 nms: the non-maximum suppression of each program, identified and compared.
 
 Recognised: torchvision.ops.nms / batched_nms, cv2.dnn.NMSBoxes, SAIL's Bmcv.nms, nms_rotated and
-yolov5 post-processing helpers (events from apis/post_api.py), and hand-written numpy NMS found by
-its structure (a loop over an argsort, intersections with np.maximum/np.minimum, an overlap ratio
-compared with a threshold). Around each NMS call, the function that calls it (ultralytics'
-non_max_suppression, sophon-demo's PostProcess) gives the score filter, the top-k cut before NMS
-and its sort order, the class offset (max_wh) or agnostic flag, multi-label and max_det.
+yolov5 post-processing helpers (NmsCall facts, recorded by apis/post_api.py), and hand-written
+numpy NMS found by its structure (a loop over an argsort, intersections with np.maximum/np.minimum,
+an overlap ratio compared with a threshold). Around each NMS call, the function that calls it
+(ultralytics' non_max_suppression, sophon-demo's PostProcess) gives the score filter, the top-k
+cut before NMS and its sort order, the class offset (max_wh) or agnostic flag, multi-label and
+max_det.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import libcst as cst
 
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.analysis.facts import Program, Scope, evaluate, host_scope, programs
+from portlint.analysis.events import FunctionCall, NmsCall, Scope
+from portlint.analysis.facts import ProgramFacts, SideFacts
 from portlint.analysis.syntax import call_name, code, params_of, walk
 from portlint.rules.common import closest_original, fmt, guarded, number, origin_edit
 from portlint.rules.base import RuleMeta
@@ -51,7 +53,7 @@ _CLASS_LOOP = re.compile(r"cls|class|unique|label", re.I)
 class Nms:
     impl: str
     family: str
-    prog: Program
+    prog: ProgramFacts
     site: Site
     iou: Optional[float] = None
     iou_arg: Any = None
@@ -147,10 +149,10 @@ def _plus_one(fn) -> bool:
     return False
 
 
-def _argsort_direction(interp, node, scope) -> Optional[bool]:
+def _argsort_direction(facts: SideFacts, node, scope) -> Optional[bool]:
     """True if the argsort expression `node` sorts descending, False ascending, None if not an argsort."""
     if isinstance(node, cst.Subscript):
-        inner = _argsort_direction(interp, node.value, scope)
+        inner = _argsort_direction(facts, node.value, scope)
         if inner is None:
             return None
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
@@ -163,7 +165,7 @@ def _argsort_direction(interp, node, scope) -> Optional[bool]:
     desc = False
     for arg in node.args:
         if arg.keyword is not None and arg.keyword.value == "descending":
-            desc = evaluate(interp, arg.value, scope) is True
+            desc = facts.evaluate(arg.value, scope) is True
     name = call_name(node)
     if not name.startswith(".") and node.args and node.args[0].keyword is None:
         data = node.args[0].value
@@ -182,13 +184,13 @@ def code_of_int(node) -> Optional[int]:
     return None
 
 
-def _greedy_order_ascending(interp, fn, scope) -> Optional[cst.CSTNode]:
+def _greedy_order_ascending(facts: SideFacts, fn, scope) -> Optional[cst.CSTNode]:
     """The argsort that orders a hand-written NMS, if it visits the lowest score first."""
     uses_last = any(isinstance(n, cst.Subscript) and len(n.slice) == 1 and isinstance(n.slice[0].slice, cst.Index)
                     and code_of_int(n.slice[0].slice.value) == -1 for n in walk(fn))
     for n in walk(fn):
         if isinstance(n, cst.Assign):
-            d = _argsort_direction(interp, n.value, scope)
+            d = _argsort_direction(facts, n.value, scope)
             if d is False and not uses_last:
                 return n.value
             if d is not None:
@@ -199,7 +201,7 @@ def _greedy_order_ascending(interp, fn, scope) -> Optional[cst.CSTNode]:
 # ------------------------------------------------------------------ the code around an NMS call
 
 
-def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=None, skip=()) -> None:
+def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], nms_call=None, skip=()) -> None:
     for n in walk(host):
         t = type(n)  # exact types (libcst has no subclasses of these): isinstance goes through ABCMeta
         if t is not cst.Comparison and t is not cst.Subscript and t is not cst.BinaryOperation \
@@ -213,7 +215,7 @@ def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=N
                 for thr, data, flip in ((n.comparisons[0].comparator, n.left, False), (n.left, n.comparisons[0].comparator, True)):
                     text = code(src, thr)
                     if _CONF_NAME.search(text) and not _NOT_CONF.search(text) and not _MIN_SIZE.search(text):
-                        v = number(evaluate(interp, thr, scope))
+                        v = number(facts.evaluate(thr, scope))
                         if v is not None and 0 <= v < 1:
                             info.conf = v
                             info.extra["conf_site"] = Site(src, n)
@@ -221,15 +223,15 @@ def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=N
         if isinstance(n, cst.Comparison) and len(n.comparisons) == 1 and info.min_size is None:
             for side in (n.left, n.comparisons[0].comparator):
                 if _MIN_SIZE.search(code(src, side)):
-                    v = number(evaluate(interp, side, scope))
+                    v = number(facts.evaluate(side, scope))
                     if v is not None:
                         info.min_size = v
                         info.extra["min_size_site"] = Site(src, n)
         if isinstance(n, cst.Subscript) and n.slice and isinstance(n.slice[0].slice, cst.Slice):
             s = n.slice[0].slice
             if s.lower is None and s.upper is not None and s.step is None:
-                d = _argsort_direction(interp, n.value, scope)
-                k = number(evaluate(interp, s.upper, scope))
+                d = _argsort_direction(facts, n.value, scope)
+                k = number(facts.evaluate(s.upper, scope))
                 if d is not None and info.sort is None:
                     info.sort = (d, k, Site(src, n), n.value)
                 elif d is None and _MAX_DET.search(code(src, s.upper)) and info.max_det is None and k is not None:
@@ -237,12 +239,12 @@ def _host_facts(interp, info: Nms, src, host, scope: Optional[Scope], nms_call=N
         if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Multiply) and info.offset is None:
             for side in (n.left, n.right):
                 if _OFFSET.search(code(src, side)):
-                    v = number(evaluate(interp, side, scope))
+                    v = number(facts.evaluate(side, scope))
                     if v is not None:
                         info.offset, info.offset_site = v, Site(src, n)
                         break
         if isinstance(n, (cst.If, cst.IfExp)) and info.multi_label is None and "multi_label" in code(src, n.test):
-            v = evaluate(interp, n.test, scope)
+            v = facts.evaluate(n.test, scope)
             if isinstance(v, bool):
                 info.multi_label = v
     if nms_call is not None and info.per_class is None:
@@ -295,48 +297,48 @@ def _converted_to_xywh(src, host, boxes_arg, call) -> bool:
     return False
 
 
-def _library_nms(interp, prog: Program, index: int, p: dict) -> Nms:
-    impl = p["impl"]
+def _library_nms(facts: SideFacts, prog: ProgramFacts, p: NmsCall) -> Nms:
+    impl = p.impl
     family, suppress, plus_one, reads = _LIBRARY.get(impl, (_SAIL_HELPER, "gt", False, None))
-    site = p["site"]
+    site = p.site
     info = Nms(impl=impl, family=family, prog=prog, site=site, suppress=suppress, plus_one=plus_one, reads=reads,
-               iou=number(p.get("iou")), iou_arg=p.get("iou_arg"), conf=number(p.get("conf")), conf_arg=p.get("conf_arg"))
-    if p.get("per_class"):
+               iou=number(p.iou), iou_arg=p.iou_arg, conf=number(p.conf), conf_arg=p.conf_arg)
+    if p.per_class:
         info.per_class = True
-    if isinstance(p.get("multi_label"), bool):
-        info.multi_label = p["multi_label"]
+    if isinstance(p.multi_label, bool):
+        info.multi_label = p.multi_label
     if impl.startswith("cv2"):
-        k = number(p.get("top_k"))
+        k = number(p.top_k)
         if k:
             info.max_det, info.max_det_site = k, site
     src = site.file
-    func = p.get("func")
+    func = p.func
     if func is not None:
         host = func.node
         scope = None
-        for i, kind, q in prog.events:
-            if i < index and kind == "call" and q["func"] is func:
-                scope = Scope(func.file, q["args"], q["locals"], func.globals, func)
+        for call in prog.of(FunctionCall):
+            if call.index < p.index and call.func is func:
+                scope = call.scope()
         if scope is None:
-            scope = Scope(func.file, {}, p.get("locals", {}), p.get("globals", {}), func)
+            scope = Scope(func.file, {}, p.locals, p.globals, func)
     else:
-        host, scope = src.module, Scope(src, {}, p.get("locals", {}), p.get("globals", {}))
-    _host_facts(interp, info, src, host, scope, nms_call=site.node)
-    if info.reads == "xywh" and _xyxy_evidence(src, host) and not _converted_to_xywh(src, host, p.get("boxes_arg"), site.node):
+        host, scope = src.module, Scope(src, {}, p.locals, p.globals)
+    _host_facts(facts, info, src, host, scope, nms_call=site.node)
+    if info.reads == "xywh" and _xyxy_evidence(src, host) and not _converted_to_xywh(src, host, p.boxes_arg, site.node):
         info.given_xyxy = True
     _finish(info)
     return info
 
 
-def _numpy_nms(interp, prog: Program, index: int, p: dict, fn) -> Nms:
-    f = p["func"]
-    scope = Scope(f.file, p["args"], p["locals"], f.globals, f)
-    site = p["site"]
+def _numpy_nms(facts: SideFacts, prog: ProgramFacts, p: FunctionCall, fn) -> Nms:
+    f = p.func
+    scope = p.scope()
+    site = p.site
     info = Nms(impl=f"hand-written NMS {f.name}()", family="greedy", prog=prog, site=site)
     test = _iou_test(fn, _ratio_names(fn))
     if test is not None:
         node, thr, info.suppress = test
-        info.iou = number(evaluate(interp, thr, scope))
+        info.iou = number(facts.evaluate(thr, scope))
         info.extra["iou_test"] = Site(f.file, node)
         # the threshold's origin at the call site: the argument passed for that parameter
         if isinstance(thr, cst.Name) and thr.value in params_of(fn) and isinstance(site.node, cst.Call):
@@ -345,41 +347,41 @@ def _numpy_nms(interp, prog: Program, index: int, p: dict, fn) -> Nms:
             named = [a for a in site.node.args if a.keyword is not None and a.keyword.value == thr.value]
             info.iou_arg = named[0] if named else (positional[pos] if 0 <= pos < len(positional) else None)
     info.plus_one = _plus_one(fn)
-    greedy = _greedy_order_ascending(interp, fn, scope)
+    greedy = _greedy_order_ascending(facts, fn, scope)
     if greedy is not None:
         info.greedy_ascending = Site(f.file, greedy)
-    _host_facts(interp, info, f.file, fn, scope, skip=(test[0],) if test else ())
-    host, hscope = host_scope(prog, site.file, site.node, index)
+    _host_facts(facts, info, f.file, fn, scope, skip=(test[0],) if test else ())
+    host, hscope = prog.host_scope(site.file, site.node, p.index)
     if host is not None and host is not fn:
-        _host_facts(interp, info, site.file, host, hscope, nms_call=site.node)
+        _host_facts(facts, info, site.file, host, hscope, nms_call=site.node)
     _finish(info)
     return info
 
 
-def collect(interp, prog: Program) -> list[Nms]:
+def collect(facts: SideFacts, prog: ProgramFacts) -> list[Nms]:
     out = []
     # candidates: the defs this program called (only its calls are looked up below), in files that
     # sort with argsort as a hand-written numpy NMS does; no walk of the files' other functions
     numpy_fns, looked_at = {}, set()
-    for _, kind, p in prog.events:
-        fn = p["func"].node if kind == "call" else None
+    for call in prog.of(FunctionCall):
+        fn = call.func.node
         if type(fn) is not cst.FunctionDef or id(fn) in looked_at:
             continue
         looked_at.add(id(fn))
-        if "argsort" in p["func"].file.text and id(fn) in interp.executed_functions and _is_numpy_nms(fn):
+        if "argsort" in call.func.file.text and facts.executed(fn) and _is_numpy_nms(fn):
             numpy_fns[id(fn)] = fn
     seen = set()
-    for index, kind, p in prog.events:
-        if kind == "nms":
-            key = id(p["site"].node)
+    for event in prog.events:
+        if type(event) is NmsCall:
+            key = id(event.site.node)
             if key not in seen:
                 seen.add(key)
-                out.append(_library_nms(interp, prog, index, p))
-        elif kind == "call" and id(p["func"].node) in numpy_fns and isinstance(p["site"].node, cst.Call):
-            key = id(p["site"].node)
+                out.append(_library_nms(facts, prog, event))
+        elif type(event) is FunctionCall and id(event.func.node) in numpy_fns and isinstance(event.site.node, cst.Call):
+            key = id(event.site.node)
             if key not in seen:
                 seen.add(key)
-                out.append(_numpy_nms(interp, prog, index, p, numpy_fns[id(p["func"].node)]))
+                out.append(_numpy_nms(facts, prog, event, numpy_fns[id(event.func.node)]))
     return out
 
 
@@ -531,14 +533,14 @@ def _fix(applicability, description, edit_factory, value) -> Optional[Fix]:
 
 @guarded
 def check(pair) -> list:
-    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
-    o_progs = [(prog, collect(o_interp, prog)) for prog in programs(o_interp)]
+    original, ported = pair.original, pair.ported
+    o_progs = [(prog, collect(original, prog)) for prog in original.programs()]
     o_progs = [(prog, found) for prog, found in o_progs if found]
     if not o_progs:
         return []
     findings = []
-    for prog in programs(p_interp):
-        ported_nms = collect(p_interp, prog)
+    for prog in ported.programs():
+        ported_nms = collect(ported, prog)
         if not ported_nms:
             continue
         findings.extend(closest_original(RULE, o_progs, ported_nms[0], differences))

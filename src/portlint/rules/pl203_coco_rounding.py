@@ -21,7 +21,8 @@ import libcst as cst
 from portlint.analysis import tree
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
-from portlint.analysis.facts import Program, programs
+from portlint.analysis.events import FunctionCall, JsonDump
+from portlint.analysis.facts import ProgramFacts
 from portlint.analysis.syntax import call_name, code, functions, walk
 from portlint.rules.common import closest_original, guarded
 from portlint.rules.base import RuleMeta
@@ -35,7 +36,7 @@ _WH_NAMES = re.compile(r"^(w|h|width|height|bw|bh|box_w|box_h)$", re.I)
 
 @dataclass
 class Record:
-    prog: Program
+    prog: ProgramFacts
     src: Any
     scope: Any  # FunctionDef or Module
     bbox: Optional[cst.BaseExpression] = None
@@ -140,13 +141,13 @@ def _key(node) -> Optional[str]:
     return None
 
 
-def collect(interp, prog: Program) -> list[Record]:
+def collect(prog: ProgramFacts) -> list[Record]:
     """Detection records in the program's files (its entry and the modules it ran code from), if
     the program writes json. Not only executed code: ultralytics writes its COCO json only under
     --save-json, whose default is False."""
-    files = {id(p["func"].file): p["func"].file for _, k, p in prog.events if k == "call"}
+    files = {id(c.func.file): c.func.file for c in prog.of(FunctionCall)}
     files[id(prog.entry)] = prog.entry
-    if not prog.of("json-dump") and not any(_dumps_json(src) for src in files.values()):
+    if not prog.of(JsonDump) and not any(_dumps_json(src) for src in files.values()):
         return []
     out = []
     for src in files.values():
@@ -349,14 +350,13 @@ def differences(o: Record, p: Record) -> list:
 
 @guarded
 def check(pair) -> list:
-    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
-    o_records = [(prog, recs) for prog in programs(o_interp) for recs in [collect(o_interp, prog)] if recs]
+    o_records = [(prog, recs) for prog in pair.original.programs() for recs in [collect(prog)] if recs]
     if not o_records:
         return []
     findings = []
     done = set()
-    for prog in programs(p_interp):
-        for p in collect(p_interp, prog):
+    for prog in pair.ported.programs():
+        for p in collect(prog):
             if id(p.bbox) in done:
                 continue
             done.add(id(p.bbox))

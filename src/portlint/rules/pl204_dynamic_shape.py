@@ -110,7 +110,7 @@ def _variable(img: Img, ctx):
 
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:
     for op in ops_of(img, "pad"):
-        if any(_has_mod(op.params.get(k)) for k in ("top", "bottom", "left", "right")):
+        if any(_has_mod(getattr(op, k)) for k in ("top", "bottom", "left", "right")):
             return "letterbox(auto=True) pads only up to a multiple of the stride", op.site
     resizes = [op for op in img.state.ops if op.stage in ("resize", "crop")]
     h, w = img.state.size

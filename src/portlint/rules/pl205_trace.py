@@ -17,7 +17,7 @@ import libcst as cst
 
 from portlint.analysis.image import Site
 from portlint.analysis.objects import Instance
-from portlint.analysis.facts import programs
+from portlint.analysis.events import ModelExport, ModelMode
 from portlint.analysis.syntax import code, params_of, walk
 from portlint.rules.common import engine_site, guarded
 from portlint.rules.base import RuleMeta
@@ -117,35 +117,35 @@ def _example_batch(value) -> Optional[int]:
     return None
 
 
-def _check_export(prog, index, p, ctx, anchor) -> list:
+def _check_export(prog, p: ModelExport, ctx, anchor) -> list:
     out = []
-    site = p["site"]
-    api = p["api"]
-    model = p["model"]
-    name = _model_name(site, p["node"])
-    modes = [(i, q) for i, k, q in prog.events if k == "model-mode" and q.get("model") is model]
-    before = [q for i, q in modes if i < index]
-    after = [q for i, q in modes if i > index] + [q for i, k, q in prog.events if k == "model-mode" and i > index
-                                                     and p.get("result") is not None and q.get("model") is p["result"]]
+    site = p.site
+    api = p.api
+    model = p.model
+    name = _model_name(site, p.node)
+    modes = prog.of(ModelMode)
+    before = [q for q in modes if q.model is model and q.index < p.index]
+    after = [q for q in modes if q.model is model and q.index > p.index] + [
+        q for q in modes if q.index > p.index and p.result is not None and q.model is p.result]
     late = ""
-    if after and any(q["mode"] == "eval" for q in after):
+    if after and any(q.mode == "eval" for q in after):
         late = "; the .eval() after the export does not help: train-mode batch-norm and dropout are baked into the " \
                "graph (max |diff| 5.56 vs eval, torch 2.14)"
-    training = p.get("training")
+    training = p.training
     if training in ("TRAINING",):
         out.append(RULE.finding(f"{api}(..., training=TrainingMode.TRAINING) exports {name} in training mode: "
                                 "dropout stays active and batch-norm uses batch statistics (max |diff| 4.89 vs eval on a "
-                                "Conv+BN+Dropout, torch 2.14)", anchor, Site(site.file, p["training_arg"] or site.node)))
-    elif before and before[-1]["mode"] == "train" and training != "EVAL":
+                                "Conv+BN+Dropout, torch 2.14)", anchor, Site(site.file, p.training_arg or site.node)))
+    elif before and before[-1].mode == "train" and training != "EVAL":
         out.append(RULE.finding(f"{api} runs on {name} after {name}.train() (at line "
-                                f"{_line(before[-1]['site'])}): the exported graph has dropout active and batch-norm on "
+                                f"{_line(before[-1].site)}): the exported graph has dropout active and batch-norm on "
                                 f"batch statistics (max |diff| 4.89 vs eval, torch 2.14){late}", anchor, site))
     elif not before and _fresh(model) and training != "EVAL":
         out.append(RULE.finding(f"{api} runs on {name} without a prior {name}.eval(): a new module is in "
                                 "training mode, so the exported graph has dropout active and batch-norm on batch "
                                 f"statistics (max |diff| 4.89 vs eval, torch 2.14){late}", anchor, site))
-    if p.get("check_trace") is False:
-        node = p.get("check_arg")
+    if p.check_trace is False:
+        node = p.check_arg
         out.append(RULE.finding(f"{api}(..., check_trace=False) skips the check that re-runs the traced graph "
                                 "against the module: a trace that froze a data-dependent branch or kept dropout passes "
                                 "silently", anchor, Site(site.file, node) if node is not None else site, severity="warning"))
@@ -162,14 +162,14 @@ def _check_export(prog, index, p, ctx, anchor) -> list:
                                     "x*2 if x.sum() > 0 else x-100: eager(-1) = -101, traced(-1) = -2)", anchor,
                                     Site(fwd.file, test)))
             break
-    batch = _example_batch(p.get("example"))
+    batch = _example_batch(p.example)
     shape = getattr(ctx, "input_shape", None)
     if batch is not None and shape and shape[0] != batch:
         where = "--bmodel" if getattr(ctx, "bmodel", None) is not None else "--input-shape"
         out.append(RULE.finding(f"{api} example input has batch {batch} but the bmodel's input has batch "
                                 f"{shape[0]} ({where} {','.join(str(d) for d in shape)}): shapes read during the trace "
                                 "are frozen as constants for batch " f"{batch}", anchor,
-                                Site(site.file, p["example_arg"] or site.node)))
+                                Site(site.file, p.example_arg or site.node)))
     return out
 
 
@@ -181,21 +181,21 @@ def _line(site) -> str:
 
 @guarded
 def check(pair) -> list:
-    o_interp, p_interp, ctx = pair.original, pair.ported, pair.ctx
-    exports = [(prog, i, p) for prog in programs(o_interp) for i, k, p in prog.events if k == "export"]
+    ctx = pair.ctx
+    exports = [(prog, p) for prog in pair.original.programs() for p in prog.of(ModelExport)]
     if not exports:
         return []
-    anchor = engine_site(p_interp)
+    anchor = engine_site(pair.ported)
     if anchor is None:
-        entries = p_interp.side.entries
+        entries = pair.ported.side.entries
         if not entries:
             return []
         anchor = Site(entries[0], entries[0].module.body[0] if entries[0].module.body else entries[0].module)
     findings = []
     seen = set()
-    for prog, index, p in exports:
-        if id(p["site"].node) in seen:
+    for prog, p in exports:
+        if id(p.site.node) in seen:
             continue
-        seen.add(id(p["site"].node))
-        findings.extend(_check_export(prog, index, p, ctx, anchor))
+        seen.add(id(p.site.node))
+        findings.extend(_check_export(prog, p, ctx, anchor))
     return findings

@@ -1,25 +1,23 @@
 """Runs every rule on one pair of analysed programs: the pipeline rules on each matched pair of
-pipelines (rules/matching.py), then the program rules on the two programs' facts."""
+pipelines (rules/matching.py), then the program rules on the two sides' facts (analysis/facts.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from portlint.analysis.context import PairContext
+from portlint.analysis.facts import SideFacts
 from portlint.rules.matching import Match, candidates, match_pipelines
 from portlint.rules.registry import PROGRAM_RULES
 
 
 @dataclass
 class PairFacts:
-    """What a program rule reads: both sides' analysis, the pair's context and the pipeline matches."""
+    """What a program rule reads: both sides' facts, the pair's context and the pipeline matches."""
 
-    original: Any  # the original side's interpreter (its sinks and events)
-    ported: Any
+    original: SideFacts
+    ported: SideFacts
     ctx: PairContext
-    original_side: Any = None  # analysis.source.Side
-    ported_side: Any = None
     matches: list[Match] = field(default_factory=list)
 
 

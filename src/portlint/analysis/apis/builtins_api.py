@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.events import ArgparseDefault, ListOf, OutputsView
 from portlint.analysis.image import Img
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
 
@@ -115,7 +116,7 @@ def _seq(ctx: Ctx):
         return list(v.keys()) if kind == "list" else (tuple(v.keys()) if kind == "tuple" else UNKNOWN)
     if isinstance(v, Seq):
         if kind in ("list", "tuple"):
-            ctx.interp.record("list-of", value=v, site=ctx.site)
+            ctx.interp.record(ListOf(v, ctx.site))
         return Seq(v.elem, kind=v.kind)
     return UNKNOWN
 
@@ -384,7 +385,7 @@ def _add_argument(ctx: Ctx):
         except ValueError:
             default = UNKNOWN
     parser.attrs["__defaults__"][dest] = default
-    ctx.interp.record("argparse-default", dest=dest, default=default, site=ctx.site)
+    ctx.interp.record(ArgparseDefault(dest, default, ctx.site))
     return None
 
 
@@ -430,5 +431,5 @@ def _outputs_view(ctx: Ctx):
     outputs = ctx.args[0]
     kind = ctx.qname.rsplit(".", 1)[-1]
     view = Seq(ApiObject("portlint.ModelOutput", attrs={"outputs": outputs}), kind=f"outputs.{kind}")
-    ctx.interp.record("outputs-view", outputs=outputs, view=kind, seq=view, site=ctx.site)
+    ctx.interp.record(OutputsView(outputs, kind, view, ctx.site))
     return view

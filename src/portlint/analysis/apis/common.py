@@ -7,7 +7,9 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from portlint.analysis.image import Img, ImageState, Op, Site
+from portlint.analysis import affine
+from portlint.analysis.image import Img, ImageState, Site
+from portlint.analysis.ops import Decode, Normalize, Op
 from portlint.analysis.values import UNKNOWN, ApiRef, var
 
 HANDLERS: dict[str, Any] = {}
@@ -68,12 +70,13 @@ class Ctx:
         elif isinstance(arg.value, cst.Subscript):
             self.interp.assign_subscript(arg.value, value, self.frame)
 
-    def op(self, stage: str, **params) -> Op:
-        return Op(stage, self.qname, params, self.site)
+    def op(self, cls: type, **fields) -> Op:
+        """An op of this call: `ctx.op(Resize, library="cv2", ...)`."""
+        return cls(self.qname, self.site, **fields)
 
 
 def param_image(name: str, site: Site) -> Img:
-    op = Op("decode", "parameter", {"name": name}, site)
+    op = Decode("parameter", site, source="parameter", name=name)
     return Img(ImageState(kind="ndarray", channels=None, layout=None, dtype=None, affine=None,
                           size=(var("H"), var("W")), ops=(op,), source="param"))
 
@@ -89,31 +92,12 @@ def permute_channels(img: Img, order: tuple, op: Op) -> Img:
     """Reorder memory channels (e.g. BGR -> RGB) together with their affine maps."""
     st = img.state
     ch = tuple(st.channels[i] for i in order) if st.channels and len(st.channels) == len(order) else None
-    aff = tuple(st.affine[i] for i in order) if st.affine and len(st.affine) == len(order) else st.affine
-    return img.evolve(op, channels=ch, affine=aff)
+    return img.evolve(op, channels=ch, affine=affine.permute(st.affine, order))
 
 
-def apply_affine(img: Img, op: Op, scale, offset) -> Img:
-    """value -> value*scale + offset; scale/offset are scalars or per-memory-channel sequences."""
-    st = img.state
-    if st.affine is None:
-        return img.evolve(op)
-    n = len(st.affine)
-
-    def per(v, i):
-        if isinstance(v, (list, tuple)):
-            if len(v) != n:
-                return None
-            v = v[i]
-        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-    new = []
-    for i, (a, b) in enumerate(st.affine):
-        s, o = per(scale, i), per(offset, i)
-        if s is None or o is None:
-            return img.evolve(op, affine=None)
-        new.append((a * s, b * s + o))
-    return img.evolve(op, affine=tuple(new))
+def normalized(img: Img, op: Normalize, **changes) -> Img:
+    """The image after a normalisation step: each channel's map composed with op.scale/op.offset."""
+    return img.evolve(op, affine=affine.compose(img.state.affine, op.scale, op.offset), **changes)
 
 
 def set_layout(img: Img, layout: Optional[str], op: Op) -> Img:

@@ -5,9 +5,10 @@ INTER_LINEAR and never antialiases; copyMakeBorder pads (top, bottom, left, righ
 
 from __future__ import annotations
 
-from portlint.analysis.apis.common import Ctx, as_pair, handles, permute_channels, set_layout
+from portlint.analysis.apis.common import Ctx, as_pair, handles, normalized, permute_channels, set_layout
 from portlint.analysis.apis.constants import CV2_COLOR, CV2_INTERP
 from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.ops import Colour, Decode, Layout, Normalize, Other, Pad, Resize
 from portlint.analysis.values import UNKNOWN, ApiObject, numeric_op
 
 
@@ -22,7 +23,7 @@ def _decode(ctx: Ctx, flag, api: str, source) -> Img:
     else:
         channels, note = ("B", "G", "R"), "color"
     exif = flag_value not in (-1, UNKNOWN) and not (isinstance(flag_value, int) and flag_value & 128)
-    op = ctx.op("decode", library="cv2", flags=flag_value, mode=note, exif=exif, source=source)
+    op = ctx.op(Decode, library="cv2", flags=flag_value, mode=note, exif=exif, source=source)
     layout = "HW" if note == "grayscale" else "HWC"
     return fresh_image("ndarray", channels, layout, "uint8", op)
 
@@ -44,7 +45,7 @@ def _video(ctx: Ctx):
 
 @handles("cv2.VideoCapture.read")
 def _video_read(ctx: Ctx):
-    op = ctx.op("decode", library="cv2", flags=1, mode="video", exif=False, source="video")
+    op = ctx.op(Decode, library="cv2", flags=1, mode="video", exif=False, source="video")
     return (True, fresh_image("ndarray", ("B", "G", "R"), "HWC", "uint8", op))
 
 
@@ -55,7 +56,7 @@ def _cvtcolor(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     kind = CV2_COLOR.get(code, (None,))[0] if isinstance(code, int) else None
-    op = ctx.op("colour", code=code, kind=kind)
+    op = ctx.op(Colour, library="cv2", code=code, kind=kind)
     ch = img.state.channels
     if kind == "swap3" and ch and len(ch) == 3:
         return permute_channels(img, (2, 1, 0), op)
@@ -93,7 +94,7 @@ def _resize(ctx: Ctx):
         out_w, out_h = numeric_op("round", numeric_op("mul", w, fx)), numeric_op("round", numeric_op("mul", h, fy))
     else:
         out_w, out_h = UNKNOWN, UNKNOWN
-    op = ctx.op("resize", library="cv2", out=(out_h, out_w), **{"in": (h, w)}, interp=_interp(interp_value, not has_interp),
+    op = ctx.op(Resize, library="cv2", out=(out_h, out_w), in_=(h, w), interp=_interp(interp_value, not has_interp),
                 interp_given=has_interp, antialias=False, mode="fixed", order="wh",
                 size_node=ctx.arg_node(1, "dsize"), interp_node=ctx.arg_node(5, "interpolation"))
     return img.evolve(op, size=(out_h, out_w))
@@ -113,8 +114,8 @@ def _border(ctx: Ctx):
     h, w = img.state.size
     out_h = numeric_op("add", numeric_op("add", h, top), bottom)
     out_w = numeric_op("add", numeric_op("add", w, left), right)
-    op = ctx.op("pad", top=top, bottom=bottom, left=left, right=right, value=value if border == 0 else f"border {border}",
-                placement="explicit", **{"in": (h, w)}, out=(out_h, out_w), value_node=ctx.arg_node(6, "value"))
+    op = ctx.op(Pad, library="cv2", top=top, bottom=bottom, left=left, right=right, value=value if border == 0 else None,
+                border=border, placement="explicit", in_=(h, w), out=(out_h, out_w), value_node=ctx.arg_node(6, "value"))
     return img.evolve(op, size=(out_h, out_w))
 
 
@@ -133,29 +134,28 @@ def _blob(ctx: Ctx):
     if size is not None and size != (0, 0):
         h, w = img.state.size
         if crop is False:
-            op = ctx.op("resize", library="cv2", out=(size[1], size[0]), **{"in": (h, w)}, interp="bilinear", interp_given=False,
-                        antialias=False, mode="fixed", order="wh", size_node=ctx.arg_node(2, "size"))
+            op = ctx.op(Resize, library="cv2", through="blobFromImage", out=(size[1], size[0]), in_=(h, w), interp="bilinear",
+                        interp_given=False, antialias=False, mode="fixed", order="wh", size_node=ctx.arg_node(2, "size"))
             out = out.evolve(op, size=(size[1], size[0]))
         else:
             # crop=True (or unknown): scale by max(w/W, h/H), then centre-crop to size (docs/facts.md, g);
             # the intermediate size is not modelled, so it is left unknown rather than claimed
-            op = ctx.op("resize", library="cv2", out=(UNKNOWN, UNKNOWN), **{"in": (h, w)}, interp="bilinear",
+            op = ctx.op(Resize, library="cv2", through="blobFromImage", out=(UNKNOWN, UNKNOWN), in_=(h, w), interp="bilinear",
                         interp_given=False, antialias=False, mode="cover-crop", order="wh")
             out = out.evolve(op, size=(size[1], size[0]))
     if swap is True and out.state.channels and len(out.state.channels) == 3:
-        out = permute_channels(out, (2, 1, 0), ctx.op("colour", kind="swapRB"))
-    from portlint.analysis.apis.common import apply_affine
+        out = permute_channels(out, (2, 1, 0), ctx.op(Colour, library="cv2", kind="swapRB"))
     if isinstance(mean, (tuple, list)) and len(mean) >= 3:
         m = tuple(float(x) if isinstance(x, (int, float)) else None for x in mean[:3])
         if None in m:
-            out = out.evolve(ctx.op("normalize"), affine=None)
+            out = normalized(out, ctx.op(Normalize, library="cv2", step="mean"))
         else:
-            out = apply_affine(out, ctx.op("normalize", step="mean"), 1.0, tuple(-x for x in m))
+            out = normalized(out, ctx.op(Normalize, library="cv2", step="mean", scale=1.0, offset=tuple(-x for x in m)))
     if isinstance(scale, (int, float)):
-        out = apply_affine(out, ctx.op("normalize", step="scale"), float(scale), 0.0)
+        out = normalized(out, ctx.op(Normalize, library="cv2", step="scale", scale=float(scale), offset=0.0))
     else:
         out = out.evolve(None, affine=None)
-    return set_layout(out.evolve(None, dtype="float32"), "NCHW", ctx.op("layout", to="NCHW"))
+    return set_layout(out.evolve(None, dtype="float32"), "NCHW", ctx.op(Layout, library="cv2", kind="to_nchw", to="NCHW"))
 
 
 @handles("cv2.dnn.readNet", "cv2.dnn.readNetFromONNX", "cv2.dnn.readNetFromCaffe", "cv2.dnn.readNetFromTorch")
@@ -195,4 +195,4 @@ def _geometry_only(ctx: Ctx):
         size = (dsize[1], dsize[0]) if dsize else (UNKNOWN, UNKNOWN)
     elif name in ("rotate", "transpose", "remap"):
         size = (UNKNOWN, UNKNOWN)
-    return img.evolve(ctx.op("other", function=name), size=size)
+    return img.evolve(ctx.op(Other, function=name), size=size)

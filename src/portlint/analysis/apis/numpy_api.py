@@ -9,10 +9,12 @@ import math
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from portlint.analysis import affine
 from portlint.analysis.apis.common import (
-    Ctx, apply_affine, dtype_name, handles, permute_channels, set_dtype, set_layout, shape_of,
+    Ctx, dtype_name, handles, normalized, permute_channels, set_dtype, set_layout, shape_of,
 )
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Batch, Colour, Crop, Dtype, Layout, Normalize, Pad
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
 
 
@@ -140,40 +142,18 @@ def image_arith(interp, op: str, left, right, site):
     if isinstance(other, Img):
         return Img(img.state) if op in ("mul", "add") else UNKNOWN
     v = _per_channel(img, other)
-    dtype = _result_dtype(img, op, other)
-    desc = {"op": op, "value": _describe(other), "image_left": img_left, "layout": img.state.layout}
-    node_op = Op("normalize", f"numpy.{op}", desc, site)
-    if v is None:
-        return img.evolve(node_op, affine=None, dtype=dtype)
-    inv = (lambda x: 1.0 / x if x else math.inf)
-    if op == "add":
-        out = apply_affine(img, node_op, 1.0, v)
-    elif op == "sub" and img_left:
-        out = apply_affine(img, node_op, 1.0, _neg(v))
-    elif op == "sub":
-        out = apply_affine(img, node_op, -1.0, v)
-    elif op == "mul":
-        out = apply_affine(img, node_op, v, 0.0)
-    elif op == "truediv" and img_left:
-        out = apply_affine(img, node_op, _map(v, inv), 0.0)
-    else:
-        out = img.evolve(node_op, affine=None)
-    return Img(out.state.__class__(**{**out.state.__dict__, "dtype": dtype}))
+    scale, offset = (affine.of_operator(op, v, img_left) if v is not None else None) or (None, None)
+    node_op = Normalize(f"numpy.{op}", site, library="numpy", scale=scale, offset=offset, arith=op,
+                        operand=_operand(other), image_left=img_left, layout=img.state.layout)
+    return normalized(img, node_op, dtype=_result_dtype(img, op, other))
 
 
-def _neg(v):
-    return tuple(-x for x in v) if isinstance(v, tuple) else -v
-
-
-def _map(v, fn):
-    return tuple(fn(x) for x in v) if isinstance(v, tuple) else fn(v)
-
-
-def _describe(value):
+def _operand(value):
+    """The constant as replay applies it: a number, a flattened tuple of up to 8, else UNKNOWN."""
     c = to_const(value)
     if c is not None:
-        return c.data if len(c.data) <= 8 else "array"
-    return value if isinstance(value, (int, float)) else "unknown"
+        return c.data if len(c.data) <= 8 else UNKNOWN
+    return value if isinstance(value, (int, float)) else UNKNOWN
 
 
 # ----------------------------------------------------------------- slicing and layout
@@ -193,11 +173,11 @@ def slice_image(interp, img: Img, index, site):
         parts = (slice(None),) * (len(layout) - (len(parts) - 1)) + tuple(parts[1:])
     if any(p is None for p in parts):  # np.newaxis
         if parts[0] is None and all(_is_full(p) or p is Ellipsis for p in parts[1:]):
-            return set_layout(img, "N" + layout if layout and "N" not in layout else None, Op("batch", "numpy.newaxis", {}, site))
+            return set_layout(img, "N" + layout if layout and "N" not in layout else None, Batch("numpy.newaxis", site))
         return UNKNOWN
     if not layout:
         if len(parts) == 1 and _is_reverse(parts[0]):  # reversing an axis of unknown meaning
-            return img.evolve(Op("colour", "numpy.reverse", {}, site), channels=None)
+            return img.evolve(Colour("numpy.reverse", site, library="numpy", kind="reverse"), channels=None)
         return UNKNOWN
     axes = list(layout)
     if len(parts) > len(axes):
@@ -207,10 +187,11 @@ def slice_image(interp, img: Img, index, site):
     rev = [i for i, p in enumerate(parts) if _is_reverse(p)]
     if rev and c_axis is not None and rev == [c_axis] and all(_is_full(p) for i, p in enumerate(parts) if i != c_axis):
         n = len(img.state.channels) if img.state.channels else 3
-        return permute_channels(img, tuple(range(n - 1, -1, -1)), Op("colour", "numpy.reverse_channels", {"axis": c_axis}, site))
+        op = Colour("numpy.reverse_channels", site, library="numpy", kind="reverse_channels", axis=c_axis)
+        return permute_channels(img, tuple(range(n - 1, -1, -1)), op)
     # batch index: x[0] on N...
     if axes[0] == "N" and isinstance(parts[0], int) and all(_is_full(p) for p in parts[1:]):
-        return set_layout(img, layout[1:], Op("batch", "numpy.index_batch", {}, site))
+        return set_layout(img, layout[1:], Batch("numpy.index_batch", site, add=False))
     if axes[0] == "N" and isinstance(parts[0], slice) and all(_is_full(p) for p in parts[1:]):
         return img
     # spatial crop on H, W
@@ -223,7 +204,7 @@ def slice_image(interp, img: Img, index, site):
             y0, y1 = _bounds(spatial[hi], h)
             x0, x1 = _bounds(spatial[wi], w)
             ch, cw = numeric_op("sub", y1, y0), numeric_op("sub", x1, x0)
-            op = Op("crop", "numpy.slice", {"top": y0, "left": x0, "height": ch, "width": cw, "in": (h, w), "style": "slice"}, site)
+            op = Crop("numpy.slice", site, library="numpy", top=y0, left=x0, height=ch, width=cw, in_=(h, w), style="slice")
             return img.evolve(op, size=(ch, cw))
     if all(_is_full(p) for p in parts):
         return img
@@ -249,7 +230,8 @@ def transpose_layout(layout: Optional[str], axes) -> Optional[str]:
 
 def transpose(img: Img, axes, site, api="numpy.transpose"):
     new = transpose_layout(img.state.layout, axes)
-    return set_layout(img, new, Op("layout", api, {"axes": axes, "from": img.state.layout, "to": new}, site))
+    library = "torch" if api.startswith("torch.") else "numpy"
+    return set_layout(img, new, Layout(api, site, library=library, kind="transpose", axes=axes, frm=img.state.layout, to=new))
 
 
 def first_image(values) -> Optional[Img]:
@@ -271,7 +253,7 @@ def drop_batch(img: Img):
 def add_batch(img: Img, site, api):
     layout = img.state.layout
     new = "N" + layout if layout and not layout.startswith("N") else (layout if layout else None)
-    return set_layout(img, new, Op("batch", api, {}, site))
+    return set_layout(img, new, Batch(api, site))
 
 
 def store_into(interp, container, index, value, site):
@@ -296,9 +278,8 @@ def store_into(interp, container, index, value, site):
             if others_full and isinstance(ys, slice) and isinstance(xs, slice) and ys.start in (None, 0) and xs.start in (None, 0):
                 h, w = value.state.size
                 H, W = shape[hi], shape[wi]
-                op = Op("pad", "numpy.canvas", {
-                    "top": 0, "left": 0, "bottom": numeric_op("sub", H, h), "right": numeric_op("sub", W, w),
-                    "value": container.fill, "placement": "top-left", "in": (h, w), "out": (H, W)}, site)
+                op = Pad("numpy.canvas", site, library="numpy", top=0, left=0, bottom=numeric_op("sub", H, h),
+                         right=numeric_op("sub", W, w), value=container.fill, placement="top-left", in_=(h, w), out=(H, W))
                 return value.evolve(op, size=(H, W))
         return value
     return None
@@ -329,7 +310,7 @@ def _arr_transpose(ctx: Ctx):
 def _astype(ctx: Ctx):
     img = ctx.args[0]
     dt = dtype_name(ctx.arg(1, "dtype"))
-    return set_dtype(img, dt, Op("dtype", "numpy.ndarray.astype", {"from": img.state.dtype, "to": dt}, ctx.site))
+    return set_dtype(img, dt, Dtype("numpy.ndarray.astype", ctx.site, frm=img.state.dtype, to=dt))
 
 
 @handles("numpy.float32", "numpy.float64", "numpy.uint8")
@@ -339,7 +320,7 @@ def _np_cast(ctx: Ctx):
         v = ctx.arg(0)
         return float(v) if isinstance(v, (int, float)) else UNKNOWN
     dt = ctx.qname.rsplit(".", 1)[-1]
-    return set_dtype(img, dt, Op("dtype", ctx.qname, {"from": img.state.dtype, "to": dt}, ctx.site))
+    return set_dtype(img, dt, ctx.op(Dtype, frm=img.state.dtype, to=dt))
 
 
 @handles("numpy.ascontiguousarray", "numpy.ndarray.copy", "numpy.copy", "numpy.clip", "numpy.ndarray.clip",
@@ -350,7 +331,7 @@ def _passthrough(ctx: Ctx):
         return UNKNOWN
     dt = dtype_name(ctx.arg(None, "dtype"))
     if dt:
-        return set_dtype(img, dt, Op("dtype", ctx.qname, {"from": img.state.dtype, "to": dt}, ctx.site))
+        return set_dtype(img, dt, ctx.op(Dtype, frm=img.state.dtype, to=dt))
     return img
 
 
@@ -364,11 +345,11 @@ def _np_array(ctx: Ctx):
             st = img.state
             layout = "HWC" if st.channels and len(st.channels) > 1 else "HW"
             img = Img(st.__class__(**{**st.__dict__, "kind": "ndarray", "layout": layout, "dtype": st.dtype or "uint8"}))
-            img = img.evolve(Op("layout", ctx.qname, {"from": "PIL", "to": layout}, ctx.site))
+            img = img.evolve(ctx.op(Layout, library="numpy", kind="from_pil", frm="PIL", to=layout))
         elif img.state.kind == "tensor":
             img = Img(img.state.__class__(**{**img.state.__dict__, "kind": "ndarray"}))
         if dt:
-            img = set_dtype(img, dt, Op("dtype", ctx.qname, {"from": img.state.dtype, "to": dt}, ctx.site))
+            img = set_dtype(img, dt, ctx.op(Dtype, frm=img.state.dtype, to=dt))
         return img
     if isinstance(v, Seq) and isinstance(v.elem, Img):
         return add_batch(v.elem, ctx.site, ctx.qname)
@@ -392,7 +373,8 @@ def _reshape(ctx: Ctx):
     if isinstance(target, Img):
         if isinstance(shape, (tuple, list)) and len(shape) == len(target.state.layout or "") + 1 and shape[0] == 1:
             return add_batch(target, ctx.site, "numpy.ndarray.reshape")
-        return Img(target.state.__class__(**{**target.state.__dict__, "layout": None})).evolve(Op("layout", "numpy.ndarray.reshape", {"shape": shape}, ctx.site))
+        op = Layout("numpy.ndarray.reshape", ctx.site, library="numpy", kind="reshape", shape=shape)
+        return Img(target.state.__class__(**{**target.state.__dict__, "layout": None})).evolve(op)
     return UNKNOWN
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from portlint.analysis.apis.common import Ctx, as_pair, handles
 from portlint.analysis.apis.constants import PIL_INTERP
 from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.ops import Crop, Decode, Layout, Resize
 from portlint.analysis.values import UNKNOWN, numeric_op
 
 _MODES = {"RGB": ("R", "G", "B"), "RGBA": ("R", "G", "B", "A"), "L": ("Y",), "BGR;24": ("B", "G", "R")}
@@ -14,7 +15,7 @@ _MODES = {"RGB": ("R", "G", "B"), "RGBA": ("R", "G", "B", "A"), "L": ("Y",), "BG
 
 @handles("PIL.Image.open")
 def _open(ctx: Ctx):
-    op = ctx.op("decode", library="pil", mode="file", exif=False, source="file")
+    op = ctx.op(Decode, library="pil", mode="file", exif=False, source="file")
     return fresh_image("pil", ("R", "G", "B"), None, "uint8", op)
 
 
@@ -22,7 +23,7 @@ def _open(ctx: Ctx):
 def _convert(ctx: Ctx):
     img = ctx.args[0]
     mode = ctx.arg(1, "mode")
-    op = ctx.op("decode", library="pil", mode=mode, convert=True)
+    op = ctx.op(Decode, library="pil", mode=mode, convert=True)
     if isinstance(mode, str) and mode in _MODES:
         ch = _MODES[mode]
         return img.evolve(op, channels=ch, affine=tuple((1.0, 0.0) for _ in ch))
@@ -34,7 +35,7 @@ def _exif(ctx: Ctx):
     img = ctx.arg(0, "image")
     if not isinstance(img, Img):
         return UNKNOWN
-    return img.evolve(ctx.op("decode", library="pil", exif=True, exif_transpose=True))
+    return img.evolve(ctx.op(Decode, library="pil", exif=True, exif_transpose=True))
 
 
 @handles("PIL.Image.fromarray")
@@ -43,7 +44,7 @@ def _fromarray(ctx: Ctx):
     if not isinstance(arr, Img):
         return UNKNOWN
     st = arr.state
-    return Img(st.__class__(**{**st.__dict__, "kind": "pil", "layout": None})).evolve(ctx.op("layout", to="PIL"))
+    return Img(st.__class__(**{**st.__dict__, "kind": "pil", "layout": None})).evolve(ctx.op(Layout, library="pil", kind="to_pil", to="PIL"))
 
 
 def pil_resize(ctx: Ctx, img: Img, size, resample, resample_given: bool, api_order="wh"):
@@ -56,7 +57,7 @@ def pil_resize(ctx: Ctx, img: Img, size, resample, resample_given: bool, api_ord
     else:
         out_h, out_w = pair
     interp = PIL_INTERP.get(resample) if isinstance(resample, int) else None
-    op = ctx.op("resize", library="pil", out=(out_h, out_w), **{"in": (h, w)}, interp=interp, interp_given=resample_given,
+    op = ctx.op(Resize, library="pil", out=(out_h, out_w), in_=(h, w), interp=interp, interp_given=resample_given,
                 antialias=interp not in ("nearest", None), mode="fixed", order=api_order, size_node=ctx.arg_node(1, "size"))
     return img.evolve(op, size=(out_h, out_w))
 
@@ -77,10 +78,11 @@ def _crop(ctx: Ctx):
     img = ctx.args[0]
     box = ctx.arg(1, "box")
     if not (isinstance(box, (list, tuple)) and len(box) == 4):
-        return img.evolve(ctx.op("crop", top=UNKNOWN, left=UNKNOWN, height=UNKNOWN, width=UNKNOWN), size=(UNKNOWN, UNKNOWN))
+        op = ctx.op(Crop, library="pil", top=UNKNOWN, left=UNKNOWN, height=UNKNOWN, width=UNKNOWN)
+        return img.evolve(op, size=(UNKNOWN, UNKNOWN))
     left, top, right, bottom = box
     ch, cw = numeric_op("sub", bottom, top), numeric_op("sub", right, left)
-    op = ctx.op("crop", top=top, left=left, height=ch, width=cw, **{"in": img.state.size}, style="box")
+    op = ctx.op(Crop, library="pil", top=top, left=left, height=ch, width=cw, in_=img.state.size, style="box")
     return img.evolve(op, size=(ch, cw))
 
 

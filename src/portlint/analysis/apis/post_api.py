@@ -1,6 +1,6 @@
 """Post-processing API semantics (NMS, json output, export): registered here by name.
 
-The handlers record events for the rules in `portlint.rules` and otherwise keep the
+The handlers record typed events (analysis/events.py) for the rules and otherwise keep the
 values they return unknown, since post-processing arrays are not modelled. Facts:
 - torchvision.ops.nms(boxes xyxy, scores, iou_threshold) suppresses IoU > thr, no +1 in areas;
   batched_nms(boxes, scores, idxs, iou_threshold) does the same per class (docs/facts.md).
@@ -19,19 +19,20 @@ import libcst as cst
 # the handlers wrapped below must be registered before this module wraps them
 from portlint.analysis.apis import builtins_api, numpy_api, sail_api, torch_api  # noqa: F401
 from portlint.analysis.apis.common import HANDLERS, Ctx, handles
+from portlint.analysis.events import JsonDump, ModelExport, NmsCall
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, Sym, numeric_op
 
 S = "sophon.sail."
 
 
-def _frame(ctx: Ctx) -> dict:
+def _frame(ctx: Ctx) -> tuple:
+    """(func, locals, globals) of the frame running the call."""
     frame = ctx.frame
-    return {"func": getattr(frame, "func", None), "locals": getattr(frame, "locals", {}),
-            "globals": getattr(frame, "globals", {})}
+    return getattr(frame, "func", None), getattr(frame, "locals", {}), getattr(frame, "globals", {})
 
 
-def _record_nms(ctx: Ctx, impl: str, **payload) -> None:
-    ctx.interp.record("nms", impl=impl, site=ctx.site, node=ctx.node, **_frame(ctx), **payload)
+def _record_nms(ctx: Ctx, impl: str, **thresholds) -> None:
+    ctx.interp.record(NmsCall(impl, ctx.site, ctx.node, *_frame(ctx), **thresholds))
 
 
 def _number(value):
@@ -147,7 +148,7 @@ def _np_mod(ctx: Ctx):
 # ------------------------------------------------------------------ json
 @handles("json.dump", "json.dumps")
 def _json_dump(ctx: Ctx):
-    ctx.interp.record("json-dump", obj=ctx.arg(0, "obj"), site=ctx.site, node=ctx.node, **_frame(ctx))
+    ctx.interp.record(JsonDump(ctx.arg(0, "obj"), ctx.site, ctx.node, *_frame(ctx)))
     return UNKNOWN if ctx.qname.endswith("dumps") else None
 
 
@@ -180,21 +181,18 @@ def _tensor_same(ctx: Ctx):
     return UNKNOWN
 
 
-def _events_so_far(ctx: Ctx) -> int:
-    return len(ctx.interp.events)
-
-
 _trace_factory = HANDLERS.get("torch.jit.trace")
 
 
 @handles("torch.jit.trace")
 def _jit_trace(ctx: Ctx):
-    mark = _events_so_far(ctx)
     result = _trace_factory(ctx) if _trace_factory is not None else UNKNOWN
-    ctx.interp.record("export", api="torch.jit.trace", model=ctx.arg(0, "func"), example=ctx.arg(1, "example_inputs"),
-                      example_arg=ctx.arg_node(1, "example_inputs"), result=result, mark=mark,
-                      check_trace=ctx.arg(None, "check_trace", True), check_arg=ctx.arg_node(None, "check_trace"),
-                      training=None, site=ctx.site, node=ctx.node, **_frame(ctx))
+    func, local, glob = _frame(ctx)
+    ctx.interp.record(ModelExport(
+        api="torch.jit.trace", model=ctx.arg(0, "func"), example=ctx.arg(1, "example_inputs"),
+        example_arg=ctx.arg_node(1, "example_inputs"), result=result, check_trace=ctx.arg(None, "check_trace", True),
+        check_arg=ctx.arg_node(None, "check_trace"), training=None, site=ctx.site, node=ctx.node,
+        func=func, locals=local, globals=glob))
     return result
 
 
@@ -210,8 +208,10 @@ def _onnx_export(ctx: Ctx):
         training = "TRAINING"
     elif training is False:
         training = "EVAL"
-    ctx.interp.record("export", api="torch.onnx.export", model=ctx.arg(0, "model"), example=ctx.arg(1, "args"),
-                      example_arg=ctx.arg_node(1, "args"), result=None, mark=_events_so_far(ctx),
-                      check_trace=True, check_arg=None, training=training, training_arg=ctx.arg_node(5, "training"),
-                      site=ctx.site, node=ctx.node, **_frame(ctx))
+    func, local, glob = _frame(ctx)
+    ctx.interp.record(ModelExport(
+        api="torch.onnx.export", model=ctx.arg(0, "model"), example=ctx.arg(1, "args"),
+        example_arg=ctx.arg_node(1, "args"), result=None, check_trace=True, check_arg=None, training=training,
+        training_arg=ctx.arg_node(5, "training"), site=ctx.site, node=ctx.node,
+        func=func, locals=local, globals=glob))
     return None

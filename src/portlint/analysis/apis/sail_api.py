@@ -7,9 +7,12 @@ a dict in lexicographic key order (§4); get_input_shape comes from the bmodel a
 
 from __future__ import annotations
 
-from portlint.analysis.apis.common import Ctx, apply_affine, handles, permute_channels
+from portlint.analysis import affine
+from portlint.analysis.apis.common import Ctx, handles, normalized, permute_channels
 from portlint.analysis.apis.constants import SAIL_FORMATS, SAIL_INTERP
-from portlint.analysis.image import Img, Op, fresh_image
+from portlint.analysis.events import SailOutputs
+from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.ops import Colour, Crop, Decode, Layout, Normalize, Op, Pad, Resize
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq, numeric_op, var
 
 S = "sophon.sail."
@@ -168,7 +171,7 @@ def _process(ctx: Ctx):
         ctx.interp.record_sink(img, ctx.site, S + "Engine.process", engine)
     if len(ctx.args) == 3 and not ctx.kwargs:
         out = ApiObject("portlint.ModelOutputs", attrs={"model": engine, "site": ctx.site, "style": "sail-dict"})
-        ctx.interp.record("sail-process-dict", outputs=out, site=ctx.site)
+        ctx.interp.record(SailOutputs(out, ctx.site))
         return out
     return None
 
@@ -180,7 +183,7 @@ def _decoder(ctx: Ctx):
 
 
 def _decoded(ctx: Ctx) -> Img:
-    op = ctx.op("decode", library="sail", mode="hardware", exif=False, source="file")
+    op = ctx.op(Decode, library="sail", mode="hardware", exif=False, source="file")
     return fresh_image("bmimage", ("B", "G", "R"), "CHW", "uint8", op)
 
 
@@ -302,19 +305,20 @@ def _resize_op(ctx: Ctx, img: Img, w, h, alg_index, crop=None, pad=None):
     if crop is not None:
         x0, y0, cw, ch = crop
         if not (x0 == 0 and y0 == 0 and _same(cw, img.state.size[1]) and _same(ch, img.state.size[0])):
-            out = out.evolve(ctx.op("crop", top=y0, left=x0, height=ch, width=cw, **{"in": out.state.size}, style="box"), size=(ch, cw))
+            op = ctx.op(Crop, library="sail", top=y0, left=x0, height=ch, width=cw, in_=out.state.size, style="box")
+            out = out.evolve(op, size=(ch, cw))
     rh, rw = (h, w)
     if pad is not None:
         rw, rh = pad.attrs.get("w", UNKNOWN), pad.attrs.get("h", UNKNOWN)
-    op = ctx.op("resize", library="sail", out=(rh, rw), **{"in": out.state.size}, interp=interp, interp_given=given,
+    op = ctx.op(Resize, library="sail", out=(rh, rw), in_=out.state.size, interp=interp, interp_given=given,
                 antialias=False, mode="fixed", order="wh", size_node=None, interp_node=ctx.arg_node(alg_index, "resize_alg"))
     out = out.evolve(op, size=(rh, rw))
     if pad is not None:
         a = pad.attrs
         top, left = a.get("sty", UNKNOWN), a.get("stx", UNKNOWN)
-        pop = ctx.op("pad", top=top, left=left, bottom=numeric_op("sub", numeric_op("sub", h, top), rh),
+        pop = ctx.op(Pad, library="sail", top=top, left=left, bottom=numeric_op("sub", numeric_op("sub", h, top), rh),
                      right=numeric_op("sub", numeric_op("sub", w, left), rw),
-                     value=_pad_value(a, img), placement="explicit", **{"in": (rh, rw)}, out=(h, w))
+                     value=_pad_value(a, img), placement="explicit", in_=(rh, rw), out=(h, w))
         out = out.evolve(pop, size=(h, w))
     return out
 
@@ -359,7 +363,8 @@ def _crop(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     x0, y0, cw, ch = (ctx.arg(i) for i in (2, 3, 4, 5))
-    return img.evolve(ctx.op("crop", top=y0, left=x0, height=ch, width=cw, **{"in": img.state.size}, style="box"), size=(ch, cw))
+    op = ctx.op(Crop, library="sail", top=y0, left=x0, height=ch, width=cw, in_=img.state.size, style="box")
+    return img.evolve(op, size=(ch, cw))
 
 
 @handles(S + "Bmcv.vpp_resize_padding")
@@ -405,11 +410,12 @@ def _convert_format(ctx: Ctx):
         return UNKNOWN
     spec = _output_spec(ctx.arg(2))
     if spec is not None:
-        out = _apply_format(img, spec.attrs.get("format"), ctx.op("colour", to=spec.attrs.get("format"), spec_site=spec.site))
+        op = ctx.op(Colour, library="sail", kind="format", to=spec.attrs.get("format"), spec_site=spec.site)
+        out = _apply_format(img, spec.attrs.get("format"), op)
         _store(ctx, 2, spec, out)
         return 0
     fmt = _format_of(ctx.arg(2, "image_format", ApiRef(S + "Format.FORMAT_BGR_PLANAR")))
-    return _apply_format(img, fmt, ctx.op("colour", to=fmt))
+    return _apply_format(img, fmt, ctx.op(Colour, library="sail", kind="format", to=fmt))
 
 
 @handles(S + "Bmcv.yuv2bgr")
@@ -417,7 +423,7 @@ def _yuv2bgr(ctx: Ctx):
     img = _image(ctx.args[1])
     if not isinstance(img, Img):
         return UNKNOWN
-    return _apply_format(img, "FORMAT_BGR_PLANAR", ctx.op("colour", to="FORMAT_BGR_PLANAR"))
+    return _apply_format(img, "FORMAT_BGR_PLANAR", ctx.op(Colour, library="sail", kind="format", to="FORMAT_BGR_PLANAR"))
 
 
 def _alpha_beta(value):
@@ -434,11 +440,10 @@ def _convert_to(ctx: Ctx):
     spec = _output_spec(ctx.arg(2))
     array_out = isinstance(ctx.arg(2), ApiObject) and ctx.arg(2).qname.startswith(S + "BMImageArray")
     ab = _alpha_beta(ctx.arg(3 if (spec is not None or array_out) else 2, "alpha_beta"))
-    op = ctx.op("normalize", alpha_beta=ab, node=ctx.arg_node(3 if (spec is not None or array_out) else 2, "alpha_beta"))
-    if ab is None:
-        out = img.evolve(op, affine=None)
-    else:
-        out = apply_affine(img, op, tuple(p[0] for p in ab), tuple(p[1] for p in ab))
+    scale, offset = affine.of_alpha_beta(ab) or (None, None)
+    op = ctx.op(Normalize, library="sail", alpha_beta=ab, scale=scale, offset=offset,
+                node=ctx.arg_node(3 if (spec is not None or array_out) else 2, "alpha_beta"))
+    out = normalized(img, op)
     if spec is not None:
         out = out.evolve(None, dtype=spec.attrs.get("dtype") or out.state.dtype)
         _store(ctx, 2, spec, out)
@@ -455,7 +460,7 @@ def _to_tensor(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     layout = "NCHW" if img.state.layout == "CHW" else ("NHWC" if img.state.layout == "HWC" else None)
-    out = img.evolve(ctx.op("layout", to=layout), layout=layout, kind="tensor")
+    out = img.evolve(ctx.op(Layout, library="sail", kind="to_nchw", to=layout), layout=layout, kind="tensor")
     if len(ctx.args) >= 3:
         _store(ctx, 2, ctx.args[2], out)
         return None

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
 from portlint.analysis.apis.numpy_api import add_batch, first_image, image_arith, transpose
+from portlint.analysis.events import ModelMode
 from portlint.analysis.image import Img
+from portlint.analysis.ops import Colour, Dtype
 from portlint.analysis.values import UNKNOWN, ApiObject, Seq
 
 MODEL_FACTORIES = ("torch.jit.load", "torch.load", "torch.hub.load", "torch.jit.script", "torch.jit.trace",
@@ -28,7 +30,7 @@ def _from_numpy(ctx: Ctx):
         out = _as_tensor(v, ctx.site, ctx.qname)
         dt = dtype_name(ctx.arg(None, "dtype"))
         if dt or ctx.qname == "torch.FloatTensor":
-            out = set_dtype(out, dt or "float32", ctx.op("dtype", to=dt or "float32"))
+            out = set_dtype(out, dt or "float32", ctx.op(Dtype, to=dt or "float32"))
         return out
     return UNKNOWN
 
@@ -72,7 +74,7 @@ def _stack(ctx: Ctx):
 def _cast(ctx: Ctx):
     img = ctx.args[0]
     dt = {"float": "float32", "half": "float16", "double": "float64", "byte": "uint8"}[ctx.qname.rsplit(".", 1)[-1]]
-    return set_dtype(img, dt, ctx.op("dtype", to=dt))
+    return set_dtype(img, dt, ctx.op(Dtype, to=dt))
 
 
 @handles("torch.Tensor.to", "torch.Tensor.type")
@@ -81,7 +83,7 @@ def _to(ctx: Ctx):
     for v in list(ctx.args[1:]) + list(ctx.kwargs.values()):
         dt = dtype_name(v)
         if dt:
-            return set_dtype(img, dt, ctx.op("dtype", to=dt))
+            return set_dtype(img, dt, ctx.op(Dtype, to=dt))
     return img
 
 
@@ -114,7 +116,7 @@ def _flip(ctx: Ctx):
     layout = img.state.layout or ""
     if isinstance(dims, (list, tuple)) and len(dims) == 1 and "C" in layout and dims[0] in (layout.index("C"), layout.index("C") - len(layout)):
         n = len(img.state.channels) if img.state.channels else 3
-        return permute_channels(img, tuple(range(n - 1, -1, -1)), ctx.op("colour", kind="flip"))
+        return permute_channels(img, tuple(range(n - 1, -1, -1)), ctx.op(Colour, library="torch", kind="flip"))
     return UNKNOWN
 
 
@@ -153,7 +155,7 @@ def _module_self(ctx: Ctx):
     """`Net().eval()` on the program's own nn.Module subclass returns the module itself."""
     name = ctx.qname.rsplit(".", 1)[-1]
     if name in ("eval", "train"):
-        ctx.interp.record("model-mode", model=ctx.args[0], mode=name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", site=ctx.site)
+        ctx.interp.record(ModelMode(ctx.args[0], name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", ctx.site))
     return ctx.args[0]
 
 
@@ -170,7 +172,7 @@ def _model_call(ctx: Ctx):
 def _model_self(ctx: Ctx):
     name = ctx.qname.rsplit(".", 1)[-1]
     if name in ("eval", "train"):
-        ctx.interp.record("model-mode", model=ctx.args[0], mode=name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", site=ctx.site)
+        ctx.interp.record(ModelMode(ctx.args[0], name if name == "eval" or ctx.arg(1, "mode", True) is True else "eval", ctx.site))
     return ctx.args[0]
 
 

@@ -6,9 +6,11 @@ int(round((h - ch) / 2)). ToTensor divides uint8 by 255 and makes CHW float32.""
 
 from __future__ import annotations
 
-from portlint.analysis.apis.common import Ctx, apply_affine, dtype_name, handles
+from portlint.analysis import affine
+from portlint.analysis.apis.common import Ctx, dtype_name, handles, normalized
 from portlint.analysis.apis.constants import PIL_INTERP, TV_INTERP
-from portlint.analysis.image import Img, Op
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Colour, Crop, Dtype, Layout, Normalize, Op, Other, Pad, Resize
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Sym, numeric_op
 
 T = "torchvision.transforms."
@@ -58,10 +60,9 @@ def apply_resize(ctx: Ctx, img: Img, size, interpolation, interp_given, antialia
         aa = antialias if isinstance(antialias, bool) else True
         aa = aa and interp in ("bilinear", "bicubic")
         library = "torch"
-    op = Op("resize", api or ctx.qname, {
-        "library": library, "out": (out_h, out_w), "in": (h, w), "interp": interp, "interp_given": interp_given,
-        "antialias": aa, "mode": mode, "order": "hw", "size_arg": size, "max_size": max_size, "size_node": size_node,
-    }, ctx.site)
+    op = Resize(api or ctx.qname, ctx.site, library=library, through="torchvision", out=(out_h, out_w), in_=(h, w),
+                interp=interp, interp_given=interp_given, antialias=aa, mode=mode, order="hw", size_arg=size,
+                max_size=max_size, size_node=size_node)
     return img.evolve(op, size=(out_h, out_w))
 
 
@@ -91,35 +92,35 @@ def center_crop(ctx_site, api, img: Img, size):
     h, w = img.state.size
     top = numeric_op("int", numeric_op("round", numeric_op("truediv", numeric_op("sub", h, ch), 2.0)))
     left = numeric_op("int", numeric_op("round", numeric_op("truediv", numeric_op("sub", w, cw), 2.0)))
-    op = Op("crop", api, {"top": top, "left": left, "height": ch, "width": cw, "in": (h, w), "style": "center"}, ctx_site)
+    op = Crop(api, ctx_site, library="torchvision", top=top, left=left, height=ch, width=cw, in_=(h, w), style="center")
     return img.evolve(op, size=(ch, cw))
 
 
-def to_tensor(img: Img, op: Op, scale: bool):
+def _conversion_scale(op: Op, scale: float) -> Normalize:
+    """The /255 (or *255) a conversion does as part of its own call."""
+    return Normalize(op.api, op.site, library="torchvision", by_conversion=True, scale=scale, offset=0.0)
+
+
+def to_tensor(img: Img, op: Layout, scale: bool):
     st = img.state
     layout = "CHW" if (st.layout in (None, "HWC") or st.kind == "pil") else st.layout
     out = img.evolve(op, kind="tensor", layout=layout, dtype="float32" if scale else st.dtype)
     if scale and st.dtype in ("uint8", None):
-        out = apply_affine(out, Op("normalize", op.api, {"scale": 1 / 255}, op.site), 1 / 255, 0.0)
+        out = normalized(out, _conversion_scale(op, 1 / 255))
     return out
 
 
-def normalize(img: Img, mean, std, op: Op):
+def normalize(img: Img, mean, std, api: str, site):
     n = len(img.state.channels) if img.state.channels else 3
-    if not (isinstance(mean, (list, tuple)) and isinstance(std, (list, tuple))):
-        return img.evolve(op, affine=None)
-    mean = list(mean) * n if len(mean) == 1 else list(mean)
-    std = list(std) * n if len(std) == 1 else list(std)
-    if len(mean) != n or len(std) != n or not all(isinstance(v, (int, float)) for v in mean + std) or 0 in std:
-        return img.evolve(op, affine=None)
-    return apply_affine(img, op, tuple(1.0 / s for s in std), tuple(-m / s for m, s in zip(mean, std)))
+    scale, offset = affine.of_mean_std(mean, std, n) or (None, None)
+    return normalized(img, Normalize(api, site, library="torchvision", mean=mean, std=std, scale=scale, offset=offset))
 
 
-def _to_pil(img: Img, op: Op):
+def _to_pil(img: Img, op: Layout):
     st = img.state
     out = img.evolve(op, kind="pil", layout=None, dtype="uint8")
     if st.kind == "tensor" and st.dtype not in ("uint8",):
-        out = apply_affine(out, Op("normalize", op.api, {"scale": 255}, op.site), 255.0, 0.0)
+        out = normalized(out, _conversion_scale(op, 255.0))
     return out
 
 
@@ -143,20 +144,20 @@ def apply_transform(ctx: Ctx, t: ApiObject, img):
     if name == "CenterCrop":
         return center_crop(site, t.qname, img, arg(0, "size"))
     if name == "ToTensor":
-        return to_tensor(img, Op("layout", t.qname, {"to": "CHW"}, site), scale=True)
+        return to_tensor(img, Layout(t.qname, site, library="torchvision", kind="to_tensor", to="CHW"), scale=True)
     if name in ("PILToTensor", "ToImage", "ToImageTensor"):
-        return to_tensor(img, Op("layout", t.qname, {"to": "CHW"}, site), scale=False)
+        return to_tensor(img, Layout(t.qname, site, library="torchvision", kind="pil_to_tensor", to="CHW"), scale=False)
     if name in ("ConvertImageDtype", "ToDtype"):
         dt = dtype_name(arg(0, "dtype"))
         scale = name == "ConvertImageDtype" or arg(1, "scale", False) is True
-        out = img.evolve(Op("dtype", t.qname, {"to": dt}, site), dtype=dt)
-        if scale and img.state.dtype == "uint8" and dt and dt.startswith("float"):
-            out = apply_affine(out, Op("normalize", t.qname, {"scale": 1 / 255}, site), 1 / 255, 0.0)
-        return out
+        rescale = bool(scale and img.state.dtype == "uint8" and dt and dt.startswith("float"))
+        op = Dtype(t.qname, site, to=dt, rescale=rescale)
+        out = img.evolve(op, dtype=dt)
+        return normalized(out, _conversion_scale(op, 1 / 255)) if rescale else out
     if name == "Normalize":
-        return normalize(img, arg(0, "mean"), arg(1, "std"), Op("normalize", t.qname, {"mean": arg(0, "mean"), "std": arg(1, "std")}, site))
+        return normalize(img, arg(0, "mean"), arg(1, "std"), t.qname, site)
     if name == "ToPILImage":
-        return _to_pil(img, Op("layout", t.qname, {"to": "PIL"}, site))
+        return _to_pil(img, Layout(t.qname, site, library="torchvision", kind="to_pil", to="PIL"))
     if name == "Lambda":
         return ctx.interp.call(arg(0, "lambd"), [img], {}, site)
     if name == "Compose":
@@ -166,10 +167,12 @@ def apply_transform(ctx: Ctx, t: ApiObject, img):
                 return UNKNOWN
         return img
     if name == "Grayscale":
-        return img.evolve(Op("colour", t.qname, {"kind": "gray"}, site), channels=("Y",) * (arg(0, "num_output_channels", 1) or 1), affine=None)
+        op = Colour(t.qname, site, library="torchvision", kind="gray")
+        return img.evolve(op, channels=("Y",) * (arg(0, "num_output_channels", 1) or 1), affine=None)
     if name == "Pad":
-        return img.evolve(Op("pad", t.qname, {"padding": arg(0, "padding"), "value": arg(1, "fill", 0), "placement": "explicit"}, site), size=(UNKNOWN, UNKNOWN))
-    return img.evolve(Op("other", t.qname, {}, site))
+        op = Pad(t.qname, site, library="torchvision", padding=arg(0, "padding"), value=arg(1, "fill", 0), placement="explicit")
+        return img.evolve(op, size=(UNKNOWN, UNKNOWN))
+    return img.evolve(Other(t.qname, site))
 
 
 def call_transform(ctx: Ctx, step, img):
@@ -213,20 +216,22 @@ def _f_crop(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     top, left, hh, ww = (ctx.arg(i, n) for i, n in ((1, "top"), (2, "left"), (3, "height"), (4, "width")))
-    op = ctx.op("crop", top=top, left=left, height=hh, width=ww, **{"in": img.state.size}, style="box")
+    op = ctx.op(Crop, library="torchvision", top=top, left=left, height=hh, width=ww, in_=img.state.size, style="box")
     return img.evolve(op, size=(hh, ww))
 
 
 @handles(F + "to_tensor")
 def _f_to_tensor(ctx: Ctx):
     img = ctx.arg(0, "pic")
-    return to_tensor(img, ctx.op("layout", to="CHW"), scale=True) if isinstance(img, Img) else UNKNOWN
+    op = ctx.op(Layout, library="torchvision", kind="to_tensor", to="CHW")
+    return to_tensor(img, op, scale=True) if isinstance(img, Img) else UNKNOWN
 
 
 @handles(F + "pil_to_tensor", F + "to_image")
 def _f_pil_to_tensor(ctx: Ctx):
     img = ctx.arg(0, "pic")
-    return to_tensor(img, ctx.op("layout", to="CHW"), scale=False) if isinstance(img, Img) else UNKNOWN
+    op = ctx.op(Layout, library="torchvision", kind="pil_to_tensor", to="CHW")
+    return to_tensor(img, op, scale=False) if isinstance(img, Img) else UNKNOWN
 
 
 @handles(F + "normalize")
@@ -235,13 +240,14 @@ def _f_normalize(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     mean, std = ctx.arg(1, "mean"), ctx.arg(2, "std")
-    return normalize(img, mean, std, ctx.op("normalize", mean=mean, std=std))
+    return normalize(img, mean, std, ctx.qname, ctx.site)
 
 
 @handles(F + "to_pil_image")
 def _f_to_pil(ctx: Ctx):
     img = ctx.arg(0, "pic")
-    return _to_pil(img, ctx.op("layout", to="PIL")) if isinstance(img, Img) else UNKNOWN
+    op = ctx.op(Layout, library="torchvision", kind="to_pil", to="PIL")
+    return _to_pil(img, op) if isinstance(img, Img) else UNKNOWN
 
 
 @handles(F + "convert_image_dtype", F + "to_dtype")
@@ -250,8 +256,8 @@ def _f_convert(ctx: Ctx):
     if not isinstance(img, Img):
         return UNKNOWN
     dt = dtype_name(ctx.arg(1, "dtype")) or "float32"
-    out = img.evolve(ctx.op("dtype", to=dt), dtype=dt)
     scale = ctx.qname.endswith("convert_image_dtype") or ctx.arg(2, "scale", False) is True
-    if scale and img.state.dtype == "uint8" and dt.startswith("float"):
-        out = apply_affine(out, ctx.op("normalize", scale=1 / 255), 1 / 255, 0.0)
-    return out
+    rescale = bool(scale and img.state.dtype == "uint8" and dt.startswith("float"))
+    op = ctx.op(Dtype, to=dt, rescale=rescale)
+    out = img.evolve(op, dtype=dt)
+    return normalized(out, _conversion_scale(op, 1 / 255)) if rescale else out
