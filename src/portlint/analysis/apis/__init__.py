@@ -231,7 +231,7 @@ MAX_DISPATCH = 8
 def _any_value(interp, container: dict):
     """`FACTORIES[opt.task]`, `task_map[self.task]` with a key not known statically: any of the
     values, merged (objects become a Union that each later call or attribute applies to)."""
-    from portlint.analysis.interp import merge_values
+    from portlint.analysis.merging import merge_values
 
     values = list(container.values())
     if not values or len(values) > MAX_DISPATCH:
