@@ -65,13 +65,14 @@ def _shape(args: list) -> list | None:
 
 def build_corpus(root: Path, sophon_demo: Path | None) -> list[dict]:
     pairs = []
-    for case in sorted(d for d in FIXTURES.iterdir() if (d / "expected.json").is_file()):
+    for case in sorted(e.parent for e in FIXTURES.glob("*/*/expected.json")):  # tests/fixtures/<CODE>/<case>/
         spec = json.loads((case / "expected.json").read_text())
         o, p = spec.get("original", "original.py"), spec.get("ported", "ported.py")
-        dst = root / "fixtures" / case.name
-        _copy_unique(case / o, dst / o, f"{case.name}/{o}")
-        _copy_unique(case / p, dst / p, f"{case.name}/{p}")
-        pairs.append({"original": f"fixtures/{case.name}/{o}", "ported": f"fixtures/{case.name}/{p}",
+        rel = case.relative_to(FIXTURES).as_posix()
+        dst = root / "fixtures" / rel
+        _copy_unique(case / o, dst / o, f"{rel}/{o}")
+        _copy_unique(case / p, dst / p, f"{rel}/{p}")
+        pairs.append({"original": f"fixtures/{rel}/{o}", "ported": f"fixtures/{rel}/{p}",
                       "input-shape": _shape(spec.get("args", []))})
     for name in ("resnet_torch.py", "resnet_sail.py"):
         _copy_unique(EXAMPLE / name, root / "example" / name, f"example/{name}")
@@ -109,11 +110,12 @@ def _import_analyser() -> None:
     import importlib
     import pkgutil
 
+    import portlint.analysis
     import portlint.checker  # noqa: F401
-    import portlint.engine
     import portlint.report
+    import portlint.rules
 
-    for package in (portlint.engine, portlint.report):
+    for package in (portlint.analysis, portlint.rules, portlint.report):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(info.name)
 

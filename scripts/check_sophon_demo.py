@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from portlint.engine.analyze import interpret  # noqa: E402
-from portlint.engine.compare.base import PairContext  # noqa: E402
-from portlint.engine.source import load_side  # noqa: E402
+from portlint.analysis.analyze import interpret  # noqa: E402
+from portlint.analysis.context import PairContext  # noqa: E402
+from portlint.analysis.source import load_side  # noqa: E402
 from portlint.errors import SourceError  # noqa: E402
 
 

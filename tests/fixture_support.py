@@ -1,4 +1,8 @@
-"""Fixture cases: one folder per case under tests/fixtures (TorchFix-style checker/codemod pairs).
+"""Fixture cases: one folder per case under tests/fixtures (TorchFix-style checker/codemod pairs),
+grouped by rule code: `tests/fixtures/PL101/<case>/`. A case lives under the lowest code among
+its expected findings; an aligned case (no findings) under the rule it is a negative for. A case
+that shows several rules lives under the first and says so in expected.json: `"rules"` lists every
+code it exercises, the folder's first, and `"note"` says so in one line (tests/test_fixture_layout.py).
 
 A case folder holds `original.py` (or a folder named in expected.json), `ported.py`, and
 `expected.json`:
@@ -20,7 +24,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def cases() -> list[Path]:
-    return sorted(d for d in FIXTURES.iterdir() if (d / "expected.json").is_file())
+    """Every case folder, tests/fixtures/<CODE>/<case>/ holding an expected.json."""
+    return sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
+
+
+def case_id(case: Path) -> str:
+    """`PL101/resize_antialias_cv2_self_attrs`: the case's path under tests/fixtures."""
+    return case.relative_to(FIXTURES).as_posix()
 
 
 def spec(case: Path) -> dict:

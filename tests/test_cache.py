@@ -303,7 +303,7 @@ def _sides():
 
 
 def test_key_file_set_covers_what_the_loader_reads():
-    from portlint.engine.source import load_side
+    from portlint.analysis.source import load_side
 
     for side in _sides():
         reader = cache_mod._Reader()
@@ -316,7 +316,7 @@ def test_key_file_set_covers_what_the_loader_reads():
 
 def test_scan_imports_is_a_superset_of_the_parsed_imports():
     import libcst as cst
-    from portlint.engine.source import imported_modules
+    from portlint.analysis.source import imported_modules
 
     files = {p for side in _sides() for p in ([side] if side.is_file() else side.rglob("*.py"))}
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(files)]
@@ -339,7 +339,7 @@ def test_scan_imports_is_a_superset_of_the_parsed_imports():
 
 
 def test_walk_and_resolution_match_the_loader(tmp_path):
-    from portlint.engine import source
+    from portlint.analysis import source
 
     (tmp_path / "pkg" / "sub").mkdir(parents=True)
     for rel in ("a.py", "pkg/__init__.py", "pkg/b.py", "pkg/sub/c.py", ".hidden.py", "venv/x.py", "__pycache__/y.py"):

@@ -44,7 +44,7 @@ def test_text_shows_both_lines_side_by_side():
 
 
 def test_clean_pair_exits_zero():
-    r = portlint("check", "tests/fixtures/aligned_cv2_area/original.py", "tests/fixtures/aligned_cv2_area/ported.py")
+    r = portlint("check", "tests/fixtures/PL102/aligned_cv2_area/original.py", "tests/fixtures/PL102/aligned_cv2_area/ported.py")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "All checks passed" in r.stdout
 

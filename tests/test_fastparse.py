@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from fixture_support import FIXTURES
-from portlint.engine import fastparse
+from portlint.analysis import fastparse
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted(FIXTURES.rglob("*.py")) + sorted((ROOT / "src" / "portlint").rglob("*.py")) \

@@ -48,7 +48,7 @@ def test_antialias_fix_equals_torchvision_resize_on_pil():
 
 
 def test_numpy_normalize_fix_matches_torchvision(capsys):
-    fix = _fix_edits("normalize_mean_in_bgr_order", capsys, "PL107")
+    fix = _fix_edits("PL107/normalize_mean_in_bgr_order", capsys, "PL107")
     expr = fix.edits[0].replacement
     rgb = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
     value = eval(expr, {"np": np, "img": rgb.astype(np.float32)})  # noqa: S307 - our own generated expression
@@ -57,7 +57,7 @@ def test_numpy_normalize_fix_matches_torchvision(capsys):
 
 
 def test_convert_to_fix_matches_torchvision(capsys):
-    fix = _fix_edits("normalize_convert_to_wrong_mean", capsys, "PL107")
+    fix = _fix_edits("PL100/normalize_convert_to_wrong_mean", capsys, "PL107")
     pairs = eval(fix.edits[0].replacement.replace("self.input_scale", "1.0"))  # noqa: S307
     if isinstance(pairs[0], float):
         pairs = tuple(zip(pairs[::2], pairs[1::2]))
@@ -89,7 +89,7 @@ def test_letterbox_rounding_claim():
 
 def test_shorter_side_center_crop_helper_equals_torchvision():
     """The helper PL103's fix inserts equals T.Resize(256) + T.CenterCrop(224) on PIL, pixel for pixel."""
-    from portlint.engine.fixes import _HELPER
+    from portlint.rules.pl103_resize_size import HELPER as _HELPER
 
     namespace = {"np": np, "Image": Image}
     exec(_HELPER.format(name="helper"), namespace)  # noqa: S102 - portlint's own generated code

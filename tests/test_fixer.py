@@ -11,11 +11,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from portlint import cli_fix
-from portlint.atomic_write import atomic_write, is_crlf, match_newlines, read_snapshot
+from portlint.cli import fix as cli_fix
+from portlint.fix.write import atomic_write, is_crlf, match_newlines, read_snapshot
 from portlint.errors import PortlintError
 from portlint.findings import Finding, Fix, Location, TextEdit
-from portlint.fixer import add_imports, apply_edits, fix_pair, import_insertion, split_overlapping
+from portlint.fix.edits import apply_edits, split_overlapping
+from portlint.fix.imports import add_imports, import_insertion
+from portlint.fix.diff import unified_diff
+from portlint.fix.loop import OneAtATime, fix_pair
 from portlint.report import CheckReport
 
 
@@ -179,6 +182,31 @@ def test_fix_pair_never_edits_other_files(tmp_path):
     assert result.changed == []
 
 
+def test_one_at_a_time_keeps_reverts_and_goes_on(tmp_path):
+    """fix --verify's mode: one fix per round, each tried once; one its judge rejects is reverted."""
+    p = tmp_path / "p.py"
+    p.write_text("x = old(1)\ny = bad(3)\nz = risky\n", encoding="utf-8")
+    log = []
+
+    class Judge:
+        def refused(self, f, reason):
+            log.append(("refused", f.code, reason))
+
+        def keep(self, f):
+            log.append(("keep?", f.code, p.read_text(encoding="utf-8")))
+            return f.code != "PL104"
+
+        def reverted(self):
+            log.append(("reverted", p.read_text(encoding="utf-8")))
+
+    result = fix_pair(FakeEngine(p), [str(p)], include_unsafe=True, mode=OneAtATime(Judge()))
+    fixed = "from lib import new\nx = new(1)\ny = bad(3)\nz = risky\n"
+    assert log == [("keep?", "PL101", fixed), ("refused", "PL103", "the fixed file would not parse"),
+                   ("keep?", "PL104", fixed.replace("risky", "careful")), ("reverted", fixed)]
+    assert result.after[str(p)] == fixed == p.read_text(encoding="utf-8")
+    assert [f.code for f in result.applied] == ["PL101"] and result.converged
+
+
 # --- atomic_write -------------------------------------------------------------------------
 
 def test_atomic_write_keeps_mode_crlf_and_bom(tmp_path):
@@ -294,9 +322,9 @@ def test_fix_remaining_and_warnings(project, capsys):
 
 
 def test_unified_diff_no_newline_and_absolute():
-    d = cli_fix.unified_diff("a\nb", "a\nc", "x.py")
+    d = unified_diff("a\nb", "a\nc", "x.py")
     assert d.endswith("-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n")
-    assert cli_fix.unified_diff("a\n", "b\n", "/abs/x.py").startswith("--- /abs/x.py\n+++ /abs/x.py\n")
+    assert unified_diff("a\n", "b\n", "/abs/x.py").startswith("--- /abs/x.py\n+++ /abs/x.py\n")
 
 
 def test_fix_command_registered(project):

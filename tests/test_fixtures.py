@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from fixture_support import cases, run_cli, spec
+from fixture_support import case_id, cases, run_cli, spec
 
 CASES = cases()
 
@@ -23,7 +23,7 @@ def _check(case, ported, capsys, extra=()):
     return doc["findings"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_findings(case, capsys):
     s = spec(case)
     findings = _check(case, case / s.get("ported", "ported.py"), capsys)
@@ -44,7 +44,7 @@ def test_findings(case, capsys):
 FIX_CASES = [c for c in CASES if (c / "fixed.py").is_file()]
 
 
-@pytest.mark.parametrize("case", FIX_CASES, ids=[c.name for c in FIX_CASES])
+@pytest.mark.parametrize("case", FIX_CASES, ids=[case_id(c) for c in FIX_CASES])
 def test_fix(case, tmp_path, capsys):
     s = spec(case)
     work = tmp_path / case.name

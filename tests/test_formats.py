@@ -10,9 +10,11 @@ import jsonschema
 import pytest
 
 from portlint.findings import Finding, Fix, Location, TextEdit
+from portlint.fix.imports import with_import_edits
 from portlint.report import CheckReport, FileError
 from portlint.report import github_format, sarif_format
 from portlint.report.render import render
+from portlint.rules.docs import all_rules
 
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -47,7 +49,7 @@ def sample(tmp_path: Path) -> CheckReport:
 def test_sarif_validates_and_maps_fields(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     report = sample(tmp_path)
-    doc = json.loads(render(report, "sarif"))
+    doc = json.loads(render(with_import_edits(report), "sarif", rules=all_rules()))
     validator().validate(doc)
     assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-schema-2.1.0.json")
     run = doc["runs"][0]
@@ -89,13 +91,14 @@ def test_sarif_fix_is_left_out_when_its_import_cannot_be_placed(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     f = Finding("PL101", "resize-antialias", "error", "m", Location("gone.py", 1, 1), None,
                 Fix("safe", "d", [TextEdit("gone.py", (1, 1), (1, 2), "y")], ["import numpy as np"]))
-    doc = sarif_format.to_sarif(CheckReport([f], files=1))
+    doc = sarif_format.to_sarif(with_import_edits(CheckReport([f], files=1)))
     validator().validate(doc)
     assert "fixes" not in doc["runs"][0]["results"][0]
+    assert "fixes" not in sarif_format.to_sarif(CheckReport([f], files=1))["runs"][0]["results"][0]  # imports not placed
 
 
 def test_sarif_empty_report_validates():
-    doc = json.loads(render(CheckReport(files=3), "sarif"))
+    doc = json.loads(render(CheckReport(files=3), "sarif", rules=all_rules()))
     validator().validate(doc)
     assert doc["runs"][0]["results"] == []
     assert len(doc["runs"][0]["tool"]["driver"]["rules"]) >= 15

@@ -19,7 +19,7 @@ from fixture_support import FIXTURES, cases, run_cli
 
 hypothesmith = pytest.importorskip("hypothesmith")
 
-ORIGINAL = FIXTURES / "resize_antialias_cv2_self_attrs" / "original.py"
+ORIGINAL = FIXTURES / "PL101" / "resize_antialias_cv2_self_attrs" / "original.py"
 EXAMPLES = int(os.environ.get("PORTLINT_FUZZ_EXAMPLES", "25"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize="PORTLINT_FUZZ_RANDOM" not in os.environ,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])

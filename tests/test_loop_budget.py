@@ -9,9 +9,9 @@ import textwrap
 import libcst as cst
 import pytest
 
-from portlint.engine import interp, source
-from portlint.engine.values import UNKNOWN
-from portlint.engine.writes import loop_writes
+from portlint.analysis import interp, source
+from portlint.analysis.values import UNKNOWN
+from portlint.analysis.writes import loop_writes
 
 PRIORS = """
     class Priors:

@@ -40,7 +40,7 @@ def _codes(findings, code):
 # ------------------------------------------------------------------ PL201 output-order
 def test_output_order_names_from_bmodel(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
-    found = _codes(_check("post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
+    found = _codes(_check("PL201/post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
     assert len(found) == 1
     msg = found[0]["message"]
     assert "['loc', 'conf', 'landms']" in msg and "['conf', 'landms', 'loc']" in msg
@@ -49,19 +49,19 @@ def test_output_order_names_from_bmodel(tmp_path, capsys):
 
 def test_output_order_names_already_sorted_are_aligned(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["output0", "output1", "output2"])
-    assert not _codes(_check("post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
+    assert not _codes(_check("PL201/post_output_order_list_values_index", capsys, "--bmodel", bm), "PL201")
 
 
 def test_output_order_fix_uses_bmodel_names_outside_the_engine_method(tmp_path, capsys):
     """The dict loop sits in the method that calls process: the fix names get_output_names there."""
     bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
-    found = _codes(_check("post_output_order_dict_loop", capsys, "--bmodel", bm), "PL201")
+    found = _codes(_check("PL201/post_output_order_dict_loop", capsys, "--bmodel", bm), "PL201")
     assert len(found) == 1 and found[0]["fix"]["applicability"] == "safe"
 
 
 def test_substring_reorder_names_the_collision(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["pred", "mask_pred", "proto"])
-    found = _codes(_check("post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
+    found = _codes(_check("PL201/post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
     assert len(found) == 1
     assert "'pred' matches 'mask_pred'" in found[0]["message"]
     assert found[0]["severity"] == "warning"
@@ -69,23 +69,23 @@ def test_substring_reorder_names_the_collision(tmp_path, capsys):
 
 def test_substring_reorder_without_collision_is_aligned(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["loc", "conf", "landms"])
-    assert not _codes(_check("post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
+    assert not _codes(_check("PL201/post_output_order_substring_reorder", capsys, "--bmodel", bm), "PL201")
 
 
 def test_single_output_bmodel_is_aligned(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["logits"], in_shape=(1, 3, 224, 224))
-    assert not _codes(_check("post_aligned_output_single", capsys, "--bmodel", bm), "PL201")
+    assert not _codes(_check("PL201/post_aligned_output_single", capsys, "--bmodel", bm), "PL201")
 
 
 # ------------------------------------------------------------------ PL204 / PL205 with a bmodel
 def test_dynamic_bmodel_accepts_variable_sizes(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["output0"], dynamic=True)
-    assert not _codes(_check("post_dynamic_port_auto", capsys, "--bmodel", bm), "PL204")
+    assert not _codes(_check("PL204/post_dynamic_port_auto", capsys, "--bmodel", bm), "PL204")
 
 
 def test_trace_batch_from_bmodel(tmp_path, capsys):
     bm = _bmodel(tmp_path, ["output0"], in_shape=(4, 3, 640, 640))
-    found = _codes(_check("post_trace_aligned", capsys, "--bmodel", bm, original="original"), "PL205")
+    found = _codes(_check("PL205/post_trace_aligned", capsys, "--bmodel", bm, original="original"), "PL205")
     assert len(found) == 1
     assert "batch 1 but the bmodel's input has batch 4 (--bmodel 4,3,640,640)" in found[0]["message"]
 
@@ -102,7 +102,7 @@ def _demo(name: str) -> Path:
 def test_sophon_demo_yolov5_against_ultralytics_style_val(capsys):
     """The known issues of the YOLOv5 demo: ascending top-k cut, max_det 1000, substring reorder."""
     demo = _demo("YOLOv5")
-    code, out, err = run_cli(["check", str(FIXTURES / "post_aligned_yolov5_opencv" / "original.py"), str(demo),
+    code, out, err = run_cli(["check", str(FIXTURES / "PL202" / "post_aligned_yolov5_opencv" / "original.py"), str(demo),
                               "--format", "json"], capsys)
     assert code == 1, err
     doc = json.loads(out)
@@ -118,7 +118,7 @@ def test_sophon_demo_yolov5_against_ultralytics_style_val(capsys):
 @needs_sophon_demo
 def test_sophon_demo_retinaface_outputs_by_shape_are_aligned(capsys):
     demo = _demo("RetinaFace")
-    code, out, err = run_cli(["check", str(FIXTURES / "post_aligned_retinaface_by_shape" / "original.py"),
+    code, out, err = run_cli(["check", str(FIXTURES / "PL201" / "post_aligned_retinaface_by_shape" / "original.py"),
                               str(demo / "retinaface_opencv.py"), "--format", "json"], capsys)
     assert code in (0, 1), err
     doc = json.loads(out)

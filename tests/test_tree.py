@@ -11,8 +11,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from portlint.engine.positions import LazyPositions, _context_free, module_positions
-from portlint.engine.tree import LAYOUT, children, module_index
+from portlint.analysis.positions import LazyPositions, _context_free, module_positions
+from portlint.analysis.tree import LAYOUT, children, module_index
 
 ROOT = Path(__file__).resolve().parents[1]
 SOPHON_DEMO = Path(os.environ.get("SOPHON_DEMO", "/work/sophon-demo"))
@@ -125,7 +125,7 @@ def test_module_index_walks_functions_and_parents():
 
 
 def test_post_walk_is_the_same_for_indexed_and_other_nodes():
-    from portlint.engine.post import common
+    from portlint.analysis import syntax as common
 
     class Src:
         pass
@@ -142,7 +142,7 @@ def test_post_walk_is_the_same_for_indexed_and_other_nodes():
 
 
 def test_recursive_and_stack_index_agree():
-    from portlint.engine.tree import _index_recursive, _index_with_stack
+    from portlint.analysis.tree import _index_recursive, _index_with_stack
 
     for name, _, module in _modules():
         assert [list(map(id, part)) if part and not isinstance(part[0], int) else part
@@ -154,7 +154,7 @@ def test_recursive_and_stack_index_agree():
 def test_index_deeper_than_the_recursion_limit_falls_back_to_the_stack_walk():
     import sys
 
-    from portlint.engine.tree import ModuleIndex, _index_with_stack
+    from portlint.analysis.tree import ModuleIndex, _index_with_stack
 
     module = cst.parse_module("x = " + "[" * 150 + "]" * 150 + "\n")
     old = sys.getrecursionlimit()
@@ -169,7 +169,7 @@ def test_index_deeper_than_the_recursion_limit_falls_back_to_the_stack_walk():
 
 
 def test_plain_code_is_libcsts_code():
-    from portlint.engine.post.common import _plain_code
+    from portlint.analysis.syntax import _plain_code
 
     checked = 0
     for name, _, module in _modules():
@@ -182,7 +182,7 @@ def test_plain_code_is_libcsts_code():
 
 
 def test_statement_walks_match_the_full_walk():
-    from portlint.engine.tree import compound_statements, small_statements
+    from portlint.analysis.tree import compound_statements, small_statements
 
     nested = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
     for name, _, module in _modules():
@@ -229,7 +229,7 @@ def _order_from_source(cls):
 
 
 def test_field_order_from_bytecode_is_the_sources():
-    from portlint.engine.tree import _INDEXED, LAYOUT, _order
+    from portlint.analysis.tree import _INDEXED, LAYOUT, _order
 
     classes = sorted(_INDEXED | LAYOUT, key=lambda c: c.__name__)
     plain = 0

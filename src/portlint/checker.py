@@ -1,6 +1,6 @@
 """Runs `portlint check`: resolves which pairs to check, analyses each, filters and suppresses.
 
-The analysis itself lives in `portlint.engine`; this module is the glue between the command
+The analysis lives in `portlint.analysis` and the rules in `portlint.rules`; this module is the glue between the command
 line, the `[tool.portlint]` configuration and the report. Pairs come from the arguments, from
 `--all DIR` (portlint.discover) or from pyproject.toml; `portlint.parallel` takes each pair's
 result from the cache (portlint.cache) or analyses it, on `--jobs` processes, in pair order.
@@ -108,10 +108,50 @@ def selected(code: str, kind: str, options: CheckOptions) -> bool:
     return code not in options.ignore and kind not in options.ignore
 
 
+def _load(arg: str, report: CheckReport):
+    from portlint.analysis.source import load_side
+    from portlint.errors import SourceError
+    from portlint.report import FileError
+
+    try:
+        side = load_side(arg)
+    except SourceError as err:
+        report.errors.append(FileError(err.path, err.detail))
+        return None
+    for err in side.errors:
+        report.errors.append(FileError(err.path, err.detail))
+    return side
+
+
+def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
+    """Load both sides, interpret them, run the rules."""
+    from portlint.analysis.analyze import interpret
+    from portlint.analysis.context import pair_context
+    from portlint.rules.matching import candidates
+    from portlint.rules.run import PairFacts, run_rules
+
+    report = CheckReport()
+    original = _load(pair.original, report)
+    ported = _load(pair.ported, report)
+    if original is None or ported is None or not original.files or not ported.files:
+        return report
+    report.files = len(original.files) + len(ported.files)
+    report.paths = [src.display for side in (original, ported) for src in side.files.values()]
+    ctx = pair_context(pair, options)
+    o_facts = interpret(original, ctx)
+    p_facts = interpret(ported, ctx)
+    report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
+    for name, side_arg, facts in (("original", pair.original, o_facts), ("ported", pair.ported, p_facts)):
+        if not candidates(facts.sinks):
+            report.notes.append(f"{side_arg}: no image pipeline reaching a model call was found in the {name} program; "
+                                "pre-processing was not compared")
+    report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
+    return report
+
+
 def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:
     """One pair's report. A bmodel that cannot be read is an error entry naming it, and the
     programs are still compared, without what the bmodel would have told (shapes, outputs)."""
-    from portlint.engine.analyze import analyze_pair
     from portlint.errors import SourceError
     from portlint.report import FileError
 

@@ -195,7 +195,7 @@ def _place(p: str, root: Path, start: Path) -> str:
 def _codes(values: list[str], key: str, check: _Checker) -> list[str]:
     """Rule codes (PL101), kinds (resize-antialias) or ALL; typos fail here, not silently."""
     from portlint.findings import KINDS
-    from portlint.rulebook import all_rules
+    from portlint.rules.docs import all_rules
 
     known = set(all_rules())
     out = []

@@ -28,6 +28,19 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another place a finding involves (the value's use site, a helper it flows through)."""
+
+    path: str
+    line: int
+    column: int
+    note: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "line": self.line, "column": self.column, "note": self.note}
+
+
+@dataclass(frozen=True)
 class TextEdit:
     """Replace the text between two (line, column) positions (1-based, end exclusive) of a file."""
 
@@ -60,6 +73,7 @@ class Finding:
     original: Optional[Location] = None
     fix: Optional[Fix] = None
     program: Optional[str] = None  # which original program the ported pipeline was matched with
+    related: list[Related] = field(default_factory=list)
 
     def sort_key(self):
         p = self.ported
@@ -74,6 +88,7 @@ class Finding:
             "ported": self.ported.to_json() if self.ported else None,
             "original": self.original.to_json() if self.original else None,
             "fix": self.fix.to_json() if self.fix else None,
+            "related": [r.to_json() for r in self.related],
         }
         if self.program:
             out["program"] = self.program

@@ -33,7 +33,7 @@ _THRESHOLDS = (100_000, 50, 1000)
 def fewer_collections() -> Iterator[None]:
     """Objects alive now (modules, tables) and every tree parsed from now on are frozen out of the
     collector's scans (engine/source.FREEZE_TREES), and it runs about a hundred times less often."""
-    from portlint.engine import source
+    from portlint.analysis import source
 
     old, old_freeze = gc.get_threshold(), source.FREEZE_TREES
     gc.freeze()
@@ -55,7 +55,7 @@ def _init_worker(func, options) -> None:
     _WORKER["func"], _WORKER["options"] = func, options
     gc.freeze()  # what the fork inherited: never scanned, never copied on write by the collector
     gc.set_threshold(*_THRESHOLDS)
-    from portlint.engine import source
+    from portlint.analysis import source
 
     source.FREEZE_TREES = True  # and each tree this worker parses
 

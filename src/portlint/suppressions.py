@@ -149,14 +149,14 @@ def apply_suppressions(report: CheckReport, show_unused: bool = False,
     index = _Index()
     report.findings = [f for f in report.findings if not index.suppresses(f)]
     if show_unused:
+        from portlint.rules import pl001_unused_suppression  # a warm (cached) check imports no rule
+
         for path in (*files, *getattr(report, "paths", ())):
             index.of(str(path))
         for sups in index.files.values():
             for s in sups:
                 stale = s.unused()
                 if stale:
-                    report.findings.append(Finding(
-                        code="PL001", kind="other", severity="info",
-                        message=f"unused suppression {stale}: nothing to suppress here",
-                        ported=Location(s.path, s.line, s.column, s.source_line)))
+                    report.findings.append(pl001_unused_suppression.unused(
+                        stale, Location(s.path, s.line, s.column, s.source_line)))
     return report

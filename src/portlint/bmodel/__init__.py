@@ -17,7 +17,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 from portlint.bmodel.flatbuf import FlatBufferError, Table
 from portlint.errors import SourceError
 
-__all__ = ["BModelInfo", "NetInfo", "TensorInfo", "read_bmodel", "read_bmrt_dat", "BMODEL_MAGIC"]
+__all__ = ["BModelInfo", "NetInfo", "TensorInfo", "read_bmodel", "read_bmrt_dat", "format_info", "BMODEL_MAGIC"]
 
 BMODEL_MAGIC = 0xFF55AAEE
 _HEADER = struct.Struct("<IIIQ")  # magic, header size, flatbuffer size, binary size
@@ -62,6 +62,21 @@ class BModelInfo:
                 "networks": [{"name": n.name, "dynamic": n.dynamic, "stages": n.stages,
                               "inputs": [t(x) for x in n.inputs],
                               "outputs": [t(x) for x in n.outputs]} for n in self.networks]}
+
+
+def format_info(info) -> str:
+    """Text in model_tool --info's wording, so users recognise the lines."""
+    lines = [f"bmodel: {info.path}", f"chip: {info.chip or 'unknown'}"]
+    if info.version:
+        lines.append(f"bmodel version: {info.version}")
+    for i, net in enumerate(info.networks):
+        kind = "dynamic" if net.dynamic else "static"
+        extra = f", {net.stages} stages (first shown)" if net.stages > 1 else ""
+        lines.append(f"net {i}: [{net.name}]  {kind}{extra}")
+        for role, tensors in (("input", net.inputs), ("output", net.outputs)):
+            for t in tensors:
+                lines.append(f"{role}: {t.name}, {list(t.shape)}, {t.dtype}, scale: {t.scale:g}, zero_point: {t.zero_point}")
+    return "\n".join(lines)
 
 
 def read_bmodel(path: Union[str, os.PathLike]) -> BModelInfo:

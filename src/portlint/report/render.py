@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Mapping, Optional
 
 from portlint.errors import PortlintError
 from portlint.report import CheckReport
@@ -10,7 +11,9 @@ from portlint.report import CheckReport
 _MODULES = {"text": "text_format", "json": "json_format", "sarif": "sarif_format", "github": "github_format"}
 
 
-def render(report: CheckReport, fmt: str, color: bool = False, statistics: bool = False) -> str:
+def render(report: CheckReport, fmt: str, color: bool = False, statistics: bool = False,
+           rules: Optional[Mapping] = None) -> str:
+    """`rules`: the rule catalogue (portlint.rules.docs.all_rules()), for formats that list it (SARIF)."""
     name = _MODULES.get(fmt)
     if name is None:
         raise PortlintError(f"unknown format {fmt!r}")
@@ -20,4 +23,6 @@ def render(report: CheckReport, fmt: str, color: bool = False, statistics: bool 
         raise PortlintError(f"format {fmt!r} is not available in this build") from exc
     if fmt == "text":
         return module.render(report, color=color, statistics=statistics)
+    if fmt == "sarif":
+        return module.render(report, rules)
     return module.render(report)

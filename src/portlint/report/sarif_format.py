@@ -1,7 +1,9 @@
 """`--format sarif`: SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
 
 The ported location is the result's location (that is the code to change); the original
-location is a related location labelled "original". Fixes with edits become SARIF `fixes`.
+location is a related location labelled "original". Fixes with edits become SARIF `fixes`;
+a fix that still needs imports is left out (portlint.fix.imports.with_import_edits turns them
+into edits before rendering, reading the files). The rule catalogue is given, not read here.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Mapping, Optional
 from urllib.parse import quote
 
 from portlint import __version__
@@ -38,11 +41,9 @@ def _what_it_does(doc: str) -> str:
     return " ".join((m.group(1) if m else doc).split())
 
 
-def _rules() -> tuple[list[dict], dict[str, int]]:
-    from portlint.rulebook import all_rules
-
+def _rules(catalogue: Mapping) -> tuple[list[dict], dict[str, int]]:
     out, index = [], {}
-    for code, r in all_rules().items():
+    for code, r in catalogue.items():
         index[code] = len(out)
         out.append({
             "id": code,
@@ -60,17 +61,10 @@ def _fix(f: Finding) -> list[dict]:
     fix = f.fix
     if fix is None or fix.applicability == "display-only" or not fix.edits:
         return []
-    edits = list(fix.edits)
     if fix.imports:  # a fix without the import it needs would break the file: omit it then
-        from portlint.fixer import import_insertion, read_source
-
-        try:
-            extra = import_insertion(read_source(edits[0].path), fix.imports, edits[0].path)
-        except Exception:  # unreadable or unparsable file: no machine-applicable fix
-            return []
-        edits += [extra] if extra else []
+        return []
     changes: dict[str, list[dict]] = {}
-    for e in edits:
+    for e in fix.edits:
         changes.setdefault(e.path, []).append({
             "deletedRegion": {"startLine": e.start[0], "startColumn": e.start[1],
                               "endLine": e.end[0], "endColumn": e.end[1]},
@@ -104,8 +98,9 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
     return res
 
 
-def to_sarif(report: CheckReport) -> dict:
-    rules, index = _rules()
+def to_sarif(report: CheckReport, rules: Optional[Mapping] = None) -> dict:
+    """`rules`: code -> rule (kind, title, severity, fix, doc), listed as the driver's rules."""
+    rules, index = _rules(rules or {})
     findings = sorted(report.findings, key=lambda f: f.sort_key())
     notes = [{"level": "error", "message": {"text": e.message},
               "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(e.path)}}}]}
@@ -124,5 +119,5 @@ def to_sarif(report: CheckReport) -> dict:
     }
 
 
-def render(report: CheckReport) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False)
+def render(report: CheckReport, rules: Optional[Mapping] = None) -> str:
+    return json.dumps(to_sarif(report, rules), indent=2, ensure_ascii=False)

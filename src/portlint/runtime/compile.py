@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from portlint.errors import PortlintError, SourceError
-from portlint.runtime import require_venv, venv_env
+from portlint.runtime.venv import require_venv, venv_env
 
 
 def compile_onnx_to_bmodel(onnx_path: str | os.PathLike, out_dir: str | os.PathLike,

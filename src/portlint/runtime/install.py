@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, List, Optional
 
 from portlint.errors import PortlintError
-from portlint.runtime import MARKER, TPU_MLIR_VERSION, default_venv, tpu_mlir_dir, venv_env, venv_python
+from portlint.runtime.venv import MARKER, TPU_MLIR_VERSION, default_venv, tpu_mlir_dir, venv_env, venv_python
 
 GLIBC_LIBS = ("libc.so.6", "libm.so.6", "libpthread.so.0")
 TORCH_PATCH_TAG = "# portlint: torch made optional"

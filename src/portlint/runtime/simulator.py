@@ -17,7 +17,7 @@ from typing import Dict, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from portlint.errors import PortlintError, SourceError
-from portlint.runtime import require_venv, venv_env, venv_python
+from portlint.runtime.venv import require_venv, venv_env, venv_python
 
 RUNNER = Path(__file__).with_name("_simulator_runner.py")
 _SUFFIX = re.compile(r"_[A-Za-z][A-Za-z0-9]*$")

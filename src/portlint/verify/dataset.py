@@ -9,6 +9,7 @@ import json
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 from portlint.errors import PortlintError
@@ -127,6 +128,14 @@ def run_dataset(opts) -> DatasetSummary:
     models = [r["model"] for r in summary.per_image if "model" in r]
     summary.model = models[0] if models else {}
     return summary
+
+
+def write_dataset_report(summary: DatasetSummary, folder: str) -> Path:
+    """report.json (the JSON of `--format json`) in `folder`, created if missing."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(render_dataset(summary, "json"), encoding="utf-8")
+    return out / "report.json"
 
 
 def _fmt(x: Optional[float]) -> str:

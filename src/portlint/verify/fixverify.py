@@ -4,13 +4,12 @@ diverge more (model-input max|diff| not larger, prediction not turned from align
 Prints, per fix, the divergence before and after, e.g.
     PL101 resize-antialias at resnet_sail.py:27: input max|diff| 0.490196 -> 2.38419e-07,
     first divergence resize -> none, top-1 [751] vs [867] -> [751] vs [751]: kept
-With --apply the kept fixes are written to the user's files; without it their diff is printed."""
+With --apply the kept fixes are written to the user's files; without it their diff is printed.
+The loop, the writing and the reverting are portlint.fix's (OneAtATime); this module measures."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from portlint.errors import PortlintError
@@ -76,95 +75,63 @@ def _n(x: Optional[float]) -> str:
     return "not comparable" if x is None else f"{x:.6g}"
 
 
-def _key(f) -> tuple:
-    return (f.code, f.message)
+class VerifyJudge:
+    """Judges each fix of one pair by re-running `verify` on the temporary copy it was written to."""
+
+    def __init__(self, session, image: str, mirror, verdicts: list[Verdict]):
+        self.session, self.image, self.mirror, self.verdicts = session, image, mirror, verdicts
+        self.best = Measure.of(session.verify(image))  # the port as it is, then after each kept fix
+
+    def _verdict(self, f, after: Optional[Measure], kept: bool, reason: str = "") -> None:
+        loc = self.mirror.location(f.ported)
+        where = f"{loc.path}:{loc.line}" if loc else "?"
+        self.verdicts.append(Verdict(f, where, self.best, after, kept, reason))
+
+    def refused(self, f, reason: str) -> None:
+        self._verdict(f, None, False, reason or "its edits conflict")
+
+    def keep(self, f) -> bool:
+        try:
+            self.session.replan()
+            after = Measure.of(self.session.verify(self.image))
+        except PortlintError as exc:
+            self._verdict(f, None, False, f"verify failed on the fixed program: {exc}")
+            return False
+        why = worse(after, self.best)
+        if why:
+            self._verdict(f, after, False, why)
+            return False
+        self._verdict(f, after, True)
+        self.best = after
+        return True
+
+    def reverted(self) -> None:
+        self.session.replan()
 
 
-def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config, no_cache,
-                       image, model, atol=1e-3) -> int:
-    import dataclasses
-
-    from portlint.checker import CheckOptions, Pair, run_check
-    from portlint.cli_fix import FixOutcome, _Mirror, unified_diff, write_fixes
-    from portlint.fixer import _Round, applicable, read_source
-    from portlint.verify.compare import Tolerances
-    from portlint.verify.run import Session, VerifyOptions, _check_file, check_image
+def check_image_argument(image: Optional[str]) -> None:
+    """fix --verify needs an image it can read; raises PortlintError otherwise."""
+    from portlint.verify.run import check_image
 
     if image is None:
         raise PortlintError("fix --verify needs --image IMAGE")
-    _check_file(image, "image file")
     check_image(image)
-    options = CheckOptions.from_cli(original=original, ported=ported, bmodel=bmodel, input_shape=input_shape,
-                                    select=select, ignore=ignore, config=config, no_cache=no_cache)
-    outcome = FixOutcome()
+
+
+def verified_fixes(options, image: str, model: Optional[str], include_unsafe: bool, atol: float = 1e-3):
+    """(FixOutcome, verdicts): the fix loop one fix at a time, each judged by `verify` on `image`."""
+    from portlint.fix.loop import OneAtATime
+    from portlint.fix.run import run_fixes
+    from portlint.verify.compare import Tolerances
+    from portlint.verify.run import Session, VerifyOptions
+
     verdicts: list[Verdict] = []
-    for pair in options.pairs:
-        mirror = _Mirror(pair.ported, outcome)
-        try:
-            tmp_options = dataclasses.replace(options, pairs=[Pair(pair.original, mirror.tmp_ported, pair.bmodel,
-                                                                   pair.input_shape)])
-            session = Session(VerifyOptions(original=pair.original, ported=mirror.tmp_ported, image=image, model=model,
-                                            bmodel=pair.bmodel, input_shape=pair.input_shape,
-                                            tolerances=Tolerances(atol=atol)))
-            names = {str(Path(p).resolve()): p for p in mirror.files}
-            current = {k: read_source(p) for k, p in names.items()}
-            best = Measure.of(session.verify(image))
-            tried: set = set()
-            while True:
-                report = run_check(tmp_options)
-                todo = [f for f in report.findings if applicable(f, unsafe_fixes) and _key(f) not in tried]
-                if not todo:
-                    break
-                f = todo[0]
-                tried.add(_key(f))
-                loc = mirror.location(f.ported)
-                where = f"{loc.path}:{loc.line}" if loc else "?"
-                rnd = _Round(current, names)
-                reason = rnd.try_fix(f)
-                if reason:
-                    verdicts.append(Verdict(f, where, best, None, False, reason))
-                    continue
-                if reason == "":
-                    verdicts.append(Verdict(f, where, best, None, False, "its edits conflict"))
-                    continue
-                _write(names, rnd.result, current)
-                try:
-                    session.replan()
-                    after = Measure.of(session.verify(image))
-                except PortlintError as exc:
-                    _write(names, current, rnd.result)
-                    session.replan()
-                    verdicts.append(Verdict(f, where, best, None, False, f"verify failed on the fixed program: {exc}"))
-                    continue
-                why = worse(after, best)
-                if why:
-                    _write(names, current, rnd.result)
-                    session.replan()
-                    verdicts.append(Verdict(f, where, best, after, False, why))
-                else:
-                    verdicts.append(Verdict(f, where, best, after, True))
-                    current, best = rnd.result, after
-            for k, text in current.items():
-                outcome.texts[mirror.files[names[k]]] = text
-        finally:
-            mirror.close()
-    for v in verdicts:
-        print(v.line())
-    kept = sum(1 for v in verdicts if v.kept)
-    if apply:
-        write_fixes(outcome)
-        print(f"Fixed {kept} finding{'s' if kept != 1 else ''} verified on {image} "
-              f"({len(verdicts) - kept} not kept).")
-        return 0
-    for k in outcome.changed:
-        sys.stdout.write(unified_diff(outcome.snapshots[k].text, outcome.texts[k], outcome.shown[k]))
-    print(f"Would fix {kept} finding{'s' if kept != 1 else ''} verified on {image} ({len(verdicts) - kept} not kept).",
-          file=sys.stderr)
-    return 1 if outcome.changed else 0
 
+    def judged(pair, mirror) -> OneAtATime:
+        session = Session(VerifyOptions(original=pair.original, ported=mirror.tmp_ported, image=image, model=model,
+                                        bmodel=pair.bmodel, input_shape=pair.input_shape,
+                                        tolerances=Tolerances(atol=atol)))
+        return OneAtATime(VerifyJudge(session, image, mirror, verdicts))
 
-def _write(names: dict, texts: dict, previous: dict) -> None:
-    for k, text in texts.items():
-        if text != previous.get(k):
-            with open(names[k], "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+    outcome = run_fixes(options, include_unsafe, mode_for=judged)
+    return outcome, verdicts

@@ -1,5 +1,5 @@
 """Which pipelines to replay: the ported sink and its best-matching original sink, chosen the
-way `portlint check` (engine.analyze.analyze_pair) chooses them, plus what the programs say
+way `portlint check` chooses them (rules/matching.py), plus what the programs say
 about their models (the path given to torch.jit.load / sail.Engine, when it is a constant)."""
 
 from __future__ import annotations
@@ -42,11 +42,11 @@ def _model_literal(model) -> Optional[str]:
 
 
 def build_plan(original: str, ported: str, bmodel: Optional[str], input_shape: Optional[tuple]) -> Plan:
-    from portlint.engine.analyze import _complete, _unique, interpret, pair_context
-    from portlint.engine.compare import compare_images
-    from portlint.engine.fixes import Fixes
-    from portlint.engine.source import load_side
+    from portlint.analysis.analyze import interpret
+    from portlint.analysis.context import pair_context
+    from portlint.analysis.source import load_side
     from portlint.errors import SourceError
+    from portlint.rules.matching import candidates, match_pipelines, replay_pair
 
     pair = SimpleNamespace(original=original, ported=ported, bmodel=bmodel, input_shape=input_shape)
     ctx = pair_context(pair)
@@ -61,22 +61,16 @@ def build_plan(original: str, ported: str, bmodel: Optional[str], input_shape: O
         if side.errors and not side.entries:
             e = side.errors[0]
             raise PortlintError(f"{e.path}: {e.detail}")
-        sides[name] = _complete(_unique(interpret(side, ctx).sinks))
+        sides[name] = candidates(interpret(side, ctx).sinks)
     o_sinks, p_sinks = sides["original"], sides["ported"]
     if not p_sinks:
         raise PortlintError(f"{ported}: no pipeline from an image to a model call was found to replay")
     if not o_sinks:
         raise PortlintError(f"{original}: no pipeline from an image to a model call was found to replay")
-    best = None
-    for ps in p_sinks:
-        for os_ in o_sinks:
-            found = compare_images(os_.img, ps.img, ctx, Fixes())
-            key = (0 if ps.img.state.source == "decode" else 1, len(found))
-            if best is None or key < best[0]:
-                best = (key, os_, ps)
-    _, o, p = best
+    best = replay_pair(match_pipelines(o_sinks, p_sinks, ctx))
+    o, p = best.original, best.ported
     o_model = o.model
-    from portlint.engine.locate import locate
+    from portlint.analysis.locate import locate
 
     def call(sink) -> str:
         loc = locate(sink.site)

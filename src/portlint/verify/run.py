@@ -41,6 +41,32 @@ class VerifyOptions:
     jobs: int = 1
     backend: Optional[str] = None
 
+    @classmethod
+    def from_cli(cls, original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape, atol, rtol,
+                 cos, pixel_atol, task, topk, jobs, backend) -> "VerifyOptions":
+        """The options of `portlint verify` as given, checked (one-line PortlintError otherwise)."""
+        from portlint.checker import parse_shape
+
+        if image is None and images is None:
+            raise PortlintError("give --image IMAGE (or --images DIR for a data set)")
+        if image is not None and images is not None:
+            raise PortlintError("give --image or --images, not both")
+        for name, value in (("--atol", atol), ("--rtol", rtol), ("--pixel-atol", pixel_atol)):
+            if value < 0:
+                raise PortlintError(f"{name} must be >= 0")
+        if not -1.0 <= cos <= 1.0:
+            raise PortlintError("--cos must be between -1 and 1")
+        if jobs < 1:
+            raise PortlintError("--jobs must be >= 1")
+        if topk < 1:
+            raise PortlintError("--top-k must be >= 1")
+        return cls(
+            original=original, ported=ported, image=image, images=images, model=model, bmodel=bmodel,
+            bmrt_dir=bmrt_dir, report=report, input_shape=parse_shape(input_shape) if input_shape else None,
+            tolerances=Tolerances(pixel_atol=pixel_atol, atol=atol, rtol=rtol, cos=cos),
+            task=task, topk=topk, jobs=jobs, backend=backend,
+        )
+
 
 @dataclass
 class VerifyResult:

@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from portlint.analysis.affine import identity  # noqa: F401  (the analyser's own, re-exported)
+
 RGB = ("R", "G", "B")
 
 
@@ -30,10 +32,6 @@ class V:
 
     def note(self, text: str) -> "V":
         return self if text in self.notes else replace(self, notes=self.notes + (text,))
-
-
-def identity(n: int) -> tuple:
-    return tuple((1.0, 0.0) for _ in range(n))
 
 
 def is_torch(x) -> bool:

@@ -1,0 +1,435 @@
+"""Python builtins, containers, str, argparse and eval, evaluated only on known values."""
+
+from __future__ import annotations
+
+import math
+
+from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.events import ArgparseDefault, ListOf, OutputsView
+from portlint.analysis.image import Img
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
+
+B = "builtins."
+
+
+def _known(*vals) -> bool:
+    return all(v is not UNKNOWN and not isinstance(v, (Sym, Seq, Img, ApiObject)) for v in vals)
+
+
+@handles(B + "len")
+def _len(ctx: Ctx):
+    v = ctx.arg(0)
+    if isinstance(v, (list, tuple, str, dict)):
+        return len(v)
+    return UNKNOWN
+
+
+@handles(B + "range")
+def _range(ctx: Ctx):
+    args = ctx.args
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args) and args:
+        r = range(*args)
+        return list(r) if len(r) <= 4096 else Seq(UNKNOWN)
+    return Seq(UNKNOWN)
+
+
+@handles(B + "zip")
+def _zip(ctx: Ctx):
+    star = ctx.kwargs.get("__star_seq__")
+    if star is not None and len(ctx.args) == 1:
+        # `im, label, path, shapes = zip(*batch)` in a collate_fn: the columns of a list of samples
+        if isinstance(star.elem, (tuple, list)):
+            return tuple(Seq(x) for x in star.elem)
+        return UNKNOWN
+    if ctx.args and all(isinstance(a, (list, tuple)) for a in ctx.args):
+        return list(zip(*ctx.args))
+    return Seq(tuple(ctx.interp.element_of(a, ctx.site) for a in ctx.args))
+
+
+@handles(B + "enumerate")
+def _enumerate(ctx: Ctx):
+    v = ctx.arg(0)
+    if isinstance(v, (list, tuple)):
+        return list(enumerate(v))
+    if isinstance(v, Seq):
+        return Seq((UNKNOWN, v.elem))
+    return Seq((UNKNOWN, ctx.interp.element_of(v, ctx.site)))
+
+
+def _num_fn(op):
+    def fn(ctx: Ctx):
+        v = ctx.arg(0)
+        if op == "round" and len(ctx.args) > 1:
+            return numeric_op("round", v, ctx.args[1])
+        if isinstance(v, str) and op in ("int", "float"):
+            try:
+                return int(v) if op == "int" else float(v)
+            except ValueError:
+                return UNKNOWN
+        if isinstance(v, (int, float, Sym)) and not isinstance(v, bool):
+            return numeric_op(op, v)
+        if isinstance(v, bool) and op == "int":
+            return int(v)
+        return UNKNOWN
+    return fn
+
+
+for _op in ("int", "float", "round", "abs"):
+    handles(B + _op)(_num_fn(_op))
+
+
+@handles(B + "min", B + "max")
+def _minmax(ctx: Ctx):
+    vals = list(ctx.args)
+    if len(vals) == 1 and isinstance(vals[0], (list, tuple)):
+        vals = list(vals[0])
+    if vals and all(isinstance(v, (int, float, Sym)) and not isinstance(v, bool) for v in vals):
+        op = ctx.qname.rsplit(".", 1)[-1]
+        if all(isinstance(v, (int, float)) for v in vals):
+            return min(vals) if op == "min" else max(vals)
+        return Sym(op, tuple(vals))
+    return UNKNOWN
+
+
+@handles(B + "sum")
+def _sum(ctx: Ctx):
+    v = ctx.arg(0)
+    if isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) for x in v):
+        return sum(v)
+    return UNKNOWN
+
+
+@handles(B + "list", B + "tuple", B + "sorted", B + "reversed", B + "set")
+def _seq(ctx: Ctx):
+    v = ctx.arg(0, None, [])
+    kind = ctx.qname.rsplit(".", 1)[-1]
+    if isinstance(v, (list, tuple, str)):
+        if kind == "sorted":
+            try:
+                return sorted(v)
+            except TypeError:
+                return UNKNOWN
+        if kind == "reversed":
+            return list(reversed(v))
+        return list(v) if kind == "list" else (tuple(v) if kind == "tuple" else UNKNOWN)
+    if isinstance(v, dict):
+        return list(v.keys()) if kind == "list" else (tuple(v.keys()) if kind == "tuple" else UNKNOWN)
+    if isinstance(v, Seq):
+        if kind in ("list", "tuple"):
+            ctx.interp.record(ListOf(v, ctx.site))
+        return Seq(v.elem, kind=v.kind)
+    return UNKNOWN
+
+
+@handles(B + "dict")
+def _dict(ctx: Ctx):
+    v = ctx.arg(0, None, None)
+    if v is None:
+        return dict({k: val for k, val in ctx.kwargs.items() if not k.startswith("__")})
+    if isinstance(v, dict):
+        return dict(v)
+    return UNKNOWN
+
+
+@handles(B + "str", B + "repr", B + "format")
+def _str(ctx: Ctx):
+    from portlint.analysis.apis.config_api import PathValue
+
+    v = ctx.arg(0, None, "")
+    if isinstance(v, PathValue) and ctx.qname == B + "str":
+        return v.text
+    return str(v) if isinstance(v, (int, float, str, bool)) else UNKNOWN
+
+
+@handles(B + "bool")
+def _bool(ctx: Ctx):
+    v = ctx.arg(0)
+    t = ctx.interp.truth(v)
+    return UNKNOWN if t is None else t
+
+
+@handles(B + "print", B + "exit", B + "quit")
+def _none(ctx: Ctx):
+    return None
+
+
+@handles(B + "next")
+def _next(ctx: Ctx):
+    """`next(it)` / `next(iter(loader))`: one element of the iterator."""
+    from portlint.analysis.protocols import next_of
+
+    return next_of(ctx.interp, ctx.arg(0), ctx.site) if ctx.args else UNKNOWN
+
+
+@handles(B + "iter")
+def _iter(ctx: Ctx):
+    from portlint.analysis.protocols import iter_of
+
+    return iter_of(ctx.interp, ctx.arg(0), ctx.site) if ctx.args else UNKNOWN
+
+
+@handles(B + "super")
+def _super(ctx: Ctx):
+    """`super()` in a method, or `super(Cls, self)`: the bases of the method's class."""
+    from portlint.analysis.objects import ClassVal
+    from portlint.analysis.protocols import SuperRef
+
+    if len(ctx.args) == 2 and isinstance(ctx.args[0], ClassVal):
+        return SuperRef(ctx.args[0], ctx.args[1])
+    func = getattr(ctx.frame, "func", None)
+    if func is not None and func.owner is not None and func.self_obj is not None:
+        return SuperRef(func.owner, func.self_obj)
+    return UNKNOWN
+
+
+@handles(B + "hasattr", B + "callable", B + "type", B + "id", B + "hash",
+         B + "open", B + "input", B + "any", B + "all", B + "map", B + "filter",
+         B + "globals", B + "locals", B + "object", B + "Exception", B + "ValueError", B + "RuntimeError")
+def _unknown(ctx: Ctx):
+    if ctx.qname == B + "open":
+        return ApiObject("open")
+    return UNKNOWN
+
+
+@handles(B + "getattr")
+def _getattr(ctx: Ctx):
+    obj, name = ctx.arg(0), ctx.arg(1)
+    if isinstance(name, str):
+        value = ctx.interp.getattr(obj, name, ctx.site)
+        if value is UNKNOWN and len(ctx.args) > 2:
+            return ctx.args[2]
+        return value
+    return UNKNOWN
+
+
+_PY_TYPES = {B + "int": int, B + "float": float, B + "str": str, B + "bool": bool, B + "list": list,
+             B + "tuple": tuple, B + "dict": dict}
+
+
+@handles(B + "isinstance")
+def _isinstance(ctx: Ctx):
+    """On a known Python value: `isinstance(new_shape, int)` in letterbox helpers picks one branch."""
+    v, t = ctx.arg(0), ctx.arg(1)
+    types = t if isinstance(t, tuple) else (t,)
+    if not types or not all(isinstance(x, ApiRef) for x in types):
+        return UNKNOWN
+    library = _library_types(v)
+    if library is not None:  # an image, a path: `isinstance(im, torch.Tensor)` in a preprocess
+        names = {x.qname for x in types}
+        if names & library:
+            return True
+        return False if names <= _KNOWN_TYPES else UNKNOWN
+    if not (v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))):
+        return UNKNOWN
+    return any(isinstance(v, _PY_TYPES[x.qname]) for x in types if x.qname in _PY_TYPES)
+
+
+_IMAGE_TYPES = {"ndarray": {"numpy.ndarray"}, "tensor": {"torch.Tensor"}, "pil": {"PIL.Image.Image"},
+                "bmimage": {"sophon.sail.BMImage"}}
+_PATH_TYPES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath", "os.PathLike"}
+# types whose instances the analyser always recognises, so "not one of them" is known
+_KNOWN_TYPES = set(_PY_TYPES) | _PATH_TYPES | {"numpy.ndarray", "torch.Tensor", "PIL.Image.Image", "sophon.sail.BMImage"}
+
+
+def _library_types(v):
+    from portlint.analysis.apis.config_api import AttrDict, PathValue
+    from portlint.analysis.image import Img
+
+    if isinstance(v, Img):
+        return _IMAGE_TYPES.get(v.state.kind)
+    if isinstance(v, PathValue):
+        return _PATH_TYPES
+    if isinstance(v, AttrDict):
+        return {B + "dict"}
+    return None
+
+
+@handles(B + "vars")
+def _vars(ctx: Ctx):
+    """`run(**vars(opt))` (the yolov5 scripts) passes the argparse values as keywords."""
+    v = ctx.arg(0)
+    return dict(v.attrs) if isinstance(v, Namespace) else UNKNOWN
+
+
+@handles(B + "eval")
+def _eval(ctx: Ctx):
+    """Never executes: only resolves the sophon-demo idiom eval('sail.BMImageArray{}D'.format(n))."""
+    node = ctx.node
+    import libcst as cst
+    if node is not None and node.args:
+        expr = node.args[0].value
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+            template = expr.func.value
+            if isinstance(template, cst.SimpleString) and "BMImageArray" in template.evaluated_value:
+                return ApiRef("sophon.sail.BMImageArray")
+    return UNKNOWN
+
+
+# ----------------------------------------------------------------- containers
+@handles("list.append")
+def _append(ctx: Ctx):
+    lst, value = ctx.args[0], ctx.arg(1)
+    if len(lst) < 10_000:
+        lst.append(value)
+    return None
+
+
+@handles("list.extend")
+def _extend(ctx: Ctx):
+    lst, value = ctx.args[0], ctx.arg(1)
+    if isinstance(value, (list, tuple)):
+        lst.extend(value)
+    else:
+        lst.append(value.elem if isinstance(value, Seq) else UNKNOWN)
+    return None
+
+
+@handles("list.insert")
+def _insert(ctx: Ctx):
+    lst = ctx.args[0]
+    lst.append(ctx.arg(2))
+    return None
+
+
+@handles("list.pop")
+def _pop(ctx: Ctx):
+    lst = ctx.args[0]
+    return lst.pop() if lst and len(ctx.args) == 1 else UNKNOWN
+
+
+@handles("list.copy", "dict.copy")
+def _copy(ctx: Ctx):
+    return ctx.args[0].copy()
+
+
+@handles("list.index", "list.count", "tuple.index", "tuple.count", "list.sort", "list.reverse", "list.clear")
+def _list_misc(ctx: Ctx):
+    return UNKNOWN
+
+
+@handles("seq.append")
+def _seq_append(ctx: Ctx):
+    return None
+
+
+@handles("dict.values", "dict.keys", "dict.items")
+def _dict_views(ctx: Ctx):
+    d = ctx.args[0]
+    kind = ctx.qname.rsplit(".", 1)[-1]
+    return list(d.values()) if kind == "values" else (list(d.keys()) if kind == "keys" else list(d.items()))
+
+
+@handles("dict.get")
+def _dict_get(ctx: Ctx):
+    d, key = ctx.args[0], ctx.arg(1)
+    try:
+        if key in d:
+            return d[key]
+    except TypeError:
+        return UNKNOWN
+    return ctx.arg(2, None, None) if _known(key) else UNKNOWN
+
+
+@handles("dict.update", "dict.setdefault", "dict.pop")
+def _dict_update(ctx: Ctx):
+    d = ctx.args[0]
+    if ctx.qname.endswith("update") and isinstance(ctx.arg(1), dict):
+        d.update(ctx.arg(1))
+    return UNKNOWN if not ctx.qname.endswith("update") else None
+
+
+@handles("str.format", "str.join", "str.split", "str.strip", "str.lower", "str.upper", "str.replace", "str.rstrip",
+         "str.lstrip", "str.startswith", "str.endswith", "str.encode")
+def _str_method(ctx: Ctx):
+    s = ctx.args[0]
+    name = ctx.qname.rsplit(".", 1)[-1]
+    args = ctx.args[1:]
+    if name == "format" or not all(isinstance(a, str) for a in args):
+        return UNKNOWN
+    try:
+        return getattr(s, name)(*args)
+    except Exception:
+        return UNKNOWN
+
+
+# ----------------------------------------------------------------- argparse
+@handles("argparse.ArgumentParser")
+def _parser(ctx: Ctx):
+    return ApiObject("argparse.ArgumentParser", attrs={"__defaults__": {}}, site=ctx.site)
+
+
+@handles("argparse.ArgumentParser.add_argument", "argparse.ArgumentParser.add_argument_group.add_argument")
+def _add_argument(ctx: Ctx):
+    parser = ctx.args[0]
+    names = [a for a in ctx.args[1:] if isinstance(a, str)]
+    dest = ctx.kwargs.get("dest")
+    if not isinstance(dest, str):
+        longs = [n for n in names if n.startswith("--")]
+        pick = longs[0] if longs else (names[0] if names else None)
+        if pick is None:
+            return None
+        dest = pick.lstrip("-").replace("-", "_")
+    action = ctx.kwargs.get("action")
+    if "default" in ctx.kwargs:
+        default = ctx.kwargs["default"]
+    elif action == "store_true":
+        default = False
+    elif action == "store_false":
+        default = True
+    else:
+        default = None
+    typ = ctx.kwargs.get("type")
+    if isinstance(default, str) and isinstance(typ, ApiRef) and typ.qname in ("builtins.int", "builtins.float"):
+        try:
+            default = int(default) if typ.qname.endswith("int") else float(default)
+        except ValueError:
+            default = UNKNOWN
+    parser.attrs["__defaults__"][dest] = default
+    ctx.interp.record(ArgparseDefault(dest, default, ctx.site))
+    return None
+
+
+@handles("argparse.ArgumentParser.add_argument_group", "argparse.ArgumentParser.add_mutually_exclusive_group")
+def _group(ctx: Ctx):
+    return ctx.args[0]
+
+
+@handles("argparse.ArgumentParser.set_defaults")
+def _set_defaults(ctx: Ctx):
+    ctx.args[0].attrs["__defaults__"].update({k: v for k, v in ctx.kwargs.items() if not k.startswith("__")})
+    return None
+
+
+@handles("argparse.ArgumentParser.parse_args")
+def _parse_args(ctx: Ctx):
+    return Namespace(dict(ctx.args[0].attrs["__defaults__"]))
+
+
+@handles("argparse.ArgumentParser.parse_known_args")
+def _parse_known(ctx: Ctx):
+    return (Namespace(dict(ctx.args[0].attrs["__defaults__"])), [])
+
+
+@handles("argparse.Namespace")
+def _namespace(ctx: Ctx):
+    return Namespace({k: v for k, v in ctx.kwargs.items() if not k.startswith("__")})
+
+
+@handles("math.ceil", "math.floor")
+def _math(ctx: Ctx):
+    v = ctx.arg(0)
+    op = ctx.qname.rsplit(".", 1)[-1]
+    if isinstance(v, (int, float)):
+        return getattr(math, op)(v)
+    if isinstance(v, Sym):
+        return Sym(op, (v,))
+    return UNKNOWN
+
+
+@handles("portlint.ModelOutputs.values", "portlint.ModelOutputs.keys", "portlint.ModelOutputs.items")
+def _outputs_view(ctx: Ctx):
+    outputs = ctx.args[0]
+    kind = ctx.qname.rsplit(".", 1)[-1]
+    view = Seq(ApiObject("portlint.ModelOutput", attrs={"outputs": outputs}), kind=f"outputs.{kind}")
+    ctx.interp.record(OutputsView(outputs, kind, view, ctx.site))
+    return view

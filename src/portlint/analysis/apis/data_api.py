@@ -1,0 +1,109 @@
+"""How programs feed batches to a model: torch.utils.data DataLoader (its own class or a
+subclass of it), default and custom collate, and progress bars around loaders.
+
+Facts (torch 2.14.1, `torch/utils/data/dataloader.py`, `_utils/collate.py`):
+- `DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+  num_workers=0, collate_fn=None, ...)`: each batch is `collate_fn([dataset[i] for i in idx])`.
+- `default_collate`: numpy arrays and tensors are stacked into a new leading batch dimension
+  (numpy becomes a tensor), tuples/lists are collated position by position (a list comes back),
+  dicts key by key, numbers become a tensor, strings stay a list of strings.
+- tqdm(iterable, ...) iterates `iterable` unchanged.
+"""
+
+from __future__ import annotations
+
+from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.apis.numpy_api import add_batch
+from portlint.analysis.image import Img
+from portlint.analysis.values import UNKNOWN, ApiObject, Seq
+
+LOADER = "torch.utils.data.DataLoader"
+_COLLATE_POSITION = 6  # collate_fn's place among DataLoader's positional parameters
+
+
+@handles(LOADER)
+def _loader(ctx: Ctx):
+    return ApiObject(LOADER, tuple(ctx.args), dict(ctx.kwargs), site=ctx.site)
+
+
+@handles(LOADER + ".__init__")
+def _loader_init(ctx: Ctx):
+    """`super().__init__(dataset, ...)` in a DataLoader subclass (an "infinite" loader): the
+    instance remembers what a DataLoader would."""
+    obj = ctx.args[0]
+    attrs = getattr(obj, "attrs", None)
+    if isinstance(attrs, dict):
+        attrs["__loader__"] = (tuple(ctx.args[1:]), dict(ctx.kwargs))
+    return None
+
+
+@handles(LOADER + ".__iter__")
+def _loader_iter(ctx: Ctx):
+    """`super().__iter__()` / `iter(loader)`: an iterator over the loader's batches."""
+    return ApiObject("portlint.LoaderIterator", attrs={"loader": ctx.args[0]}, site=ctx.site)
+
+
+@handles(LOADER + ".__iter__.element")
+def _loader_element(ctx: Ctx):
+    obj = ctx.args[0]
+    return batch_of(ctx, obj.args, obj.kwargs)
+
+
+@handles("portlint.LoaderIterator.__iter__.element")
+def _iterator_element(ctx: Ctx):
+    loader = ctx.args[0].attrs.get("loader")
+    spec = getattr(loader, "attrs", {}).get("__loader__") if loader is not None else None
+    if isinstance(loader, ApiObject) and loader.qname == LOADER:
+        return batch_of(ctx, loader.args, loader.kwargs)
+    if spec is not None:
+        return batch_of(ctx, *spec)
+    return UNKNOWN
+
+
+def loader_spec(obj):
+    """(args, kwargs) a loader object was built with: a DataLoader, or a subclass instance whose
+    __init__ called DataLoader's."""
+    if isinstance(obj, ApiObject) and obj.qname == LOADER:
+        return obj.args, obj.kwargs
+    attrs = getattr(obj, "attrs", None)
+    if isinstance(attrs, dict) and "__loader__" in attrs:
+        return attrs["__loader__"]
+    return None
+
+
+def batch_of(ctx: Ctx, args, kwargs):
+    """One batch: the collate function applied to a list of dataset samples."""
+    interp = ctx.interp
+    dataset = kwargs.get("dataset", args[0] if args else UNKNOWN)
+    if dataset is UNKNOWN:
+        return UNKNOWN
+    sample = interp.subscript(dataset, UNKNOWN, ctx.site)
+    collate = kwargs.get("collate_fn", args[_COLLATE_POSITION] if len(args) > _COLLATE_POSITION else None)
+    if collate is not None and collate is not UNKNOWN:
+        return interp.call(collate, [Seq(sample)], {}, ctx.site)
+    return default_collate(sample, ctx.site)
+
+
+def default_collate(sample, site):
+    if isinstance(sample, Img):
+        batched = add_batch(sample, site, "torch.utils.data.default_collate")
+        return Img(batched.state.__class__(**{**batched.state.__dict__, "kind": "tensor"}))
+    if isinstance(sample, (tuple, list)):
+        return [default_collate(x, site) for x in sample]
+    if isinstance(sample, dict):
+        return {k: default_collate(v, site) for k, v in sample.items()}
+    if isinstance(sample, str):
+        return Seq(sample)
+    return UNKNOWN
+
+
+@handles("torch.utils.data.default_collate", "torch.utils.data.dataloader.default_collate")
+def _default_collate(ctx: Ctx):
+    batch = ctx.arg(0, "batch")
+    return default_collate(batch.elem, ctx.site) if isinstance(batch, Seq) else UNKNOWN
+
+
+@handles("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm", "tqdm.tqdm.tqdm")
+def _tqdm(ctx: Ctx):
+    """A progress bar iterates what it wraps."""
+    return ctx.arg(0, "iterable", UNKNOWN)

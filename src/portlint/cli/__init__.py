@@ -1,0 +1,130 @@
+"""Command line: `portlint check|fix|verify|rules|rule|bmodel-info|runtime`.
+
+Every user error is one line on stderr and exit code 2 (contract.md); tracebacks are bugs.
+Heavy libraries (torch, cv2, tpu-mlir) are imported only inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+try:  # typer >= 0.20 vendors click as typer._click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
+from portlint.errors import PortlintError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Find why a model ported to a Sophgo TPU predicts differently from the original PyTorch program.",
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+@app.command()
+def check(
+    original: Optional[str] = typer.Argument(None, help="Original program: a .py file or a directory."),
+    ported: Optional[str] = typer.Argument(None, help="Ported program: a .py file or a directory."),
+    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Output format."),
+    bmodel: Optional[str] = typer.Option(None, help="The bmodel the ported program runs: gives input shapes and output names."),
+    input_shape: Optional[str] = typer.Option(None, help="Model input shape, e.g. 1,3,224,224, where the port reads it from the bmodel."),
+    select: Optional[str] = typer.Option(None, help="Comma-separated rule codes or kinds to report (default: all)."),
+    ignore: Optional[str] = typer.Option(None, help="Comma-separated rule codes or kinds to leave out."),
+    config: Optional[str] = typer.Option(None, help="pyproject.toml to read [tool.portlint] from."),
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text even on a terminal."),
+    statistics: bool = typer.Option(False, "--statistics", help="Count findings per rule."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write .portlint_cache."),
+    show_unused_suppressions: bool = typer.Option(False, "--show-unused-suppressions", help="Report portlint: ignore comments that suppress nothing."),
+    files: Optional[List[str]] = typer.Option(None, "--files", hidden=True, help="Only check configured pairs containing these files (pre-commit)."),
+    all_dir: Optional[str] = typer.Option(None, "--all", metavar="DIR", help="Check every pair found under DIR: original.py|original/ beside ported.py|ported/, NAME_torch.py beside NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
+) -> None:
+    """Report every place where the ported pipeline differs from the original."""
+    from portlint.checker import CheckOptions, run_check
+    from portlint.report.render import render
+
+    options = CheckOptions.from_cli(
+        original=original, ported=ported, bmodel=bmodel, input_shape=input_shape, select=select,
+        ignore=ignore, config=config, no_cache=no_cache, files=files or [],
+        show_unused_suppressions=show_unused_suppressions, all_dir=all_dir, jobs=jobs,
+    )
+    report = run_check(options)
+    color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()
+    shown, rules = report, None
+    if output_format == OutputFormat.sarif:  # SARIF lists the rules and holds fixes as edits only
+        from portlint.fix.imports import with_import_edits
+        from portlint.rules.docs import all_rules
+
+        shown, rules = with_import_edits(report), all_rules()
+    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules)
+    if text:
+        print(text)
+    for err in report.errors:
+        print(f"portlint: error: {err.path}: {err.message}", file=sys.stderr)
+    for note in report.notes:
+        print(f"portlint: note: {note}", file=sys.stderr)
+    code = 2 if getattr(report, "input_error", False) else report.exit_code
+    raise typer.Exit(0 if (exit_zero and code == 1) else code)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List every rule: code, kind, severity and whether it has a fix."""
+    from portlint.rules.docs import all_rules
+
+    for r in all_rules().values():
+        print(f"{r.code}  {r.kind:<21} {r.severity:<8} fix: {r.fix:<12} {r.title}")
+
+
+@app.command("rule")
+def show_rule(code: str = typer.Argument(..., help="Rule code, e.g. PL101.")) -> None:
+    """Print a rule's documentation."""
+    from portlint.rules.docs import rule
+
+    r = rule(code)
+    print(f"{r.code} ({r.kind}, {r.severity}, fix: {r.fix}): {r.title}\n")
+    print(r.doc)
+
+
+# Commands living in their own modules register themselves here when present.
+_COMMAND_MODULES = ("portlint.cli.fix", "portlint.cli.bmodel", "portlint.cli.verify", "portlint.cli.runtime")
+for _name in _COMMAND_MODULES:
+    if importlib.util.find_spec(_name) is not None:
+        importlib.import_module(_name).register(app)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point: runs the typer app and turns every user error into one line + exit 2."""
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="portlint")
+    except PortlintError as exc:
+        print(f"portlint: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("portlint: error: aborted", file=sys.stderr)
+        sys.exit(2)
+    except ClickException as exc:
+        print(f"portlint: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)

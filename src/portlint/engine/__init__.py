@@ -1,1 +1,0 @@
-"""The cross-program analysis engine: source -> static values -> pipelines -> comparison."""

@@ -1,0 +1,60 @@
+"""PL100 decode: images are decoded differently (library, flags, EXIF orientation, alpha, the
+SAIL hardware decoder). Facts: rules/PL100.md, docs/facts.md."""
+
+from __future__ import annotations
+
+from portlint.analysis.context import PairContext
+from portlint.analysis.image import Img
+from portlint.analysis.ops import Decode
+from portlint.rules.base import RuleMeta
+
+RULE = RuleMeta("PL100", "decode", "warning", (),
+                "Images are decoded differently (library, flags, EXIF orientation, alpha, hardware decoder)")
+
+
+def _decode_ops(img: Img):
+    return [op for op in img.state.ops if isinstance(op, Decode)]
+
+
+def _summary(img: Img) -> dict:
+    s = {"library": None, "exif": None, "unchanged": False, "hardware": False, "rgb3": False, "site": None}
+    for op in _decode_ops(img):
+        if s["site"] is None:
+            s["site"] = op.site
+        if op.library:
+            s["library"] = s["library"] or op.library
+        if op.exif is not None:
+            s["exif"] = bool(op.exif) or bool(s["exif"])
+        if op.mode == "unchanged":
+            s["unchanged"] = True
+        if op.mode == "hardware":
+            s["hardware"] = True
+        if op.convert and op.mode == "RGB":
+            s["rgb3"] = True
+    return s
+
+
+def compare(o: Img, p: Img, ctx: PairContext) -> list:
+    so, sp = _summary(o), _summary(p)
+    if so["site"] is None or sp["site"] is None or o.state.source != "decode" or p.state.source != "decode":
+        return []
+    out = []
+    if sp["hardware"] and not so["hardware"]:
+        out.append(RULE.finding(
+            "ported decodes with sail.Decoder (hardware JPEG decode and BT.601 limited-range YUV->BGR on the VPP, "
+            "sail-api.md §3, §8.5); the original decodes in software: pixel values differ slightly", sp["site"], so["site"]))
+    elif sp["unchanged"] and not so["unchanged"]:
+        what = "PIL .convert('RGB') always yields 3 channels" if so["rgb3"] else "the original decodes to 3 colour channels"
+        out.append(RULE.finding(
+            f"ported decodes with flag -1 (IMREAD_UNCHANGED): RGBA images keep 4 channels, greyscale stays 2-D and the "
+            f"EXIF orientation is ignored; {what}", sp["site"], so["site"]))
+    elif ctx.options.get("PL100", {}).get("exif") and so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+        # opt-in ([tool.portlint.rules.PL100] exif = true): only EXIF-rotated photos differ, and
+        # cv2.imread + cvtColor(BGR2RGB) vs PIL RGB counts as aligned by default
+        who_o = "applies" if so["exif"] else "ignores"
+        who_p = "applies" if sp["exif"] else "ignores"
+        out.append(RULE.finding(
+            f"original {who_o} the EXIF orientation tag, ported {who_p} it (cv2.imread applies it by default, "
+            "PIL Image.open does not): photos taken rotated reach the model rotated differently", sp["site"], so["site"],
+            severity="info"))
+    return out
