@@ -379,7 +379,7 @@ class Interpreter:
                     merged[key] = merged[key] if key in merged else env[key]
                     continue
                 a, b = merged[key], env[key]
-                merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b)
+                merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b, undecided=True)
         frame.locals.update(merged)
         return NORMAL
 
@@ -729,6 +729,9 @@ class Interpreter:
             return False
         if not is_and and rt is True:
             return True
+        if isinstance(left, Sym) and (isinstance(right, Sym) or rt is not None):
+            # `h != net_h or w != net_w`: a condition on the image's size stays symbolic
+            return Sym("and" if is_and else "or", (left, right))
         return UNKNOWN
 
     def ev_Comparison(self, node, frame):
@@ -773,6 +776,12 @@ class Interpreter:
                 return UNKNOWN
         if name in ("eq", "ne") and isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)) and not _has_unknown(left) and not _has_unknown(right):
             return (left == right) if name == "eq" else (left != right)
+        if name in ("eq", "ne") and isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)) and len(left) == len(right) \
+                and all(isinstance(v, (int, float, Sym)) for v in (*left, *right)):
+            # `shape[::-1] != new_unpad` on symbolic sizes: element by element
+            parts = [Sym(name, (x, y)) if isinstance(x, Sym) or isinstance(y, Sym) else (x == y if name == "eq" else x != y)
+                     for x, y in zip(left, right)]
+            return Sym("and" if name == "eq" else "or", tuple(parts)) if parts else (name == "eq")
         if isinstance(left, (int, float, Sym)) and isinstance(right, (int, float, Sym)):
             return Sym(name, (left, right))
         if name in ("eq", "ne") and (left is None) != (right is None) and not is_unknown(left) and not is_unknown(right) and not isinstance(left, Sym) and not isinstance(right, Sym):
@@ -791,12 +800,13 @@ class Interpreter:
         return None
 
     def ev_IfExp(self, node, frame):
-        cond = self.truth(self.eval(node.test, frame))
+        test = self.eval(node.test, frame)
+        cond = self.truth(test)
         if cond is True:
             return self.eval(node.body, frame)
         if cond is False:
             return self.eval(node.orelse, frame)
-        return merge_values(self.eval(node.body, frame), self.eval(node.orelse, frame))
+        return merge_values(self.eval(node.body, frame), self.eval(node.orelse, frame), undecided=not isinstance(test, Sym))
 
     def ev_Lambda(self, node, frame):
         defaults = {}
