@@ -56,9 +56,9 @@ def match_pipelines(o_sinks: list[Sink], p_sinks: list[Sink], ctx: PairContext) 
         per_program = []
         for sinks in programs.values():
             scored = [(os_, compare_pipelines(os_.img, ps.img, ctx)) for os_ in sinks]
-            best, _ = closest(scored, lambda item: len(item[1]))
+            best, _ = closest(scored, lambda item: distance(item[1]))
             per_program.append(best)
-        primary, _ = closest(per_program, lambda item: len(item[1]))
+        primary, _ = closest(per_program, lambda item: distance(item[1]))
         if primary is None:
             matches.append(Match(ps, None, []))
             continue
@@ -67,6 +67,12 @@ def match_pipelines(o_sinks: list[Sink], p_sinks: list[Sink], ctx: PairContext) 
         matches.extend(Match(ps, o, f, primary=False) for o, f in per_program
                        if o is not primary[0] and model_key(o) == key)
     return matches
+
+
+def distance(findings: list) -> int:
+    """How far two pipelines are apart: their mismatches (an `info` finding, such as an EXIF
+    orientation detail, never decides which original program a port follows)."""
+    return sum(1 for f in findings if f.severity != "info")
 
 
 def model_key(sink: Sink):
@@ -88,5 +94,5 @@ def model_key(sink: Sink):
 def replay_pair(matches: list[Match]) -> Optional[Match]:
     """The match `verify` replays: a ported pipeline that starts at a decode, then the fewest findings."""
     paired = [m for m in matches if m.original is not None and m.primary]
-    best, _ = closest(paired, lambda m: (0 if m.ported.img.state.source == "decode" else 1, len(m.findings)))
+    best, _ = closest(paired, lambda m: (0 if m.ported.img.state.source == "decode" else 1, distance(m.findings)))
     return best
