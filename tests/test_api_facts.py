@@ -717,3 +717,16 @@ def test_output_order_lexicographic_differs_from_numeric():
     assert sorted(names) == ["output0", "output1", "output10", "output2"]
     assert sorted(["3", "17", "28"]) == ["17", "28", "3"]
     assert sorted(["boxes", "scores", "Classes"]) == ["Classes", "boxes", "scores"]
+
+
+@pytest.mark.parametrize("name, max_lo, mean_lo", [("astronaut", 40, 0.8), ("coffee", 55, 1.3), ("chelsea", 12, 0.5)])
+def test_b_area_vs_linear_when_shrinking_the_long_side(name, max_lo, mean_lo):
+    """PL102's run-time choice: yolov5's load_image shrinks with INTER_AREA, a port with INTER_LINEAR."""
+    im = getattr(skdata, name)()
+    h, w = im.shape[:2]
+    r = 320 / max(h, w)
+    size = (int(w * r), int(h * r))
+    area = cv2.resize(im, size, interpolation=cv2.INTER_AREA).astype(int)
+    linear = cv2.resize(im, size, interpolation=cv2.INTER_LINEAR).astype(int)
+    d = np.abs(area - linear)
+    assert d.max() >= max_lo and d.mean() >= mean_lo

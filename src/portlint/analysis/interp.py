@@ -29,7 +29,7 @@ from portlint.analysis.merging import _carries_image, conditional_merge, merge_v
 from portlint.analysis.writes import loop_writes
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
-    UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym, Union, is_unknown, numeric_op,
+    UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym, Union, is_unknown, numeric_op, one_of,
 )
 
 MAX_DEPTH = 14
@@ -808,7 +808,14 @@ class Interpreter:
             return self.eval(node.body, frame)
         if cond is False:
             return self.eval(node.orelse, frame)
-        return merge_values(self.eval(node.body, frame), self.eval(node.orelse, frame), undecided=not isinstance(test, Sym))
+        body, orelse = self.eval(node.body, frame), self.eval(node.orelse, frame)
+        if isinstance(test, Sym):  # `A if w > h else B` on sizes: ifelse(...) for numbers
+            return conditional_merge(test, body, orelse) if _numeric(body) and _numeric(orelse) else \
+                merge_values(body, orelse)
+        choice = one_of(body, orelse)
+        if choice is not None:
+            return choice
+        return merge_values(body, orelse, undecided=True)
 
     def ev_Lambda(self, node, frame):
         defaults = {}
@@ -1103,6 +1110,10 @@ class UnknownKey:
 
 _DECORATORS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",
                "cached_property": "property", "functools.cached_property": "property"}
+
+
+def _numeric(v) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) or isinstance(v, Sym)
 
 
 def _decorator_kind(node) -> Optional[str]:

@@ -76,6 +76,8 @@ class Resize(Op):
     in_: Any = None  # (h, w)
     interp: Optional[str] = None  # nearest bilinear bicubic area lanczos box hamming (None: unknown)
     interp_given: bool = False  # False: the library default
+    interp_options: tuple = ()  # interp unknown: the ones a run-time condition picks between
+    interp_code: Any = None  # cv2: ifelse(...) of interpolation codes on the image size
     antialias: bool = False
     mode: str = "fixed"  # fixed | shorter (torchvision Resize(int)) | cover-crop (blobFromImage crop=True) | unknown
     order: str = "wh"  # the API's size argument order: wh | hw

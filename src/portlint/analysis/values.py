@@ -210,6 +210,31 @@ class Namespace:
 MAX_UNION = 6
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few known numbers, picked by a condition the analyser cannot decide:
+    `cv2.INTER_LINEAR if (self.augment or r > 1) else cv2.INTER_AREA`. Whatever needs the
+    number treats it as unknown; a library table that only names the possibilities (which
+    interpolations a resize may use) reads them."""
+
+    options: tuple
+
+
+def one_of(a, b):
+    """OneOf of two numbers (or OneOfs) that differ, else None."""
+    def numbers(v):
+        if isinstance(v, OneOf):
+            return v.options
+        if isinstance(v, int) and not isinstance(v, bool):
+            return (v,)
+        return None
+    na, nb = numbers(a), numbers(b)
+    if na is None or nb is None:
+        return None
+    options = tuple(sorted(set(na) | set(nb)))
+    return OneOf(options) if 1 < len(options) <= MAX_UNION else None
+
+
 @dataclass(eq=False)
 class Union:
     """One of a few known objects, where a branch the analyser cannot decide picked one:

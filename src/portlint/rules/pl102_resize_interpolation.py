@@ -14,9 +14,11 @@ from portlint.analysis.locate import span
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
 from portlint.rules.fixkit import edit, import_alias
+from portlint.rules.common import SAMPLES, eval_pair, evaluate, fmt_size
 from portlint.rules.resize import resize_pairs
+from portlint.analysis.apis.constants import CV2_INTERP
 
-RULE = RuleMeta("PL102", "resize-interpolation", "error", ("safe",),
+RULE = RuleMeta("PL102", "resize-interpolation", "error", ("safe", "display-only"),
                 "Resize interpolation differs (including library defaults such as SAIL's NEAREST)")
 
 
@@ -24,6 +26,11 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     findings = []
     for ro, rp in resize_pairs(o, p):
         io, ip = ro.interp, rp.interp
+        if io is None and ip and len(ro.interp_options) > 1:
+            found = _by_image_size(ro, rp, ctx) if ro.interp_code is not None else _run_time_choice(ro, rp)
+            if found is not None:
+                findings.append(found)
+            continue
         if not (io and ip and io != ip):
             continue
         default = " (SAIL's default when no resize_alg is given)" if rp.library == "sail" and not rp.interp_given else (
@@ -32,6 +39,40 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
             f"original resizes with {io} interpolation; ported with {ip}{default}",
             rp.site, ro.site, fix=interpolation_fix(ro, rp)))
     return findings
+
+
+def _by_image_size(ro: Resize, rp: Resize, ctx: PairContext):
+    """The original's filter depends on the image size (`INTER_AREA` when `r < 1`): evaluated at
+    each sample size where the original resizes; the first size where it differs is reported."""
+    for h, w in SAMPLES:
+        env = ctx.env(h, w)
+        code = evaluate(ro.interp_code, env)
+        out, inp = eval_pair(ro.out, env), eval_pair(ro.in_, env)
+        if not isinstance(code, int) or out is None or out == inp:
+            continue
+        io = CV2_INTERP.get(code & 7 if code < 8 else code)
+        if io and io != rp.interp:
+            return RULE.finding(
+                f"for a {w}x{h} image the original resizes {fmt_size(inp)} -> {fmt_size(out)} with {io} "
+                f"interpolation (its filter depends on the image size: {' or '.join(ro.interp_options)}); "
+                f"ported with {rp.interp}",
+                rp.site, ro.site,
+                fix=Fix("display-only", f"choose the interpolation by the image size as the original does "
+                        f"({' or '.join(ro.interp_options)})", []))
+    return None
+
+
+def _run_time_choice(ro: Resize, rp: Resize):
+    """The original picks its filter at run time (yolov5's load_image: INTER_AREA when it shrinks
+    without augmenting, INTER_LINEAR otherwise); the port always uses one. Which one the original
+    takes for a given image is not known statically, so this is a warning with no edit."""
+    options = " or ".join(ro.interp_options)
+    others = [i for i in ro.interp_options if i != rp.interp]
+    return RULE.finding(
+        f"original resizes with {options} interpolation, picked at run time by a condition; ported "
+        f"always with {rp.interp}: where the original takes {' or '.join(others)}, the resized pixels differ",
+        rp.site, ro.site, severity="warning",
+        fix=Fix("display-only", f"pick the interpolation as the original does ({options}, by the same condition)", []))
 
 
 def interpolation_fix(ro: Resize, rp: Resize) -> Optional[Fix]:

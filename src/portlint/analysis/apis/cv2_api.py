@@ -9,7 +9,7 @@ from portlint.analysis.apis.common import Ctx, as_pair, handles, normalized, per
 from portlint.analysis.apis.constants import CV2_COLOR, CV2_INTERP
 from portlint.analysis.image import Img, fresh_image
 from portlint.analysis.ops import Colour, Decode, Layout, Normalize, Other, Pad, Resize
-from portlint.analysis.values import UNKNOWN, ApiObject, numeric_op
+from portlint.analysis.values import UNKNOWN, ApiObject, OneOf, Sym, numeric_op
 
 
 def _decode(ctx: Ctx, flag, api: str, source) -> Img:
@@ -78,6 +78,21 @@ def _interp(value, default_used: bool):
     return None
 
 
+def _interp_options(value) -> tuple:
+    """The interpolations a run-time condition picks between (`INTER_LINEAR if r > 1 else
+    INTER_AREA`): a OneOf when the condition is unknown, ifelse(...) when it is on the image size."""
+    if isinstance(value, OneOf):
+        codes = value.options
+    elif isinstance(value, Sym) and value.op == "ifelse":
+        codes = value.args[1:]
+    else:
+        return ()
+    if not all(isinstance(c, int) for c in codes):
+        return ()
+    names = tuple(dict.fromkeys(_interp(c, False) for c in codes))
+    return names if all(names) and len(names) > 1 else ()
+
+
 @handles("cv2.resize")
 def _resize(ctx: Ctx):
     img = ctx.arg(0, "src")
@@ -94,7 +109,8 @@ def _resize(ctx: Ctx):
         out_w, out_h = numeric_op("round", numeric_op("mul", w, fx)), numeric_op("round", numeric_op("mul", h, fy))
     else:
         out_w, out_h = UNKNOWN, UNKNOWN
-    op = ctx.op(Resize, library="cv2", out=(out_h, out_w), in_=(h, w), interp=_interp(interp_value, not has_interp),
+    op = ctx.op(Resize, library="cv2", out=(out_h, out_w), in_=(h, w), interp=_interp(interp_value, not has_interp), interp_options=_interp_options(interp_value),
+                interp_code=interp_value if isinstance(interp_value, Sym) else None,
                 interp_given=has_interp, antialias=False, mode="fixed", order="wh",
                 size_node=ctx.arg_node(1, "dsize"), interp_node=ctx.arg_node(5, "interpolation"))
     return img.evolve(op, size=(out_h, out_w))
