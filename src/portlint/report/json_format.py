@@ -1,4 +1,4 @@
-"""`--format json`: the contract's single JSON object (contract.md, version 1)."""
+"""`--format json`: the contract's single JSON object (docs/contract.md, version 1)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ def render(report: CheckReport) -> str:
         "version": 1,
         "findings": [f.to_json() for f in findings],
         "errors": [e.to_json() for e in report.errors],
-        "summary": {"files": report.files, "findings": len(findings)},
+        "summary": {"files": report.files, "findings": len(findings),
+                    # added: pairs analysed, and sides whose pipeline was not found (exit 3)
+                    "pairs": len(report.pairs), "not_compared": report.not_compared},
+        # added: per pair, each side's traced pipelines (decode and model call) or [] (portlint.pipelines)
+        "pairs": report.pairs,
     }
     if report.notes:
         doc["notes"] = list(report.notes)

@@ -16,7 +16,8 @@ def _where(loc: Location | None) -> str:
 
 
 def _side_by_side(f: Finding, width: int) -> list[str]:
-    """The original and ported code lines in two columns, or stacked when they do not fit."""
+    """The original and ported code lines in two columns, or stacked when they do not fit; both
+    locations are always printed (CI logs and pipes are often 80 columns wide)."""
     left = f.original.source_line.strip() if f.original else "(no counterpart)"
     right = f.ported.source_line.strip() if f.ported else ""
     head_l = f"original {_where(f.original)}"
@@ -24,7 +25,7 @@ def _side_by_side(f: Finding, width: int) -> list[str]:
     col = max(len(left), len(head_l))
     if 4 + col + 3 + max(len(right), len(head_r)) <= width:
         return [f"    {head_l.ljust(col)} | {head_r}", f"    {left.ljust(col)} | {right}"]
-    return [f"    original | {left}", f"    ported   | {right}"]
+    return [f"    original {_where(f.original)}", f"        {left}", f"    ported   {_where(f.ported)}", f"        {right}"]
 
 
 def render_finding(f: Finding, color: bool, width: int = 100) -> str:
@@ -41,8 +42,8 @@ def render_finding(f: Finding, color: bool, width: int = 100) -> str:
 
 
 def render(report: CheckReport, color: bool = False, statistics: bool = False) -> str:
-    if report.files == 0 and report.errors:
-        return ""  # nothing was analysed: the errors on stderr say why
+    if (report.files == 0 and report.errors) or (report.input_error and not report.findings):
+        return ""  # nothing was analysed, or the input is wrong: the errors on stderr say why
     width = shutil.get_terminal_size((100, 20)).columns
     out = [render_finding(f, color, width) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key())]
     if statistics:
@@ -56,5 +57,11 @@ def render(report: CheckReport, color: bool = False, statistics: bool = False) -
     summary = f"Found {n} finding{'s' if n != 1 else ''} in {report.files} file{'s' if report.files != 1 else ''}"
     if fixable:
         summary += f" ({fixable} fixable with `portlint fix --apply`)"
+    missing = report.not_compared
+    if missing:  # never "All checks passed" when a side's pre-processing was not compared
+        out.append(f"{summary}." if n else f"No findings in {report.files} file{'s' if report.files != 1 else ''}, "
+                   "but not everything was compared.")
+        out.append(f"Not compared: no image pipeline reaching a model call was found in {', '.join(missing)}.")
+        return "\n".join(out)
     out.append(summary + "." if n else f"All checks passed ({report.files} files).")
     return "\n".join(out)
