@@ -1,6 +1,6 @@
 """Command line: `portlint check|fix|verify|rules|rule|bmodel-info|runtime`.
 
-Every user error is one line on stderr and exit code 2 (contract.md); tracebacks are bugs.
+Every user error is one line on stderr and exit code 2 (docs/contract.md); tracebacks are bugs.
 Heavy libraries (torch, cv2, tpu-mlir) are imported only inside the commands that need them.
 """
 
@@ -15,9 +15,9 @@ from typing import List, Optional
 import typer
 
 try:  # typer >= 0.20 vendors click as typer._click
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoSuchOption
 except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException
+    from click.exceptions import ClickException, NoSuchOption
 
 from portlint.errors import PortlintError
 
@@ -28,6 +28,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Find why a model ported to a Sophgo TPU predicts differently from the original PyTorch program.",
 )
+
+
+HIDDEN_OPTIONS = {"--files"}  # internal (pre-commit); kept out of "Possible options" suggestions
 
 
 class OutputFormat(str, Enum):
@@ -123,6 +126,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         print("portlint: error: aborted", file=sys.stderr)
         sys.exit(2)
     except ClickException as exc:
+        if isinstance(exc, NoSuchOption) and exc.possibilities:  # never suggest a hidden option
+            exc.possibilities = [p for p in exc.possibilities if p not in HIDDEN_OPTIONS]
         print(f"portlint: error: {exc.format_message()}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
