@@ -26,6 +26,18 @@ class Task(str, Enum):
 
 
 def verify_command(opts, output_format: str) -> int:
+    from portlint.verify.extra import as_missing_extra
+
+    try:
+        return _verify(opts, output_format)
+    except ModuleNotFoundError as exc:
+        error = as_missing_extra(exc)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _verify(opts, output_format: str) -> int:
     if opts.images is not None:
         from portlint.verify.dataset import render_dataset, run_dataset, write_dataset_report
 
@@ -69,6 +81,9 @@ def register(app: typer.Typer) -> None:
         backend: Optional[str] = typer.Option(None, "--backend", help="bmodel runtime: sail or simulator (default: sail if importable)."),
     ) -> None:
         """Replay both pipelines on real images and compare them stage by stage, then the models."""
+        from portlint.verify.extra import require_verify_extra
+
+        require_verify_extra()
         from portlint.verify.run import VerifyOptions
 
         opts = VerifyOptions.from_cli(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape,
