@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "resnet"
 
-# contract.md, "JSON (verify --format json)": these fields are fixed; more may be added.
+# docs/contract.md, "JSON (verify --format json)": these fields are fixed; more may be added.
 NUM = {"type": ["number", "null"]}
 SPEC = {"type": "object", "required": ["shape", "dtype"],
         "properties": {"shape": {"type": "array", "items": {"type": "integer"}}, "dtype": {"type": ["string", "null"]}}}

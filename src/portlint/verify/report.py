@@ -1,5 +1,5 @@
 """Renders a verify result: text (a table plus the manual's `resize unaligned! resize_diff_max: 27`
-lines), JSON (contract.md), and a report folder with per-stage |original - ported| heatmaps
+lines), JSON (docs/contract.md), and a report folder with per-stage |original - ported| heatmaps
 (PNG, written with PIL) and one self-contained HTML page (images inlined as base64)."""
 
 from __future__ import annotations
