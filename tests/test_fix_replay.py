@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from fixture_support import case_id, cases, run_cli, spec
+from portlint.verify.explain import STAGE_OF_RULE as STAGE
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("torch")
@@ -19,9 +20,6 @@ pytest.importorskip("cv2")
 Image = pytest.importorskip("PIL.Image")
 skdata = pytest.importorskip("skimage.data")
 
-# the verify stage each pre-processing rule is about (docs/verify.md, "Stages")
-STAGE = {"PL100": "decode", "PL101": "resize", "PL102": "resize", "PL103": "resize", "PL104": "crop",
-         "PL105": "pad", "PL106": "colour", "PL107": "normalize", "PL108": "layout", "PL109": "input"}
 ORDER = ["decode", "colour", "resize", "crop", "pad", "normalize", "layout", "input"]
 DEFAULT_SHAPE = "1,3,224,224"  # the fixtures' classifier bmodels; a case's own --input-shape wins
 

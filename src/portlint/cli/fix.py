@@ -55,7 +55,11 @@ def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bm
                        image, model) -> int:
     """`fix --verify`: each fix kept only if `verify` on the image does not diverge more (docs/verify.md)."""
     from portlint.verify.extra import as_missing_extra, require_verify_extra
+    from portlint.verify.run import _check_file
 
+    if image is None:
+        raise PortlintError("fix --verify needs --image IMAGE")
+    _check_file(image, "image file")
     require_verify_extra()
     try:
         return _fix_verify(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config,
