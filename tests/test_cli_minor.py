@@ -42,3 +42,19 @@ def test_fix_image_without_verify_is_an_error(capsys):
 def test_pl101_says_the_size_is_a_sample(capsys):
     code, out, _ = run_cli(["check", *PAIR, "--no-cache"], capsys)
     assert code == 1 and "sample image" in out
+
+
+def test_version(capsys):
+    from portlint import __version__
+
+    code, out, _ = run_cli(["--version"], capsys)
+    assert code == 0 and out.strip() == f"portlint {__version__}"
+
+
+def test_show_fixes_prints_each_fixs_diff(capsys):
+    code, out, _ = run_cli(["check", *PAIR, "--no-cache", "--show-fixes"], capsys)
+    assert code == 1
+    assert "-            img = cv2.resize(img, (self.net_w, self.net_h))" in out
+    assert "+from PIL import Image" in out and "Image.BILINEAR" in out
+    code, plain, _ = run_cli(["check", *PAIR, "--no-cache"], capsys)
+    assert "+from PIL import Image" not in plain

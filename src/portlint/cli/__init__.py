@@ -40,6 +40,20 @@ class OutputFormat(str, Enum):
     github = "github"
 
 
+def _version(value: bool) -> None:
+    if value:
+        from portlint import __version__
+
+        print(f"portlint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, expose_value=False,
+                                       help="Print portlint's version and exit.")) -> None:
+    """Find why a model ported to a Sophgo TPU predicts differently from the original PyTorch program."""
+
+
 @app.command()
 def check(
     original: Optional[str] = typer.Argument(None, help="Original program: a .py file or a directory."),
@@ -58,6 +72,7 @@ def check(
     files: Optional[List[str]] = typer.Option(None, "--files", hidden=True, help="Only check configured pairs containing these files (pre-commit)."),
     all_dir: Optional[str] = typer.Option(None, "--all", metavar="DIR", help="Check every pair found under DIR: original.py|original/ beside ported.py|ported/, NAME_torch.py beside NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
+    show_fixes: bool = typer.Option(False, "--show-fixes", help="Text: under each finding, the diff its fix makes."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -76,7 +91,12 @@ def check(
         from portlint.rules.docs import all_rules
 
         shown, rules = with_import_edits(report), all_rules()
-    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules)
+    previews = None
+    if show_fixes and output_format == OutputFormat.text:
+        from portlint.fix.preview import fix_previews
+
+        previews = fix_previews(report)
+    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules, previews=previews)
     if text:
         print(text)
     for err in report.errors:

@@ -13,10 +13,10 @@ def render(report: CheckReport) -> str:
         "version": 1,
         "findings": [f.to_json() for f in findings],
         "errors": [e.to_json() for e in report.errors],
-        "summary": {"files": report.files, "findings": len(findings),
-                    # added: pairs analysed, and sides whose pipeline was not found (exit 3)
-                    "pairs": len(report.pairs), "not_compared": report.not_compared},
-        # added: per pair, each side's traced pipelines (decode and model call) or [] (portlint.pipelines)
+        "summary": {"files": report.files, "findings": len(findings)},
+        # added: sides whose pipeline was not found (exit 3), and per pair each side's traced
+        # pipelines (decode and model call) or [] (portlint.pipelines)
+        "not_compared": report.not_compared,
         "pairs": report.pairs,
     }
     if report.notes:

@@ -28,7 +28,7 @@ def _side_by_side(f: Finding, width: int) -> list[str]:
     return [f"    original {_where(f.original)}", f"        {left}", f"    ported   {_where(f.ported)}", f"        {right}"]
 
 
-def render_finding(f: Finding, color: bool, width: int = 100) -> str:
+def render_finding(f: Finding, color: bool, width: int = 100, preview: str = "") -> str:
     sev = f"{_COLOURS[f.severity]}{f.severity}{_RESET}" if color else f.severity
     code = f"{_BOLD}{f.code}{_RESET}" if color else f.code
     lines = [f"{_where(f.ported)}: {code} [{f.kind}] {sev}: {f.message}"]
@@ -38,14 +38,19 @@ def render_finding(f: Finding, color: bool, width: int = 100) -> str:
     if f.fix:
         hint = f"  fix ({f.fix.applicability}): {f.fix.description}"
         lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)
+    if preview:  # --show-fixes: the diff this fix makes
+        lines.extend("    " + line for line in preview.rstrip("\n").splitlines())
     return "\n".join(lines)
 
 
-def render(report: CheckReport, color: bool = False, statistics: bool = False) -> str:
+def render(report: CheckReport, color: bool = False, statistics: bool = False, previews=None) -> str:
+    """`previews`: {index in report.findings: diff} for --show-fixes (portlint.fix.preview)."""
     if (report.files == 0 and report.errors) or (report.input_error and not report.findings):
         return ""  # nothing was analysed, or the input is wrong: the errors on stderr say why
     width = shutil.get_terminal_size((100, 20)).columns
-    out = [render_finding(f, color, width) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key())]
+    previews = previews or {}
+    order = sorted(range(len(report.findings)), key=lambda i: report.findings[i].sort_key())
+    out = [render_finding(report.findings[i], color, width, previews.get(i, "")) + "\n" for i in order]
     if statistics:
         counts: dict[tuple[str, str], int] = {}
         for f in report.findings:
