@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -88,3 +89,17 @@ def test_ci_runs_the_base_tests_on_the_lowest_supported_python():
     lowest = re.search(r">=\s*(3\.\d+)", PYPROJECT["project"]["requires-python"]).group(1)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f"python{lowest}" in ci or f"PY{lowest.replace('.', '')}" in ci, "CI does not run the lowest Python"
+
+
+def test_libcst_range_is_pinned_and_both_ends_are_tested():
+    """analysis/fastparse.py relies on libcst's node layout (issue 15.13): the range is bounded,
+    the full suite runs on its newest version and .ci/run runs the base tests on its lowest."""
+    spec = next(r for r in PYPROJECT["project"]["dependencies"] if r.startswith("libcst"))
+    low = re.search(r">=\s*([\d.]+)", spec)
+    assert low and re.search(r"<\s*[\d.]+", spec), spec
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'libcst==${LIBCST_LOWEST}' in ci and 'LIBCST_LOWEST=$(sed' in ci
+    assert re.search(r'"libcst>=\\\(\[0-9\.\]\*\\\),', ci), "the sed pattern must match pyproject's spelling"
+    lowest = subprocess.run(["sed", "-n", r's/.*"libcst>=\([0-9.]*\),.*/\1/p', str(ROOT / "pyproject.toml")],
+                            capture_output=True, text=True).stdout.strip()
+    assert lowest == low.group(1)

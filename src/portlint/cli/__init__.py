@@ -134,9 +134,17 @@ for _name in _COMMAND_MODULES:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: runs the typer app and turns every user error into one line + exit 2."""
+    """Entry point: runs the typer app and turns every user error into one line + exit 2.
+    A well-formed `check` command line skips typer's argument validation (cli/fastpath.py)."""
+    from portlint.cli.fastpath import try_check
+
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="portlint")
+        fast = try_check(sys.argv[1:] if argv is None else list(argv))
+        if fast is not None:
+            check(**fast)
+            result = 0
+        else:
+            result = app(args=argv, standalone_mode=False, prog_name="portlint")
     except PortlintError as exc:
         print(f"portlint: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
