@@ -86,3 +86,13 @@ def test_every_safe_fix_makes_its_stage_exact(tmp_path, capsys, photo):
     assert not problems, "\n".join(problems)
     assert len(judged) >= 14, judged  # the test keeps meaning something as fixtures change
     assert "PL107/normalize_mean_scale_separate_statements PL107" in judged
+
+
+def test_a_fix_that_cannot_rewrite_the_whole_chain_is_display_only(capsys):
+    """Two chained convert_to: a 'safe' rewrite of the last one divided by 255 twice."""
+    from fixture_support import FIXTURES
+
+    case = FIXTURES / "PL107" / "normalize_chained_convert_to"
+    findings = _findings(str(case / "original.py"), str(case / "ported.py"), "1,3,224,224", capsys)
+    [f] = [f for f in findings if f["code"] == "PL107"]
+    assert f["fix"]["applicability"] == "display-only" and "one convert_to" in f["fix"]["description"]

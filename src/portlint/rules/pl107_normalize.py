@@ -83,6 +83,8 @@ def normalize_fix(o: Img, p: Img) -> Optional[Fix]:
         return None
     last = norm_ops[-1]
     if last.library == "sail" and last.node is not None:  # convert_to
+        if len(norm_ops) > 1:  # chained convert_to (or numpy before it): rewriting the last one
+            return _advice(p, target, sail=True)  # alone would apply the earlier steps twice
         return _convert_to_fix(last, target)
     return _numpy_fix(p, norm_ops, target)
 
@@ -209,7 +211,11 @@ def _statements_fix(p: Img, norm_ops, target) -> Optional[Fix]:
     return _rewrite(first_group[-1], first_group[0], target, deletions)
 
 
-def _advice(p: Img, target) -> Fix:
+def _advice(p: Img, target, sail: bool = False) -> Fix:
+    if sail:
+        pairs = ", ".join(f"({num_text(round(a, 8))}, {num_text(round(b, 8))})" for a, b in target)
+        return Fix("display-only", f"normalise with one convert_to, alpha_beta ({pairs}) times input_scale in plane "
+                                   "order, replacing every step of the current normalisation")
     means = ", ".join(num_text(round((-b / a) / 255.0, 6)) for a, b in target)
     stds = ", ".join(num_text(round(1.0 / (255.0 * a), 6)) for a, b in target)
     return Fix("display-only", f"normalise once, as (img / 255.0 - mean) / std with mean [{means}] and std [{stds}] "
