@@ -139,7 +139,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     from portlint.cli.fastpath import try_check
 
     try:
-        fast = try_check(sys.argv[1:] if argv is None else list(argv))
+        fast = try_check(sys.argv[1:] if argv is None else list(argv), check)
         if fast is not None:
             check(**fast)
             result = 0

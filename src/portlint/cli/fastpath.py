@@ -116,10 +116,9 @@ def parse(func: Callable, args: list[str]) -> Optional[dict]:
     return kwargs
 
 
-def try_check(argv: Optional[list[str]]) -> Optional[dict]:
-    """For `check ARGS` (no help asked), the arguments for portlint.cli.check; else None."""
+def try_check(argv: Optional[list[str]], check: Callable) -> Optional[dict]:
+    """For `check ARGS` (no help asked), the arguments for `check` (portlint.cli.check, passed
+    in so this module does not import the CLI back); else None."""
     if not argv or argv[0] != "check" or any(a in ("--help", "-h") for a in argv[1:]):
         return None
-    from portlint.cli import check
-
     return parse(check, list(argv[1:]))
