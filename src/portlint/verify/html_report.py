@@ -137,7 +137,9 @@ def page(result, images: dict) -> str:
     rows = []
     for s in result.stages:
         codes = s.extra.get("findings", [])
-        links = " ".join(f'<a href="#finding-{_e(c)}-{by_code[c][0]["_index"]}">{_e(c)}</a>' for c in codes if c in by_code)
+        # a divergent stage's section holds its findings; an aligned stage's codes are named only
+        links = " ".join((f'<a href="#finding-{_e(c)}-{by_code[c][0]["_index"]}">{_e(c)}</a>' if not s.aligned else _e(c))
+                         for c in codes if c in by_code)
         rows.append(f'<tr><td><a href="#stage-{_e(s.name)}">{_e(s.name)}</a></td>'
                     f'<td class="{"yes" if s.aligned else "no"}">{"yes" if s.aligned else "NO"}</td>'
                     f"<td>{_e(', '.join(s.failed))}</td><td>{_e(_fmt(s.max_abs_diff))}</td><td>{_e(_fmt(s.mean_abs_diff))}</td>"
