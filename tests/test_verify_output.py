@@ -54,11 +54,16 @@ def test_a_dump_from_another_image_is_said_first(tiny_cnn_artifacts, photos, tmp
     dump = tmp_path / "dump"
     run_bmodel(tiny_cnn_artifacts.bmodel, {"input": x}, save_io_tensors_dir=dump)
 
-    code, out, err = _cli(_args(tiny_cnn_artifacts, photos / "chelsea.jpg", "--bmrt-dir", dump), capsys)
+    code, out, err = _cli(_args(tiny_cnn_artifacts, photos / "chelsea.jpg", "--bmrt-dir", dump,
+                                "--report", tmp_path / "report"), capsys)
     assert code == 1
     first = out.splitlines()[0]
     assert first.startswith("warning: --bmrt-dir") and "not from this input" in first, out[:500]
     assert "portlint: warning: --bmrt-dir" in err
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    body = page[page.index("<body"):]
+    warning = body.find('<div class="warning">warning: --bmrt-dir')
+    assert 0 <= warning < body.index("First divergence") and "not from this input" in body[warning:warning + 400]
     code, out, _ = _cli(_args(tiny_cnn_artifacts, photos / "chelsea.jpg", "--bmrt-dir", dump, "--format", "json"),
                         capsys)
     doc = json.loads(out)
