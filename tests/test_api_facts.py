@@ -190,7 +190,7 @@ def test_b_nearest_and_cubic_mismatch(name):
 @pytest.mark.parametrize("out", [(224, 224), (640, 427), (100, 37)])
 def test_b_cv2_nearest_is_floor_of_dst_times_inverse_scale(name, out):
     # cv2 INTER_NEAREST: src = floor(dst * (1 / (out/in))) in double precision -- the BM1684 bmcv
-    # reference is floor(dst*in/out) (sail-api.md section 2); the two differ only at exact ties.
+    # reference is floor(dst*in/out) (docs/sail.md section 2); the two differ only at exact ties.
     a = photo(name)
     h, w = a.shape[:2]
     ow, oh = out
@@ -332,7 +332,7 @@ def test_e_normalize_formula_and_numpy_equivalents():
     m255 = np.array(MEAN) * 255.0
     s = 1 / (np.array(STD) * 255.0)
     assert np.abs((a - m255) * s - chw(n)).max() < 1e-6
-    # convert_to folding a=1/(255*std), b=-mean/std (sail-api.md section 1): out = a*x + b
+    # convert_to folding a=1/(255*std), b=-mean/std (docs/sail.md section 1): out = a*x + b
     alpha, beta = 1 / (255 * np.array(STD)), -np.array(MEAN) / np.array(STD)
     assert np.abs(a * alpha + beta - chw(n)).max() < 1e-5
     # forgetting /255 is a gross error
@@ -349,7 +349,7 @@ def test_e_normalize_mismatch_magnitudes(name):
     a = photo(name)
     ref = chw(T.Normalize(MEAN, STD)(T.ToTensor()(a)))
     reversed_consts = (a / 255.0 - np.array(MEAN)[::-1]) / np.array(STD)[::-1]  # constants in BGR order
-    # convert_to 2-arg BMImage form keeps u8 output: clamp to [0,255] then round (sail-api.md section 1),
+    # convert_to 2-arg BMImage form keeps u8 output: clamp to [0,255] then round (docs/sail.md section 1),
     # emulated here from the documented formula out = a*x + b
     alpha, beta = 1 / (255 * np.array(STD)), -np.array(MEAN) / np.array(STD)
     u8_out = np.clip(np.round(a * alpha + beta), 0, 255)
@@ -712,7 +712,7 @@ def test_trace_in_train_mode_differs_from_eval():
 
 def test_output_order_lexicographic_differs_from_numeric():
     # SAIL's numpy Engine.process returns a dict built from std::map: keys sorted as strings
-    # (sail-api.md section 4). Python's sorted() on str is the same byte order.
+    # (docs/sail.md section 4). Python's sorted() on str is the same byte order.
     names = ["output0", "output1", "output2", "output10"]
     assert sorted(names) == ["output0", "output1", "output10", "output2"]
     assert sorted(["3", "17", "28"]) == ["17", "28", "3"]

@@ -1,4 +1,4 @@
-"""`portlint check` as a process, against the contract (../shared/reference/contract.md):
+"""`portlint check` as a process, against the contract (docs/contract.md):
 JSON fields, relative paths, exit codes, one-line errors without tracebacks, --bmodel."""
 
 from __future__ import annotations

@@ -28,8 +28,8 @@ pairs = [
 select = ["PL101", "normalize"]
 ignore = ["pl203"]
 
-[tool.portlint.rules.PL202]
-iou-tolerance = 0.01
+[tool.portlint.rules.PL100]
+exif = true
 """
 
 
@@ -43,7 +43,7 @@ def test_full_config(tmp_path):
     ]
     assert cfg.select == ["PL101", "normalize"]
     assert cfg.ignore == ["PL203"]
-    assert cfg.rule_options == {"PL202": {"iou-tolerance": 0.01}}
+    assert cfg.rule_options == {"PL100": {"exif": True}}
     assert cfg.cache_dir == tmp_path / ".portlint_cache"
 
 
@@ -108,10 +108,15 @@ def test_cache_dir_option(tmp_path):
     ('pairs = [{original = "o.py", ported = "p.py", input-shape = [true, 3, 4]}]', "pairs[0].input-shape must be"),
     ('select = "PL101"\nselct = []', "pyproject.toml: [tool.portlint] selct is not a known key"),
     ('select = [1]', "[tool.portlint] select[0] must be a non-empty string"),
-    ('ignore = ["PL999"]', "[tool.portlint] ignore[0] 'PL999' is not a rule code or kind"),
+    ('ignore = ["PL999"]', "[tool.portlint] ignore[0] 'PL999' is not a rule code, code prefix (PL1) or kind"),
+    ('select = ["PL3"]', "[tool.portlint] select[0] 'PL3' is not a rule code"),
     ('rules = 3', "[tool.portlint] rules must be a table"),
     ('rules.PL202 = 3', "[tool.portlint] rules.PL202 must be a table"),
-    ('rules.PL777 = {a = 1}', "[tool.portlint] rules 'PL777' is not a rule code"),
+    ('rules.PL777 = {a = 1}', "[tool.portlint] rules.PL777 must name one rule by its code"),
+    # issue 15.12: unknown keys under [tool.portlint.rules.*] were accepted silently
+    ('rules.PL202 = {iou-tolerance = 0.01}', "[tool.portlint] rules.PL202.iou-tolerance is not a known key (PL202 has no options)"),
+    ('rules.PL100 = {exfi = true}', "[tool.portlint] rules.PL100.exfi is not a known key (expected one of: exif)"),
+    ('rules.PL100 = {exif = "yes"}', "[tool.portlint] rules.PL100.exif must be a bool"),
 ])
 def test_wrong_values_name_file_and_key(tmp_path, body, message):
     write(tmp_path, "[tool.portlint]\n" + body + "\n")
@@ -149,3 +154,9 @@ def test_cli_bad_config_is_one_line_and_exit_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert "pyproject.toml: [tool.portlint] pairs[0].original must be a non-empty string" in lines[0]
+
+
+def test_config_accepts_prefixes_and_lower_case_codes(tmp_path):
+    write(tmp_path, '[tool.portlint]\nselect = ["PL1", "pl201"]\nignore = ["padding"]\n')
+    cfg = load_config(None, tmp_path)
+    assert cfg.select == ["PL1", "PL201"] and cfg.ignore == ["padding"]

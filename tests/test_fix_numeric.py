@@ -62,7 +62,7 @@ def test_convert_to_fix_matches_torchvision(capsys):
     if isinstance(pairs[0], float):
         pairs = tuple(zip(pairs[::2], pairs[1::2]))
     planar = np.random.default_rng(1).integers(0, 256, (3, 32, 32), dtype=np.uint8)  # RGB_PLANAR
-    # sail-api.md §1: out[c] = a_c * in[c] + b_c per plane
+    # docs/sail.md §1: out[c] = a_c * in[c] + b_c per plane
     out = np.stack([a * planar[c].astype(np.float32) + b for c, (a, b) in enumerate(pairs)])
     reference = T.Normalize(MEAN, STD)(torch.from_numpy(planar).float() / 255).numpy()
     assert np.abs(out - reference).max() < 1e-5

@@ -365,3 +365,27 @@ def test_two_pairs_sharing_a_ported_program(project, capsys):
 def test_fix_refuses_missing_ported(project):
     with pytest.raises(PortlintError, match="nope.py: no such file or directory"):
         cli_fix.fix_command("orig", "nope.py", False, False, None, None, None, None, None, False)
+
+
+def test_not_converging_is_an_error_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    """issue 15.3: "fixes did not converge" exited 0 and wrote a half-fixed file."""
+    import shutil
+
+    import portlint.fix.run as fix_run
+    from fixture_support import FIXTURES, run_cli
+
+    case = FIXTURES / "PL107" / "normalize_mean_in_bgr_order"
+    shutil.copytree(case, tmp_path / "case")
+    ported = tmp_path / "case" / "ported.py"
+    before = ported.read_text()
+    real = fix_run.fix_pair
+
+    def never_converges(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.converged = False
+        return result
+
+    monkeypatch.setattr(fix_run, "fix_pair", never_converges)
+    code, _, err = run_cli(["fix", str(tmp_path / "case" / "original.py"), str(ported), "--apply", "--no-cache"], capsys)
+    assert code == 2 and "portlint: error:" in err and "did not converge" in err
+    assert ported.read_text() == before

@@ -62,7 +62,7 @@ def test_bad_files_are_named_and_the_rest_is_analysed(hostile_side, tmp_path):
 
 def test_deeply_nested_expression_is_analysed_or_named(hostile_side, tmp_path):
     r = portlint("check", ORIGINAL, hostile_side / "deep.py", "--format", "json", "--no-cache", cwd=tmp_path)
-    assert r.returncode in (0, 2), r.stderr
+    assert r.returncode in (0, 2, 3), r.stderr  # 3: no pipeline found in deep.py (README, exit codes)
     assert "Traceback" not in r.stderr
     if r.returncode == 2:
         assert "deep.py" in r.stderr

@@ -26,6 +26,7 @@ def fake_venv(root):
 
 
 def test_cures_apply_once(tmp_path):
+    pytest.importorskip("onnx")  # the patched OnnxOpt.py is run, and it imports onnx
     pkg = fake_venv(tmp_path)
     assert not cured(tmp_path)
     changes = apply_cures(tmp_path)
@@ -46,7 +47,8 @@ def run_cli(*args):
 
 def test_doctor_without_venv(tmp_path):
     r = run_cli("runtime", "doctor", "--venv", tmp_path / "none")
-    assert r.returncode == 0, r.stderr
+    # issue 15.12: no backend is a problem, not a success
+    assert r.returncode == (0 if available_backends(tmp_path / "none") else 1), r.stderr
     assert "sophon.sail:" in r.stdout
     assert "tpu-mlir venv: missing" in r.stdout and "portlint runtime install" in r.stdout
     assert available_backends(tmp_path / "none") in ([], ["sail"])
@@ -71,5 +73,6 @@ def test_bad_python_is_one_line_error(tmp_path):
 
     with pytest.raises(PortlintError, match="not a working Python 3.10"):
         find_python310(str(tmp_path / "python3.10"))
-    with pytest.raises(PortlintError, match="not a working Python 3.10"):
-        find_python310(sys.executable)  # portlint's own 3.11+
+    if sys.version_info[:2] != (3, 10):  # CI also runs the base tests on 3.10 itself
+        with pytest.raises(PortlintError, match="not a working Python 3.10"):
+            find_python310(sys.executable)  # portlint's own 3.11+

@@ -70,7 +70,8 @@ def test_metrics_and_judge():
     m = metrics(a + 1, b + 1)
     assert m["max"] == 27 and m["mean"] == pytest.approx(27 / 48) and m["cos"] < 1
     row = judge("resize", a, b, 1.0, Tolerances())
-    assert not row.aligned and row.message == "resize unaligned! resize_diff_max: 27"
+    assert not row.aligned and row.message.startswith("resize unaligned! resize_diff_max: 27 (> tolerance 1; ")
+    assert row.failed == ["max_abs_diff", "cosine"]  # a is all zeros: cosine 0
     assert judge("resize", a, a, 1.0, Tolerances()).message == "resize aligned."
     bad = judge("resize", a, np.zeros((4, 5, 3)), 1.0, Tolerances())
     assert not bad.aligned and bad.max_abs_diff is None and "shapes differ" in bad.message
@@ -328,3 +329,26 @@ def test_images_folder_errors(tmp_path, capsys):
     assert "no images" in line
     line = _one_line_error(*_cli(base + ["--image", "a.jpg", "--images", str(tmp_path)], capsys))
     assert "not both" in line
+
+
+def test_unaligned_says_which_test_failed():
+    """issue 15.9: a cosine failure with max|diff| inside tolerance said only 'unaligned'."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1e-4, (8, 8, 3))
+    b = -a  # tiny values, opposite signs: max|diff| 8e-4 < 1e-3, cosine -1
+    row = judge("normalize", a, b, 1e-3, Tolerances())
+    assert not row.aligned and row.failed == ["cosine"]
+    assert "within tolerance 0.001" in row.message and "failed the cosine test" in row.message
+    assert row.to_json()["failed"] == ["cosine"]
+
+
+def test_euclidean_and_sqnr_as_tpu_mlir_computes_them():
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    b = a + np.array([0.5, -0.5] * 6).reshape(3, 4)
+    m = metrics(a, b)
+    ed, sr = np.sqrt(np.sum((a - b) ** 2)), np.sqrt(np.sum(((a + b) / 2) ** 2)) + 1e-7
+    assert m["euclid"] == pytest.approx(1 - ed / sr)
+    noise = a - b
+    assert m["sqnr"] == pytest.approx(10 * np.log10(np.sum((a - a.mean()) ** 2) / np.sum((noise - noise.mean()) ** 2)))
+    same = judge("input", a, a, 1e-3, Tolerances())
+    assert same.euclidean == 1.0 and same.to_json()["sqnr_db"] == "inf"

@@ -67,8 +67,8 @@ class CheckOptions:
                 pairs = [p for p in pairs if _pair_touches(p, wanted)]
         return cls(
             pairs=pairs,
-            select=_codes(select) or set(cfg.select),
-            ignore=_codes(ignore) | set(cfg.ignore),
+            select=_codes(select, "--select") or set(cfg.select),
+            ignore=_codes(ignore, "--ignore") | set(cfg.ignore),
             no_cache=no_cache,
             show_unused_suppressions=show_unused_suppressions,
             rule_options=cfg.rule_options,
@@ -86,8 +86,14 @@ def _pair_touches(pair: Pair, wanted: set[Path]) -> bool:
     return False
 
 
-def _codes(text: Optional[str]) -> set[str]:
-    return {c.strip() for c in text.split(",") if c.strip()} if text else set()
+def _codes(text: Optional[str], option: str) -> set[str]:
+    """Codes, code prefixes or kinds, comma separated; one that names no rule is a usage error."""
+    from portlint.codes import UnknownSelector, resolve_all
+
+    try:
+        return set(resolve_all(text.split(","))) if text else set()
+    except UnknownSelector as exc:
+        raise PortlintError(f"{option} {exc}") from None
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -103,9 +109,9 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def selected(code: str, kind: str, options: CheckOptions) -> bool:
-    if options.select and code not in options.select and kind not in options.select and "ALL" not in options.select:
-        return False
-    return code not in options.ignore and kind not in options.ignore
+    from portlint.codes import selected as is_selected
+
+    return is_selected(code, kind, options.select, options.ignore)
 
 
 def _load(arg: str, report: CheckReport):
@@ -124,16 +130,25 @@ def _load(arg: str, report: CheckReport):
 
 
 def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
-    """Load both sides, interpret them, run the rules."""
+    """Load both sides, interpret them, run the rules. A side without a .py file, or sides given
+    the wrong way round, are input errors; a side whose pipeline was not found is in `pairs`."""
     from portlint.analysis.analyze import interpret
     from portlint.analysis.context import pair_context
-    from portlint.rules.matching import candidates
+    from portlint.pipelines import check_not_swapped, pair_entry, side_pipelines
+    from portlint.report import FileError
     from portlint.rules.run import PairFacts, run_rules
 
     report = CheckReport()
     original = _load(pair.original, report)
     ported = _load(pair.ported, report)
-    if original is None or ported is None or not original.files or not ported.files:
+    if original is None or ported is None:
+        return report
+    empty = [arg for arg, side in ((pair.original, original), (pair.ported, ported)) if not side.files]
+    if empty:
+        for arg in empty:
+            if not any(e.path == arg for e in report.errors):
+                report.errors.append(FileError(arg, "no .py file to analyse"))
+        report.input_error = True
         return report
     report.files = len(original.files) + len(ported.files)
     report.paths = [src.display for side in (original, ported) for src in side.files.values()]
@@ -141,8 +156,17 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     o_facts = interpret(original, ctx)
     p_facts = interpret(ported, ctx)
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
-    for name, side_arg, facts in (("original", pair.original, o_facts), ("ported", pair.ported, p_facts)):
-        if not candidates(facts.sinks):
+    o_pipes, p_pipes = side_pipelines(o_facts), side_pipelines(p_facts)
+    swapped = check_not_swapped(pair.original, pair.ported, original, ported, o_pipes, p_pipes)
+    entry = pair_entry(pair.original, pair.ported, o_pipes, p_pipes)
+    report.pairs.append(entry)
+    if swapped:
+        entry["swapped"] = True
+        report.errors.append(FileError(pair.original, swapped))
+        report.input_error = True
+        return report
+    for name, side_arg, pipes in (("original", pair.original, o_pipes), ("ported", pair.ported, p_pipes)):
+        if not pipes:
             report.notes.append(f"{side_arg}: no image pipeline reaching a model call was found in the {name} program; "
                                 "pre-processing was not compared")
     report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
@@ -185,7 +209,7 @@ def run_check(options: CheckOptions) -> CheckReport:
         result.findings = [f for f in result.findings if selected(f.code, f.kind, options)]
         report.extend(result)
     apply_suppressions(report, show_unused=options.show_unused_suppressions)
-    # A bmodel the user named that cannot be read is an input error (exit 2, contract.md) even
+    # A bmodel the user named that cannot be read is an input error (exit 2, docs/contract.md) even
     # though every pair was still analysed and reported without it.
-    report.input_error = any(e.path in bmodels for e in report.errors)
+    report.input_error = report.input_error or any(e.path in bmodels for e in report.errors)
     return report

@@ -10,8 +10,8 @@ value is type-checked here and the rest of portlint can trust a `Config`.
     ignore = ["PL203"]
     cache-dir = ".portlint_cache"
 
-    [tool.portlint.rules.PL202]
-    iou-tolerance = 0.01
+    [tool.portlint.rules.PL100]
+    exif = true
 
 Paths in the file are relative to the pyproject's folder. They are shown to the user (and used)
 relative to the current directory, so `port/classify.py` stays `port/classify.py` when portlint
@@ -156,10 +156,9 @@ def _build(table: dict, path: Path, start: Path) -> Config:
     if not isinstance(rules, dict):
         raise check.fail("rules", "must be a table of per-rule tables, e.g. [tool.portlint.rules.PL202]")
     for code, options in rules.items():
-        _codes([code], "rules", check)
         if not isinstance(options, dict):
             raise check.fail(f"rules.{code}", "must be a table of options")
-        cfg.rule_options[code.upper()] = {k.replace("_", "-"): v for k, v in options.items()}
+        cfg.rule_options[code.upper()] = _rule_options(code.upper(), options, check)
     if "cache-dir" in table:
         cfg.cache_dir = root / check.string(table["cache-dir"], "cache-dir")
     return cfg
@@ -193,17 +192,32 @@ def _place(p: str, root: Path, start: Path) -> str:
 
 
 def _codes(values: list[str], key: str, check: _Checker) -> list[str]:
-    """Rule codes (PL101), kinds (resize-antialias) or ALL; typos fail here, not silently."""
-    from portlint.findings import KINDS
-    from portlint.rules.docs import all_rules
+    """Rule codes (PL101), code prefixes (PL1), kinds (resize-antialias) or ALL; typos fail here, not silently."""
+    from portlint.codes import UnknownSelector, resolve
 
-    known = set(all_rules())
     out = []
     for i, v in enumerate(values):
-        v = v.strip()
-        name = v.upper() if v.upper().startswith("PL") or v.upper() == "ALL" else v
-        if name not in known and name not in KINDS and name != "ALL":
-            where = key if key == "rules" else f"{key}[{i}]"
-            raise check.fail(where, f"{v!r} is not a rule code or kind (`portlint rules` lists them)")
-        out.append(name)
+        try:
+            out.append(resolve(v))
+        except UnknownSelector as exc:
+            raise check.fail(key if key == "rules" else f"{key}[{i}]", str(exc)) from None
+    return out
+
+
+def _rule_options(code: str, options: dict, check: _Checker) -> dict:
+    """One [tool.portlint.rules.CODE] table: only the keys that rule reads, of their type."""
+    from portlint.codes import CODES, RULE_OPTIONS
+
+    if code not in CODES:
+        raise check.fail(f"rules.{code}", "must name one rule by its code, e.g. [tool.portlint.rules.PL100]")
+    known = RULE_OPTIONS.get(code, {})
+    out = {}
+    for key, value in options.items():
+        name = key.replace("_", "-")
+        if name not in known:
+            expected = f"expected one of: {', '.join(sorted(known))}" if known else f"{code} has no options"
+            raise check.fail(f"rules.{code}.{key}", f"is not a known key ({expected})")
+        if known[name] is bool and not isinstance(value, bool) or known[name] is not bool and not isinstance(value, known[name]):
+            raise check.fail(f"rules.{code}.{key}", f"must be a {known[name].__name__}")
+        out[name] = value
     return out

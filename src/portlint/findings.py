@@ -1,4 +1,4 @@
-"""The finding record every rule produces and every output format consumes (see contract.md)."""
+"""The finding record every rule produces and every output format consumes (see docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -1012,7 +1012,7 @@ class Interpreter:
             names = {p.name.value for p in positional + list(params.kwonly_params)}
             local[params.star_kwarg.name.value] = {k: v for k, v in kwargs.items() if k not in names and not k.startswith("__")}
         frame = Frame(func.file, func.globals, local, func=func)
-        generator = protocols.is_generator(node)
+        generator = protocols.is_generator(node, func.file)
         if generator:
             frame.yields = []
         # rules read a function's arguments (entry copy) and its locals (live dict); record(), inlined

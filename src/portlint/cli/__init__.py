@@ -1,6 +1,6 @@
 """Command line: `portlint check|fix|verify|rules|rule|bmodel-info|runtime`.
 
-Every user error is one line on stderr and exit code 2 (contract.md); tracebacks are bugs.
+Every user error is one line on stderr and exit code 2 (docs/contract.md); tracebacks are bugs.
 Heavy libraries (torch, cv2, tpu-mlir) are imported only inside the commands that need them.
 """
 
@@ -15,9 +15,9 @@ from typing import List, Optional
 import typer
 
 try:  # typer >= 0.20 vendors click as typer._click
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoSuchOption
 except ImportError:  # pragma: no cover
-    from click.exceptions import ClickException
+    from click.exceptions import ClickException, NoSuchOption
 
 from portlint.errors import PortlintError
 
@@ -30,11 +30,28 @@ app = typer.Typer(
 )
 
 
+HIDDEN_OPTIONS = {"--files"}  # internal (pre-commit); kept out of "Possible options" suggestions
+
+
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
     github = "github"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from portlint import __version__
+
+        print(f"portlint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, expose_value=False,
+                                       help="Print portlint's version and exit.")) -> None:
+    """Find why a model ported to a Sophgo TPU predicts differently from the original PyTorch program."""
 
 
 @app.command()
@@ -55,6 +72,7 @@ def check(
     files: Optional[List[str]] = typer.Option(None, "--files", hidden=True, help="Only check configured pairs containing these files (pre-commit)."),
     all_dir: Optional[str] = typer.Option(None, "--all", metavar="DIR", help="Check every pair found under DIR: original.py|original/ beside ported.py|ported/, NAME_torch.py beside NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
+    show_fixes: bool = typer.Option(False, "--show-fixes", help="Text: under each finding, the diff its fix makes."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -73,7 +91,12 @@ def check(
         from portlint.rules.docs import all_rules
 
         shown, rules = with_import_edits(report), all_rules()
-    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules)
+    previews = None
+    if show_fixes and output_format == OutputFormat.text:
+        from portlint.fix.preview import fix_previews
+
+        previews = fix_previews(report)
+    text = render(shown, output_format.value, color=color, statistics=statistics, rules=rules, previews=previews)
     if text:
         print(text)
     for err in report.errors:
@@ -111,9 +134,17 @@ for _name in _COMMAND_MODULES:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: runs the typer app and turns every user error into one line + exit 2."""
+    """Entry point: runs the typer app and turns every user error into one line + exit 2.
+    A well-formed `check` command line skips typer's argument validation (cli/fastpath.py)."""
+    from portlint.cli.fastpath import try_check
+
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="portlint")
+        fast = try_check(sys.argv[1:] if argv is None else list(argv), check)
+        if fast is not None:
+            check(**fast)
+            result = 0
+        else:
+            result = app(args=argv, standalone_mode=False, prog_name="portlint")
     except PortlintError as exc:
         print(f"portlint: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -123,6 +154,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         print("portlint: error: aborted", file=sys.stderr)
         sys.exit(2)
     except ClickException as exc:
+        if isinstance(exc, NoSuchOption) and exc.possibilities:  # never suggest a hidden option
+            exc.possibilities = [p for p in exc.possibilities if p not in HIDDEN_OPTIONS]
         print(f"portlint: error: {exc.format_message()}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

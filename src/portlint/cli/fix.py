@@ -16,6 +16,13 @@ def _report_problems(outcome) -> None:
         print(f"portlint: warning: {w}", file=sys.stderr)
     for e in outcome.errors:
         print(f"portlint: error: {e.path}: {e.message}", file=sys.stderr)
+    for text in getattr(outcome, "not_converged", []):
+        print(f"portlint: error: {text}", file=sys.stderr)
+
+
+def _failed(outcome) -> bool:
+    """Nothing to write: nothing analysed, an input error, or fixes that did not converge (exit 2)."""
+    return outcome.nothing_analysed or getattr(outcome, "input_error", False) or bool(getattr(outcome, "not_converged", []))
 
 
 def _summary(verb: str, outcome) -> str:
@@ -32,7 +39,7 @@ def fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, i
                                     select=select, ignore=ignore, config=config, no_cache=no_cache)
     outcome = run_fixes(options, unsafe_fixes)
     _report_problems(outcome)
-    if outcome.nothing_analysed:
+    if _failed(outcome):
         return 2
     if apply:
         write_fixes(outcome)
@@ -47,6 +54,25 @@ def fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, i
 def fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config, no_cache,
                        image, model) -> int:
     """`fix --verify`: each fix kept only if `verify` on the image does not diverge more (docs/verify.md)."""
+    from portlint.verify.extra import as_missing_extra, require_verify_extra
+    from portlint.verify.run import _check_file
+
+    if image is None:
+        raise PortlintError("fix --verify needs --image IMAGE")
+    _check_file(image, "image file")
+    require_verify_extra()
+    try:
+        return _fix_verify(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config,
+                           no_cache, image, model)
+    except ModuleNotFoundError as exc:
+        error = as_missing_extra(exc)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _fix_verify(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config, no_cache,
+                image, model) -> int:
     from portlint.checker import CheckOptions
     from portlint.fix.diff import unified_diff
     from portlint.fix.run import write_fixes
@@ -91,7 +117,7 @@ def pre_commit_command(mode: str, files: list[str], config, select, ignore, unsa
         raise PortlintError(f"pre-commit mode {mode!r}: expected check or fix")
     outcome = run_fixes(options, unsafe_fixes)
     _report_problems(outcome)
-    if outcome.nothing_analysed:
+    if _failed(outcome):
         return 2
     write_fixes(outcome)
     for k in outcome.changed:
@@ -118,6 +144,10 @@ def register(app: typer.Typer) -> None:
         model: Optional[str] = typer.Option(None, "--model", help="--verify: the original model (TorchScript, .onnx or module:factory)."),
     ) -> None:
         """Fix the ported program: print a unified diff, or write it with --apply."""
+        if not verify and (image or model):
+            given = " and ".join(n for n, v in (("--image", image), ("--model", model)) if v)
+            raise PortlintError(f"{given} {'are' if image and model else 'is'} only used with --verify: "
+                                "add --verify to check each fix on the image, or leave it out")
         if verify:
             raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
                                                 input_shape, config, no_cache, image, model))

@@ -27,11 +27,15 @@ def install_cmd(
 def doctor_cmd(
     venv: Optional[Path] = typer.Option(None, "--venv", help="Venv folder to inspect."),
 ) -> None:
-    """Say which bmodel runtimes and compiler tools are available, one line each."""
+    """Say which bmodel runtimes and compiler tools are available, one line each.
+    Exit 0 when a backend can run a bmodel here, 1 when none can."""
+    from portlint.runtime import available_backends
     from portlint.runtime.doctor import doctor_lines
+    from portlint.runtime.venv import default_venv
 
     for line in doctor_lines(venv):
         print(line)
+    raise typer.Exit(0 if available_backends(Path(venv or default_venv())) else 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,6 +26,25 @@ class Task(str, Enum):
 
 
 def verify_command(opts, output_format: str) -> int:
+    """Argument mistakes are said first; then a missing verify extra (one line, exit 2)."""
+    from portlint.verify.extra import as_missing_extra, require_verify_extra
+    from portlint.verify.run import _check_file, list_images
+
+    if opts.images is not None:
+        list_images(opts.images)
+    else:
+        _check_file(opts.image, "image file")
+    require_verify_extra()
+    try:
+        return _verify(opts, output_format)
+    except ModuleNotFoundError as exc:
+        error = as_missing_extra(exc)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _verify(opts, output_format: str) -> int:
     if opts.images is not None:
         from portlint.verify.dataset import render_dataset, run_dataset, write_dataset_report
 
@@ -38,12 +57,37 @@ def verify_command(opts, output_format: str) -> int:
     from portlint.verify.report import render_json, render_text, write_report
     from portlint.verify.run import run_verify
 
-    result = run_verify(opts)
+    with _progress() as step:
+        result = run_verify(opts, step)
+    for w in result.warnings:  # first, whatever the format
+        print(f"portlint: warning: {w}", file=sys.stderr)
     if opts.report:
         path = write_report(result, opts.report)
         print(f"portlint: report written to {path}", file=sys.stderr)
     print(render_json(result) if output_format == "json" else render_text(result))
     return 0 if result.aligned else 1
+
+
+class _progress:
+    """Say each long step on a terminal's stderr (a spinner line), nothing when piped: a single
+    verify takes 10-20 s of loading models and running the simulator."""
+
+    def __enter__(self):
+        self.status = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("portlint verify")
+            self.status.start()
+        return self
+
+    def __call__(self, step: str) -> None:
+        if self.status is not None:
+            self.status.update(f"portlint verify: {step}...")
+
+    def __exit__(self, *exc) -> None:
+        if self.status is not None:
+            self.status.stop()
 
 
 def register(app: typer.Typer) -> None:
@@ -67,10 +111,11 @@ def register(app: typer.Typer) -> None:
         topk: int = typer.Option(5, "--top-k", help="k of the classifier's top-k."),
         jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes in data-set mode."),
         backend: Optional[str] = typer.Option(None, "--backend", help="bmodel runtime: sail or simulator (default: sail if importable)."),
+        save_tensors: Optional[str] = typer.Option(None, "--save-tensors", metavar="DIR", help="Write each stage's two arrays as DIR/original.npz and DIR/ported.npz (tpu-mlir's npz_tool compare reads them)."),
     ) -> None:
         """Replay both pipelines on real images and compare them stage by stage, then the models."""
         from portlint.verify.run import VerifyOptions
 
         opts = VerifyOptions.from_cli(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape,
-                                      atol, rtol, cos, pixel_atol, task.value, topk, jobs, backend)
+                                      atol, rtol, cos, pixel_atol, task.value, topk, jobs, backend, save_tensors)
         raise typer.Exit(verify_command(opts, output_format.value))

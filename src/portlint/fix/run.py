@@ -25,6 +25,8 @@ class FixOutcome(UserFiles):
     errors: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     nothing_analysed: bool = False
+    not_converged: list[str] = field(default_factory=list)  # an error: nothing is written (issue 15.3)
+    input_error: bool = False  # e.g. the sides given the wrong way round (exit 2)
 
 
 def _describe(f: Finding) -> str:
@@ -59,9 +61,10 @@ def run_fixes(options, include_unsafe: bool, max_iterations: int = 10,
             for failure in result.failures:
                 f = dataclasses.replace(failure.finding, ported=mirror.location(failure.finding.ported))
                 outcome.warnings.append(f"{_describe(f)}: fix not applied: {failure.reason}")
+            outcome.input_error = outcome.input_error or result.report.input_error
             if not result.converged:
-                outcome.warnings.append(f"{pair.ported}: fixes did not converge after {result.iterations} rounds; "
-                                        "review the result and run `portlint fix` again")
+                outcome.not_converged.append(f"{pair.ported}: fixes did not converge after {result.iterations} rounds "
+                                             "(a fix keeps changing what it fixed); nothing was written")
         finally:
             mirror.close()
     outcome.nothing_analysed = analysed == 0 and bool(outcome.errors)

@@ -23,8 +23,13 @@ class CheckReport:
     files: int = 0
     notes: list[str] = field(default_factory=list)  # things the user should know that are not findings
     paths: list[str] = field(default_factory=list)  # every analysed file, as displayed
+    # per pair, what each side's pipelines are (portlint.pipelines: plain JSON data)
+    pairs: list[dict] = field(default_factory=list)
+    input_error: bool = False  # a usage or input error (exit 2) though something may be reported
 
     def extend(self, other: "CheckReport") -> None:
+        self.pairs.extend(other.pairs)
+        self.input_error = self.input_error or other.input_error
         self.findings.extend(other.findings)
         self.errors.extend(other.errors)
         self.files += other.files
@@ -32,8 +37,17 @@ class CheckReport:
         self.paths.extend(p for p in other.paths if p not in self.paths)
 
     @property
+    def not_compared(self) -> list[str]:
+        """`PATH (ported)` for each side whose image pipeline was not found."""
+        return [f"{p[side]} ({side})" for p in self.pairs for side in p.get("not_found", [])]
+
+    @property
     def exit_code(self) -> int:
-        """0 clean, 1 findings, 2 when nothing could be analysed (contract.md)."""
-        if self.files == 0 and self.errors:
+        """0 clean, 1 findings, 2 when nothing could be analysed (docs/contract.md); 3 (added) when
+        there is no finding but a side's pipeline was not found, so its pre-processing was not
+        compared (README, "Exit codes")."""
+        if self.input_error or (self.files == 0 and self.errors):
             return 2
-        return 1 if self.findings else 0
+        if self.findings:
+            return 1
+        return 3 if self.not_compared else 0

@@ -42,4 +42,7 @@ def _finding(f: Finding) -> str:
 def render(report: CheckReport) -> str:
     lines = [_finding(f) for f in sorted(report.findings, key=lambda f: f.sort_key())]
     lines += [command("error", {"file": e.path, "title": "portlint"}, e.message) for e in report.errors]
+    lines += [command("warning", {"title": "portlint: not compared"},
+                      f"{side}: no image pipeline reaching a model call was found; pre-processing was not compared")
+              for side in report.not_compared]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""`--format json`: the contract's single JSON object (contract.md, version 1)."""
+"""`--format json`: the contract's single JSON object (docs/contract.md, version 1)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def render(report: CheckReport) -> str:
         "findings": [f.to_json() for f in findings],
         "errors": [e.to_json() for e in report.errors],
         "summary": {"files": report.files, "findings": len(findings)},
+        # added: sides whose pipeline was not found (exit 3), and per pair each side's traced
+        # pipelines (decode and model call) or [] (portlint.pipelines)
+        "not_compared": report.not_compared,
+        "pairs": report.pairs,
     }
     if report.notes:
         doc["notes"] = list(report.notes)

@@ -12,7 +12,7 @@ _MODULES = {"text": "text_format", "json": "json_format", "sarif": "sarif_format
 
 
 def render(report: CheckReport, fmt: str, color: bool = False, statistics: bool = False,
-           rules: Optional[Mapping] = None) -> str:
+           rules: Optional[Mapping] = None, previews=None) -> str:
     """`rules`: the rule catalogue (portlint.rules.docs.all_rules()), for formats that list it (SARIF)."""
     name = _MODULES.get(fmt)
     if name is None:
@@ -22,7 +22,7 @@ def render(report: CheckReport, fmt: str, color: bool = False, statistics: bool 
     except ModuleNotFoundError as exc:
         raise PortlintError(f"format {fmt!r} is not available in this build") from exc
     if fmt == "text":
-        return module.render(report, color=color, statistics=statistics)
+        return module.render(report, color=color, statistics=statistics, previews=previews)
     if fmt == "sarif":
         return module.render(report, rules)
     return module.render(report)

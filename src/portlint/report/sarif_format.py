@@ -105,6 +105,10 @@ def to_sarif(report: CheckReport, rules: Optional[Mapping] = None) -> dict:
     notes = [{"level": "error", "message": {"text": e.message},
               "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(e.path)}}}]}
              for e in report.errors]
+    notes += [{"level": "warning",
+               "message": {"text": f"{side}: no image pipeline reaching a model call was found; "
+                                   "pre-processing was not compared"}}
+              for side in report.not_compared]
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -115,6 +119,7 @@ def to_sarif(report: CheckReport, rules: Optional[Mapping] = None) -> dict:
                              "toolExecutionNotifications": notes}],
             "columnKind": "unicodeCodePoints",
             "results": [_result(f, index) for f in findings],
+            "properties": {"pairs": report.pairs, "notCompared": report.not_compared},
         }],
     }
 

@@ -16,7 +16,8 @@ def _where(loc: Location | None) -> str:
 
 
 def _side_by_side(f: Finding, width: int) -> list[str]:
-    """The original and ported code lines in two columns, or stacked when they do not fit."""
+    """The original and ported code lines in two columns, or stacked when they do not fit; both
+    locations are always printed (CI logs and pipes are often 80 columns wide)."""
     left = f.original.source_line.strip() if f.original else "(no counterpart)"
     right = f.ported.source_line.strip() if f.ported else ""
     head_l = f"original {_where(f.original)}"
@@ -24,10 +25,10 @@ def _side_by_side(f: Finding, width: int) -> list[str]:
     col = max(len(left), len(head_l))
     if 4 + col + 3 + max(len(right), len(head_r)) <= width:
         return [f"    {head_l.ljust(col)} | {head_r}", f"    {left.ljust(col)} | {right}"]
-    return [f"    original | {left}", f"    ported   | {right}"]
+    return [f"    original {_where(f.original)}", f"        {left}", f"    ported   {_where(f.ported)}", f"        {right}"]
 
 
-def render_finding(f: Finding, color: bool, width: int = 100) -> str:
+def render_finding(f: Finding, color: bool, width: int = 100, preview: str = "") -> str:
     sev = f"{_COLOURS[f.severity]}{f.severity}{_RESET}" if color else f.severity
     code = f"{_BOLD}{f.code}{_RESET}" if color else f.code
     lines = [f"{_where(f.ported)}: {code} [{f.kind}] {sev}: {f.message}"]
@@ -37,14 +38,19 @@ def render_finding(f: Finding, color: bool, width: int = 100) -> str:
     if f.fix:
         hint = f"  fix ({f.fix.applicability}): {f.fix.description}"
         lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)
+    if preview:  # --show-fixes: the diff this fix makes
+        lines.extend("    " + line for line in preview.rstrip("\n").splitlines())
     return "\n".join(lines)
 
 
-def render(report: CheckReport, color: bool = False, statistics: bool = False) -> str:
-    if report.files == 0 and report.errors:
-        return ""  # nothing was analysed: the errors on stderr say why
+def render(report: CheckReport, color: bool = False, statistics: bool = False, previews=None) -> str:
+    """`previews`: {index in report.findings: diff} for --show-fixes (portlint.fix.preview)."""
+    if (report.files == 0 and report.errors) or (report.input_error and not report.findings):
+        return ""  # nothing was analysed, or the input is wrong: the errors on stderr say why
     width = shutil.get_terminal_size((100, 20)).columns
-    out = [render_finding(f, color, width) + "\n" for f in sorted(report.findings, key=lambda f: f.sort_key())]
+    previews = previews or {}
+    order = sorted(range(len(report.findings)), key=lambda i: report.findings[i].sort_key())
+    out = [render_finding(report.findings[i], color, width, previews.get(i, "")) + "\n" for i in order]
     if statistics:
         counts: dict[tuple[str, str], int] = {}
         for f in report.findings:
@@ -56,5 +62,11 @@ def render(report: CheckReport, color: bool = False, statistics: bool = False) -
     summary = f"Found {n} finding{'s' if n != 1 else ''} in {report.files} file{'s' if report.files != 1 else ''}"
     if fixable:
         summary += f" ({fixable} fixable with `portlint fix --apply`)"
+    missing = report.not_compared
+    if missing:  # never "All checks passed" when a side's pre-processing was not compared
+        out.append(f"{summary}." if n else f"No findings in {report.files} file{'s' if report.files != 1 else ''}, "
+                   "but not everything was compared.")
+        out.append(f"Not compared: no image pipeline reaching a model call was found in {', '.join(missing)}.")
+        return "\n".join(out)
     out.append(summary + "." if n else f"All checks passed ({report.files} files).")
     return "\n".join(out)

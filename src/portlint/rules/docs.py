@@ -67,7 +67,10 @@ def all_rules() -> dict[str, Rule]:
 
 
 def rule(code: str) -> Rule:
-    found = all_rules().get(code.upper())
+    """A rule by its code (any case) or its kind, as `--select` names them."""
+    from portlint.codes import code_for
+
+    found = all_rules().get(code_for(code) or "")
     if found is None:
-        raise PortlintError(f"unknown rule {code!r}; `portlint rules` lists them")
+        raise PortlintError(f"unknown rule {code!r}: give a code or a kind; `portlint rules` lists them")
     return found

@@ -42,7 +42,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     if sp["hardware"] and not so["hardware"]:
         out.append(RULE.finding(
             "ported decodes with sail.Decoder (hardware JPEG decode and BT.601 limited-range YUV->BGR on the VPP, "
-            "sail-api.md §3, §8.5); the original decodes in software: pixel values differ slightly", sp["site"], so["site"]))
+            "docs/sail.md §3, §8.5); the original decodes in software: pixel values differ slightly", sp["site"], so["site"]))
     elif sp["unchanged"] and not so["unchanged"]:
         what = "PIL .convert('RGB') always yields 3 channels" if so["rgb3"] else "the original decodes to 3 colour channels"
         exif = "the EXIF orientation the original applies is ignored, " if so["exif"] else ""

@@ -30,7 +30,8 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
         if down:
             (ih, iw), (oh, ow) = down
             factor = max(ih / oh, iw / ow)
-            detail = (f"downscaling {fmt_num(iw)}x{fmt_num(ih)} -> {fmt_num(ow)}x{fmt_num(oh)} ({factor:.1f}x) the original "
+            # a sample size (rules/common.py SAMPLES), not the user's image: the analyser has none
+            detail = (f"downscaling a {fmt_num(iw)}x{fmt_num(ih)} sample image -> {fmt_num(ow)}x{fmt_num(oh)} ({factor:.1f}x), the original "
                       f"averages every source pixel, the ported one samples {'1' if rp.interp == 'nearest' else '2x2'} per output pixel and aliases")
         else:
             detail = "when downscaling the original averages every source pixel; the ported one samples a few and aliases"

@@ -2,7 +2,7 @@
 
 `Engine.process(graph, {name: array})` returns a dict built from a std::map, so its keys are in
 lexicographic order, not in the model's output order; `get_output_names` gives the bmodel order
-(sail-api.md §4, §8.8). Taking outputs by position (`list(outputs.values())[i]`,
+(docs/sail.md §4, §8.8). Taking outputs by position (`list(outputs.values())[i]`,
 `a, b = outputs.values()`, `for k in outputs`, iterating `.items()`) is wrong whenever the names
 do not sort in model order. Aligned: a single-output model, names that already sort in model order
 (with --bmodel), reading by name, the sophon-demo reorder `if n == k`, selecting outputs by shape

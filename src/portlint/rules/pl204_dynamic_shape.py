@@ -1,5 +1,5 @@
 """PL204 dynamic-shape: one program feeds the model sizes that vary with the image while the
-bmodel has one static input shape (precision-alignment-method.md §2).
+bmodel has one static input shape (docs/alignment.md §2).
 
 - `compare` (per matched pair of pipelines): the original's size varies at the sample image sizes,
   the port's is static.

@@ -61,6 +61,9 @@ class Stage:
     extra: dict = field(default_factory=dict)
     diff: Any = None  # |original - ported| in the compared form, for heatmaps (not serialised)
     pair: Any = None  # (original, ported) arrays in the compared form, for the HTML report
+    failed: list = field(default_factory=list)  # the tests that failed: max_abs_diff, cosine, shape
+    euclidean: Optional[float] = None  # tpu-mlir npz_tool's euclidean similarity
+    sqnr_db: Optional[float] = None  # signal-to-noise of ported against original (inf: identical)
 
     def to_json(self) -> dict:
         out = {
@@ -69,6 +72,8 @@ class Stage:
             "original": self.original, "ported": self.ported, "emulated": self.emulated,
             "tolerance": self.tolerance, "compared_as": self.compared_as,
             "original_op": self.original_op, "ported_op": self.ported_op, "message": self.message,
+            "failed": list(self.failed), "euclidean": self.euclidean,
+            "sqnr_db": None if self.sqnr_db is None else (self.sqnr_db if np.isfinite(self.sqnr_db) else "inf"),
         }
         if self.notes:
             out["notes"] = list(self.notes)
@@ -76,12 +81,28 @@ class Stage:
         return out
 
 
+def similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(euclidean similarity, SQNR in dB) as tpu-mlir's `npz_tool compare` computes them
+    (numpy_helper/tensor_compare.py): 1 - ||a - b|| / ||(a + b) / 2||, and
+    10 log10(var(a) / var(a - b)) with zero-mean variances (inf when b equals a)."""
+    a = np.nan_to_num(np.asarray(a, dtype=np.float64).ravel(), nan=0.0, posinf=1e4, neginf=-1e4)
+    b = np.nan_to_num(np.asarray(b, dtype=np.float64).ravel(), nan=0.0, posinf=1e4, neginf=-1e4)
+    if a.size == 0 or np.array_equal(a, b):
+        return 1.0, float("inf")
+    ed = float(np.sqrt(np.sum((a - b) ** 2)))
+    sr = float(np.sqrt(np.sum(((a + b) / 2) ** 2))) + 1e-7
+    noise = a - b
+    var_a, var_n = float(np.sum((a - a.mean()) ** 2)), float(np.sum((noise - noise.mean()) ** 2))
+    sqnr = float("inf") if var_n == 0 or var_a == 0 else float(10 * np.log10(var_a / var_n))
+    return 1.0 - ed / sr, sqnr
+
+
 def metrics(a: np.ndarray, b: np.ndarray) -> dict:
-    """max|diff|, mean|diff|, cosine of two same-shape arrays (float64)."""
+    """max|diff|, mean|diff|, cosine, euclidean similarity, SQNR of two same-shape arrays (float64)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0:
-        return {"max": 0.0, "mean": 0.0, "cos": 1.0, "diff": np.zeros_like(a)}
+        return {"max": 0.0, "mean": 0.0, "cos": 1.0, "euclid": 1.0, "sqnr": float("inf"), "diff": np.zeros_like(a)}
     diff = np.abs(a - b)
     if not np.all(np.isfinite(diff)):
         bad = ~np.isfinite(diff)
@@ -94,7 +115,9 @@ def metrics(a: np.ndarray, b: np.ndarray) -> dict:
         cos = 0.0
     else:
         cos = float(np.clip(np.sum(a * b) / (na * nb), -1.0, 1.0))
-    return {"max": float(np.max(diff)), "mean": float(np.mean(diff)), "cos": cos, "diff": diff}
+    euclid, sqnr = similarity(a, b)
+    return {"max": float(np.max(diff)), "mean": float(np.mean(diff)), "cos": cos, "euclid": euclid, "sqnr": sqnr,
+            "diff": diff}
 
 
 def spec(x) -> dict:
@@ -148,21 +171,31 @@ def _fmt(x: float) -> str:
 
 
 def judge(name: str, a, b, tol: float, tols: Tolerances, **kw) -> Stage:
-    """A stage row from two arrays in the compared form."""
+    """A stage row from two arrays in the compared form. The message says which test failed:
+    the max|diff| bound, the cosine floor, or the shapes (issue 15.9)."""
     a = np.asarray(a)
     b = np.asarray(b)
     orig, port = kw.pop("original", spec(a)), kw.pop("ported", spec(b))
     if a.shape != b.shape:
-        return Stage(name, False, None, None, None, orig, port, tolerance=tol,
+        return Stage(name, False, None, None, None, orig, port, tolerance=tol, failed=["shape"],
                      message=f"{name} unaligned! shapes differ: {list(a.shape)} vs {list(b.shape)}", **kw)
     m = metrics(a, b)
     bound = tol + tols.rtol * float(np.max(np.abs(a))) if a.size else tol
-    aligned = m["max"] <= bound and m["cos"] >= tols.cos
+    failed = []
+    if not m["max"] <= bound:
+        failed.append("max_abs_diff")
+    if not m["cos"] >= tols.cos:
+        failed.append("cosine")
+    aligned = not failed
     msg = f"{name} aligned." if aligned else f"{name} unaligned! {name}_diff_max: {_fmt(m['max'])}"
     if aligned and m["max"] > 0:
         msg = f"{name} aligned. {name}_diff_max: {_fmt(m['max'])}"
+    if failed:  # the manual's line, then which test failed
+        size = f"> tolerance {_fmt(bound)}" if "max_abs_diff" in failed else f"within tolerance {_fmt(bound)}"
+        cos = f"failed the cosine test: {m['cos']:.7g} < --cos {_fmt(tols.cos)}" if "cosine" in failed else ""
+        msg += f" ({size}{'; ' + cos if cos else ''})"
     return Stage(name, aligned, m["max"], m["mean"], m["cos"], orig, port, tolerance=bound, message=msg,
-                 diff=m["diff"], pair=(a, b), **kw)
+                 diff=m["diff"], pair=(a, b), failed=failed, euclidean=m["euclid"], sqnr_db=m["sqnr"], **kw)
 
 
 def _colour_view(decode_rgb: np.ndarray, channels: Optional[tuple]) -> Optional[np.ndarray]:

@@ -64,6 +64,7 @@ def _summarise(result) -> dict:
         "image": result.image, "first_divergence": result.first_divergence,
         "input_max_abs_diff": inp.max_abs_diff if inp else None,
         "stages": {s.name: s.max_abs_diff for s in result.stages},
+        "aligned_stages": {s.name: s.aligned for s in result.stages},
         "prediction_aligned": pred["aligned"] if pred else None,
         "original": pred["original"] if pred else None, "ported": pred["ported"] if pred else None,
         "model": result.model,
@@ -131,11 +132,15 @@ def run_dataset(opts) -> DatasetSummary:
 
 
 def write_dataset_report(summary: DatasetSummary, folder: str) -> Path:
-    """report.json (the JSON of `--format json`) in `folder`, created if missing."""
+    """report.json (the JSON of `--format json`) and report.html (agreement per stage, the
+    worst images: verify/html_report.py) in `folder`, created if missing."""
+    from portlint.verify.html_report import dataset_page
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(render_dataset(summary, "json"), encoding="utf-8")
-    return out / "report.json"
+    (out / "report.html").write_text(dataset_page(summary), encoding="utf-8")
+    return out / "report.html"
 
 
 def _fmt(x: Optional[float]) -> str:
@@ -155,7 +160,10 @@ def render_dataset(s: DatasetSummary, output_format: str) -> str:
     lines.append("first divergence: " + ", ".join(f"{k} {v}" for k, v in sorted(s.divergence.items())))
     diffs = [r["input_max_abs_diff"] for r in s.per_image if r.get("input_max_abs_diff") is not None]
     if diffs:
-        lines.append(f"input max|diff|: mean {_fmt(sum(diffs) / len(diffs))}, worst {_fmt(max(diffs))}")
+        worst = max((r for r in s.per_image if r.get("input_max_abs_diff") is not None),
+                    key=lambda r: r["input_max_abs_diff"])
+        lines.append(f"input max|diff|: mean {_fmt(sum(diffs) / len(diffs))}, worst {_fmt(max(diffs))} "
+                     f"({worst['image']})")
     for r in s.per_image:
         if "error" in r:
             lines.append(f"  {r['image']}: error: {r['error']}")

@@ -1,5 +1,5 @@
 """Renders a verify result: text (a table plus the manual's `resize unaligned! resize_diff_max: 27`
-lines), JSON (contract.md), and a report folder with per-stage |original - ported| heatmaps
+lines), JSON (docs/contract.md), and a report folder with per-stage |original - ported| heatmaps
 (PNG, written with PIL) and one self-contained HTML page (images inlined as base64)."""
 
 from __future__ import annotations
@@ -36,19 +36,24 @@ def _spec(d: dict) -> str:
 
 
 def render_text(result) -> str:
-    lines = [f"portlint verify: {result.original} vs {result.ported}",
-             f"image: {result.image}"]
+    lines = [f"warning: {w}" for w in getattr(result, "warnings", [])]  # said first (issue 15.7)
+    lines += [f"portlint verify: {result.original} vs {result.ported}",
+              f"image: {result.image}"]
     mo, mp = result.model.get("original"), result.model.get("ported")
     fo, fp = result.models.get("original"), result.models.get("ported")
     lines.append(f"models: original {mo or 'none'}{f' ({fo})' if fo else ''}, ported {mp or 'none'}{f' ({fp})' if fp else ''}")
     lines.append("")
-    head = f"{'stage':<12} {'aligned':<8} {'max|diff|':>12} {'mean|diff|':>12} {'cosine':>10}  {'original':<26} {'ported':<26} emulated"
+    head = (f"{'stage':<12} {'aligned':<8} {'max|diff|':>12} {'mean|diff|':>12} {'cosine':>10} {'euclid':>9} "
+            f"{'sqnr dB':>8}  {'original':<26} {'ported':<26} emulated")
     lines.append(head)
     for s in result.stages:
+        sqnr = getattr(s, "sqnr_db", None)
         lines.append(f"{s.name:<12} {('yes' if s.aligned else 'NO'):<8} {_fmt(s.max_abs_diff):>12} "
-                     f"{_fmt(s.mean_abs_diff):>12} {_fmt(s.cosine, 7) if s.cosine is not None else '-':>10}  "
+                     f"{_fmt(s.mean_abs_diff):>12} {_fmt(s.cosine, 7) if s.cosine is not None else '-':>10} "
+                     f"{_fmt(getattr(s, 'euclidean', None), 6):>9} {('inf' if sqnr == float('inf') else _fmt(sqnr, 4)):>8}  "
                      f"{_spec(s.original):<26} {_spec(s.ported):<26} {'yes' if s.emulated else ''}")
     lines.append("")
+    by_code = {f["code"]: f for f in getattr(result, "findings", [])}
     for s in result.stages:
         lines.append(s.message)
         if not s.aligned:
@@ -58,6 +63,8 @@ def render_text(result) -> str:
                 lines.append(f"    ported:   {s.ported_op}")
             if s.compared_as:
                 lines.append(f"    compared as {s.compared_as}; tolerance {_fmt(s.tolerance)}")
+            for code in s.extra.get("findings", []):
+                lines.extend(_finding_lines(by_code[code]))
     if result.end_to_end:
         e = result.end_to_end
         lines.append(f"end-to-end outputs (each side's own input): {'aligned' if e['aligned'] else 'unaligned'}, "
@@ -74,12 +81,31 @@ def render_text(result) -> str:
             m = pred.get("matching") or [{}]
             lines.append(f"prediction (boxes): original {sum(len(b) for b in pred['original'])} ported "
                          f"{sum(len(b) for b in pred['ported'])}, matched {sum(x.get('matched', 0) for x in m)}: {verdict}")
+    top = (pred or {}).get("top_k")
+    if top and top.get("original"):
+        lines.append(f"top-{top['k']} (end to end; label score)")
+        lines.append(f"    original  {_top(top['original'][0])}")
+        lines.append(f"    ported    {_top(top['ported'][0])}")
     for n in result.notes:
         lines.append(f"note: {n}")
     emu = sorted({n for s in result.stages for n in s.notes})
     for n in emu:
         lines.append(f"note: {n}")
     return "\n".join(lines)
+
+
+def _top(row) -> str:
+    return ", ".join(f"{lab} {_fmt(float(score), 4)}" for lab, score in row)
+
+
+def _finding_lines(f: dict) -> list[str]:
+    from portlint.verify.explain import where
+
+    out = [f"    check: {f['code']} [{f['kind']}] at {where(f['ported'])}: {f['message']}"]
+    if f.get("fix"):
+        out.append(f"    fix ({f['fix']['applicability']}): {f['fix']['description']}"
+                   + (" (`portlint fix --apply`)" if f["fix"]["applicability"] == "safe" else ""))
+    return out
 
 
 def render_json(result) -> str:
@@ -119,17 +145,36 @@ def heat2d(diff: np.ndarray) -> Optional[np.ndarray]:
     return d
 
 
-def heatmap_png(diff: np.ndarray, path: Path) -> Optional[float]:
+def heat_scale(observed: float, tolerance) -> float:
+    """The top of a stage's absolute scale: its maximum, but at least ten times its tolerance,
+    so a difference far below the tolerance stays dark (issue 15.8)."""
+    floor = 10 * float(tolerance) if tolerance else 0.0
+    top = max(float(observed), floor)
+    return top if top > 0 else 1.0
+
+
+def heatmap_png(diff: np.ndarray, path: Path, top: Optional[float] = None) -> Optional[float]:
+    """The heatmap on the absolute scale 0..top (square root); returns the observed maximum."""
     from PIL import Image
 
     d = heat2d(diff)
     if d is None:
         return None
     finite = d[np.isfinite(d)]
-    top = float(finite.max()) if finite.size else 0.0
-    scaled = np.sqrt(d / top) if top > 0 else np.zeros_like(d)  # sqrt: small differences stay visible
+    observed = float(finite.max()) if finite.size else 0.0
+    top = top if top else (observed or 1.0)
+    scaled = np.sqrt(np.clip(d, 0, top) / top)  # sqrt: small differences stay visible
     Image.fromarray(colormap(scaled)).save(path)
-    return top
+    return observed
+
+
+def colourbar_png(path: Path) -> Path:
+    """The ramp from 0 (left) to the scale's top (right), as the heatmaps use it."""
+    from PIL import Image
+
+    ramp = colormap(np.linspace(0.0, 1.0, 256))[None].repeat(12, axis=0)
+    Image.fromarray(ramp).save(path)
+    return path
 
 
 def preview_png(arr: np.ndarray, path: Path) -> bool:
@@ -152,16 +197,22 @@ def _b64(path: Path) -> str:
 
 
 def write_report(result, folder: str) -> Path:
-    """heatmap_<stage>.png, original_<stage>.png, ported_<stage>.png, report.json, report.html."""
+    """heatmap_<stage>.png, original_<stage>.png, ported_<stage>.png, colourbar.png, report.json,
+    report.html (verify/html_report.py)."""
+    from portlint.verify.html_report import page
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    bar = colourbar_png(out / "colourbar.png")
     images = {}
     for s in result.stages:
         entry = {}
         if s.diff is not None:
-            top = heatmap_png(s.diff, out / f"heatmap_{s.name}.png")
-            if top is not None:
+            observed = float(np.nanmax(heat2d(s.diff))) if heat2d(s.diff) is not None else 0.0
+            top = heat_scale(observed if np.isfinite(observed) else 0.0, s.tolerance)
+            if heatmap_png(s.diff, out / f"heatmap_{s.name}.png", top) is not None:
                 entry["heatmap"] = (out / f"heatmap_{s.name}.png", top)
+                entry["bar"] = bar
         if s.pair is not None and s.name in ("decode", "colour", "resize", "crop", "pad", "normalize"):
             for side, arr in zip(("original", "ported"), s.pair):
                 p = out / f"{side}_{s.name}.png"
@@ -169,67 +220,5 @@ def write_report(result, folder: str) -> Path:
                     entry[side] = p
         images[s.name] = entry
     (out / "report.json").write_text(render_json(result), encoding="utf-8")
-    (out / "report.html").write_text(_html(result, images), encoding="utf-8")
+    (out / "report.html").write_text(page(result, images), encoding="utf-8")
     return out / "report.html"
-
-
-def _img_tag(path: Path, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{_b64(path)}">'
-
-
-def _html(result, images: dict) -> str:
-    e = html.escape
-    rows = []
-    for s in result.stages:
-        cls = "ok" if s.aligned else "bad"
-        rows.append(
-            f'<tr class="{cls}"><td>{e(s.name)}</td><td>{"yes" if s.aligned else "NO"}</td>'
-            f"<td>{e(_fmt(s.max_abs_diff))}</td><td>{e(_fmt(s.mean_abs_diff))}</td>"
-            f"<td>{e(_fmt(s.cosine, 7))}</td><td>{e(_fmt(s.tolerance))}</td>"
-            f"<td>{e(_spec(s.original))}</td><td>{e(_spec(s.ported))}</td>"
-            f"<td>{'yes' if s.emulated else ''}</td><td>{e(s.original_op or '')}</td><td>{e(s.ported_op or '')}</td>"
-            f"<td>{e(s.compared_as)}</td></tr>")
-    figures = []
-    for s in result.stages:
-        entry = images.get(s.name) or {}
-        if not entry:
-            continue
-        parts = [f"<h3>{e(s.name)}: {e(s.message)}</h3><div class='row'>"]
-        for side in ("original", "ported"):
-            if side in entry:
-                parts.append(f"<figure>{_img_tag(entry[side], side)}<figcaption>{side}</figcaption></figure>")
-        if "heatmap" in entry:
-            path, top = entry["heatmap"]
-            parts.append(f"<figure>{_img_tag(path, 'heatmap')}<figcaption>|original - ported| (square-root scale), "
-                         f"black 0 .. yellow {e(_fmt(top))}</figcaption></figure>")
-        parts.append("</div>")
-        figures.append("".join(parts))
-    pred = result.prediction
-    pred_html = ""
-    if pred:
-        pred_html = (f"<p>Prediction ({e(pred.get('task', ''))}): original {e(str(pred['original']))}, "
-                     f"ported {e(str(pred['ported']))}: <b>{'aligned' if pred['aligned'] else 'unaligned'}</b></p>")
-    notes = "".join(f"<li>{e(n)}</li>" for n in list(result.notes) + sorted({n for s in result.stages for n in s.notes}))
-    fd = result.first_divergence
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>portlint verify: {e(result.ported)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; }}
-table {{ border-collapse: collapse; font-size: 90%; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 6px; text-align: left; }}
-tr.ok td:nth-child(2) {{ color: #176e2a; }} tr.bad td:nth-child(2) {{ color: #b00020; font-weight: bold; }}
-.row {{ display: flex; gap: 1em; flex-wrap: wrap; }} figure {{ margin: 0; }}
-img {{ max-width: 320px; image-rendering: pixelated; border: 1px solid #ddd; }}
-</style></head><body>
-<h1>portlint verify</h1>
-<p>Original <code>{e(result.original)}</code> ({e(str(result.model.get('original')))}), ported <code>{e(result.ported)}</code>
-({e(str(result.model.get('ported')))}), image <code>{e(result.image)}</code>.</p>
-<p>First divergence: <b>{e(fd) if fd else 'none, every stage aligned'}</b></p>
-{pred_html}
-<table><tr><th>stage</th><th>aligned</th><th>max|diff|</th><th>mean|diff|</th><th>cosine</th><th>tolerance</th>
-<th>original</th><th>ported</th><th>emulated</th><th>original op</th><th>ported op</th><th>compared as</th></tr>
-{''.join(rows)}</table>
-{''.join(figures)}
-<h2>Notes</h2><ul>{notes}</ul>
-</body></html>
-"""

@@ -40,10 +40,11 @@ class VerifyOptions:
     topk: int = 5
     jobs: int = 1
     backend: Optional[str] = None
+    save_tensors: Optional[str] = None  # folder for original.npz / ported.npz (npz_tool compare reads them)
 
     @classmethod
     def from_cli(cls, original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape, atol, rtol,
-                 cos, pixel_atol, task, topk, jobs, backend) -> "VerifyOptions":
+                 cos, pixel_atol, task, topk, jobs, backend, save_tensors=None) -> "VerifyOptions":
         """The options of `portlint verify` as given, checked (one-line PortlintError otherwise)."""
         from portlint.checker import parse_shape
 
@@ -60,11 +61,13 @@ class VerifyOptions:
             raise PortlintError("--jobs must be >= 1")
         if topk < 1:
             raise PortlintError("--top-k must be >= 1")
+        if save_tensors is not None and images is not None:
+            raise PortlintError("--save-tensors works with --image (one image's stages), not --images")
         return cls(
             original=original, ported=ported, image=image, images=images, model=model, bmodel=bmodel,
             bmrt_dir=bmrt_dir, report=report, input_shape=parse_shape(input_shape) if input_shape else None,
             tolerances=Tolerances(pixel_atol=pixel_atol, atol=atol, rtol=rtol, cos=cos),
-            task=task, topk=topk, jobs=jobs, backend=backend,
+            task=task, topk=topk, jobs=jobs, backend=backend, save_tensors=save_tensors,
         )
 
 
@@ -81,6 +84,9 @@ class VerifyResult:
     bmrt: Optional[dict] = None
     pipelines: dict = field(default_factory=dict)
     models: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # said first in every format (and on stderr)
+    tensors: Optional[dict] = None  # --save-tensors: the files written
+    findings: list = field(default_factory=list)  # `portlint check`'s findings on the pair (JSON dicts)
 
     @property
     def first_divergence(self) -> Optional[str]:
@@ -96,6 +102,7 @@ class VerifyResult:
     def to_json(self) -> dict:
         return {
             "version": 1,
+            "warnings": list(self.warnings),
             "stages": [s.to_json() for s in self.stages],
             "first_divergence": self.first_divergence,
             "model": self.model,
@@ -108,6 +115,8 @@ class VerifyResult:
             "model_files": self.models,
             "pipelines": self.pipelines,
             "notes": self.notes,
+            "tensors": self.tensors,
+            "findings": self.findings,
         }
 
 
@@ -134,14 +143,20 @@ def check_image(path: str) -> None:
             raise PortlintError(f"{path}: not an image OpenCV or PIL can decode") from None
 
 
-class Session:
-    """The analysed pair and the loaded models, reused for every image."""
+def _silent(step: str) -> None:
+    pass
 
-    def __init__(self, opts: VerifyOptions):
+
+class Session:
+    """The analysed pair and the loaded models, reused for every image. `progress(step)` is told
+    each long step as it starts (the CLI shows it on a terminal: a verify takes 10-20 s)."""
+
+    def __init__(self, opts: VerifyOptions, progress=_silent):
         from portlint.verify.models import is_factory_spec, load_bmodel, load_original
         from portlint.verify.plan import build_plan, resolve_hint
 
         self.opts = opts
+        self.progress = progress
         for path in (opts.original, opts.ported):
             if not Path(path).exists():
                 raise PortlintError(f"{path}: no such file or directory")
@@ -152,6 +167,7 @@ class Session:
             raise PortlintError(f"{opts.bmrt_dir}: no such directory (--bmrt-dir)")
         self.notes: list[str] = []
         bmodel_path = opts.bmodel
+        progress("analysing both programs")
         self.plan = build_plan(opts.original, opts.ported, bmodel_path, opts.input_shape)
         if bmodel_path is None:
             hint = resolve_hint(self.plan.ported_model_hint, opts.ported)
@@ -159,6 +175,8 @@ class Session:
                 bmodel_path = hint
                 self.notes.append(f"bmodel {hint}: the path the ported program gives sail.Engine")
                 self.plan = build_plan(opts.original, opts.ported, bmodel_path, opts.input_shape)
+        if bmodel_path:
+            progress(f"loading the bmodel {bmodel_path}")
         self.bmodel = load_bmodel(bmodel_path, opts.backend) if bmodel_path else None
         if self.bmodel is None:
             self.notes.append("no bmodel (give --bmodel): model outputs are not compared")
@@ -172,6 +190,8 @@ class Session:
             if hint:
                 model_path = hint
                 self.notes.append(f"original model {hint}: the path the original program loads")
+        if model_path:
+            progress(f"loading the original model {model_path}")
         self.original_model = load_original(model_path) if model_path else None
         if self.original_model is None:
             self.notes.append("no original model (give --model): model outputs are not compared")
@@ -194,6 +214,7 @@ class Session:
         return o, p
 
     def run_bmodel(self, x: np.ndarray) -> dict:
+        self.progress("running the bmodel")
         outs, label = self.bmodel.run(x)
         self.runtime_label = label
         return outs
@@ -206,9 +227,11 @@ class Session:
 
         opts, tols = self.opts, self.opts.tolerances
         check_image(image)
+        self.progress(f"replaying both pipelines on {image}")
         snaps_o, snaps_p = self.replay(image)
         rows = compare_stages(snaps_o, snaps_p, tols)
         notes = list(self.notes)
+        warnings: list[str] = []
         vo, vp = snaps_o[-1].value, snaps_p[-1].value
         x_o = np.ascontiguousarray(to_numpy(vo.data))
         x_p_prog = to_numpy(vp.data)
@@ -227,12 +250,21 @@ class Session:
                         "aligned": replay_vs_dump.aligned, "max_abs_diff": replay_vs_dump.max_abs_diff}}
             x_p = bm_in
             source = "ported: input_ref_data.dat.bmrt"
+            if replay_vs_dump is None:
+                warnings.append(f"--bmrt-dir {bmrt_dir}: the dumped input is {list(bm_in.shape)}, the port's replayed "
+                                f"input {list(x_p_prog.shape)}: the dump may come from another program or bmodel")
+            elif not replay_vs_dump.aligned:
+                warnings.append(f"--bmrt-dir {bmrt_dir}: the dump is not from this input: the port replayed on "
+                                f"{image} differs from input_ref_data.dat.bmrt by max|diff| "
+                                f"{replay_vs_dump.max_abs_diff:.6g}; the input and output stages describe the dump's image")
         carried = carried_error(rows)
         in_row = compare_input(vo, x_o, x_p, tols, carried, vp.emulated, source)
         in_row.original_op, in_row.ported_op = self.plan.original_api, self.plan.ported_api
         rows.append(in_row)
 
         model = {"original": self.original_model.kind if self.original_model else None, "ported": None}
+        if self.original_model:
+            self.progress("running the original model")
         outs_o = self.original_model.run(x_o) if self.original_model else None
         e2e_p = same_p = None
         same_o = outs_o
@@ -286,6 +318,7 @@ class Session:
             pipelines={"original": describe_ops(self.plan.original_ops), "ported": describe_ops(self.plan.ported_ops)},
             models={"original": self.original_model.path if self.original_model else None,
                     "ported": self.bmodel.path if self.bmodel else None},
+            warnings=warnings,
         )
         return result
 
@@ -350,6 +383,7 @@ class Session:
             row.notes.append(f"bmodel outputs without an original counterpart: {', '.join(unmatched)}")
         if first is not None:
             row.diff = np.abs(np.asarray(first[1], np.float64) - np.asarray(first[2], np.float64).reshape(np.shape(first[1])))
+            row.pair = (np.asarray(first[1]), np.asarray(first[2]).reshape(np.shape(first[1])))
         return row
 
     @staticmethod
@@ -378,9 +412,19 @@ def list_images(folder: str) -> list[str]:
     return found
 
 
-def run_verify(opts: VerifyOptions) -> VerifyResult:
+def run_verify(opts: VerifyOptions, progress=_silent) -> VerifyResult:
     if opts.image is None:
         raise PortlintError("give --image IMAGE (or --images DIR for a data set)")
     _check_file(opts.image, "image file")
-    session = Session(opts)
-    return session.verify(opts.image, bmrt_dir=opts.bmrt_dir)
+    session = Session(opts, progress)
+    result = session.verify(opts.image, bmrt_dir=opts.bmrt_dir)
+    if not result.aligned:
+        from portlint.verify.explain import attach, check_findings
+
+        progress("looking up the check findings that explain the divergence")
+        attach(result, check_findings(opts.original, opts.ported, session.bmodel_path, opts.input_shape))
+    if opts.save_tensors:
+        from portlint.verify.tensors import save_tensors
+
+        result.tensors = save_tensors(result, opts.save_tensors)
+    return result

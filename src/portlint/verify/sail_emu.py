@@ -1,5 +1,5 @@
 """SOPHON-SAIL Bmcv operations emulated in numpy, from the documented semantics
-(/work/shared/reference/sail-api.md, citations there). Used when `sophon.sail` is not importable;
+(docs/sail.md, citations there). Used when `sophon.sail` is not importable;
 every value they produce is flagged `emulated`.
 
 - Decoder.read of an image file: Sophon-OpenCV imdecode then BGR_PLANAR uint8 (§3); native

@@ -1,5 +1,5 @@
 """Library constants as data: name -> value, checked against the installed libraries in
-tests/test_api_facts.py (cv2 4.x/5.x, Pillow 10+/11+, torchvision 0.29, SAIL per sail-api.md §2-3)."""
+tests/test_api_facts.py (cv2 4.x/5.x, Pillow 10+/11+, torchvision 0.29, SAIL per docs/sail.md §2-3)."""
 
 CONSTANTS = {
     # cv2 interpolation flags

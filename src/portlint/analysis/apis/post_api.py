@@ -7,7 +7,7 @@ values they return unknown, since post-processing arrays are not modelled. Facts
 - cv2.dnn.NMSBoxes(bboxes (x, y, w, h), scores, score_threshold, nms_threshold, eta=1, top_k=0)
   keeps score > score_threshold, suppresses IoU > thr and returns () when nothing is kept.
 - sail.Bmcv.nms([l, t, r, b, score], thr): greedy, +1 in areas, IoU > thr; nms_rotated: IoU >= thr;
-  algo_yolov5_post_*: class offset 7680, IoU > thr (sail-api.md §6).
+  algo_yolov5_post_*: class offset 7680, IoU > thr (docs/sail.md §6).
 - np.mod is the yolov5 letterbox(auto=True) stride padding: dw, dh = np.mod(dw, 32), np.mod(dh, 32).
 - A new nn.Module is in training mode; torch.jit.trace / torch.onnx.export record it as it is.
 """

@@ -1,4 +1,4 @@
-"""SOPHON-SAIL semantics, from ../shared/reference/sail-api.md (citations there):
+"""SOPHON-SAIL semantics, from docs/sail.md (citations there):
 every Bmcv resize takes (w, h) and defaults to NEAREST (§2); convert_to computes
 out[c] = a_c*in[c] + b_c per plane in memory order (§1); convert_format's output format is the
 destination image's (default BGR_PLANAR) (§3); Decoder.read gives BGR_PLANAR uint8 (§3);
@@ -109,7 +109,7 @@ def _output_shape(ctx: Ctx):
 
 @handles(S + "Engine.get_input_scale", S + "Engine.get_output_scale")
 def _scale(ctx: Ctx):
-    """FP32 bmodels have scale 1 (sail-api.md §1, D:docs/FAQ_EN.md:79); a given bmodel says its own."""
+    """FP32 bmodels have scale 1 (docs/sail.md §1, D:docs/FAQ_EN.md:79); a given bmodel says its own."""
     info = ctx.interp.context.get("bmodel")
     if info is not None and info.networks:
         tensors = info.networks[0].inputs if "input" in ctx.qname else info.networks[0].outputs
@@ -467,7 +467,7 @@ def _to_tensor(ctx: Ctx):
     return out
 
 
-# BMImageArrayND: `arr[i] = img.data()` stores one geometry for the whole batch (sail-api.md §5)
+# BMImageArrayND: `arr[i] = img.data()` stores one geometry for the whole batch (docs/sail.md §5)
 @handles(S + "BMImageArray")
 def _array(ctx: Ctx):
     return ApiObject(S + "BMImageArray", site=ctx.site)
