@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.bounds import data_fits, str_call_fits
 from portlint.analysis.values import UNKNOWN, ApiObject, Namespace
 
 MAX_DATA_BYTES = 1_000_000
@@ -213,7 +214,8 @@ def _yaml_load(ctx: Ctx):
     try:
         import yaml
 
-        return yaml.safe_load(text)  # plain data only, whatever loader the program names
+        value = yaml.safe_load(text)  # plain data only, whatever loader the program names
+        return value if data_fits(value) else UNKNOWN  # aliases can make a small file a huge tree
     except Exception:
         return UNKNOWN
 
@@ -280,7 +282,7 @@ def _str_method(ctx: Ctx):
     name = ctx.qname.rsplit(".", 1)[-1]
     args = ctx.args[1:]
     if not all(isinstance(a, (str, int)) and not isinstance(a, bool) or (isinstance(a, tuple) and all(isinstance(x, str) for x in a))
-               for a in args) or ctx.kwargs:
+               for a in args) or ctx.kwargs or not str_call_fits(name, s, args):
         return UNKNOWN
     try:
         result = getattr(s, name)(*args)
