@@ -19,13 +19,14 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis import fastparse
+from portlint.analysis import fastparse, parseguard
 from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
 MAX_FILE_BYTES = 2_000_000
 _PARSED: dict[str, cst.Module] = {}
+_REFUSED: dict[str, str] = {}  # content hash -> why parseguard refused it
 
 
 @dataclass(eq=False)
@@ -88,6 +89,10 @@ def parse(src: SourceFile) -> cst.Module:
         return src.module
     module = _PARSED.get(src.digest)
     if module is None:
+        refused = _REFUSED.get(src.digest) or parseguard.refusal(src.text)  # libcst could take minutes or crash
+        if refused:
+            _REFUSED[src.digest] = refused
+            raise SourceError(src.display, refused)
         try:
             module = fastparse.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
@@ -116,14 +121,19 @@ def _syntax_message(text: str, exc) -> str:
     the offending token; libcst reports where it gave up."""
     import ast
 
+    valid = False
     try:
         ast.parse(text)
+        valid = True  # Python parses it: libcst's parser has a limit (5000 concatenated strings)
     except SyntaxError as err:
         return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
     detail = " ".join(getattr(exc, "message", "").split()) or "invalid syntax"
     detail = re.sub(r"^parser error: error at \d+:\d+: ", "", detail)
+    if valid:
+        return (f"not analysed: valid Python that libcst's parser cannot parse "
+                f"(line {exc.raw_line}, column {exc.raw_column + 1}: {detail})")
     return f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {detail}"
 
 
