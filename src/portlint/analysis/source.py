@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import re
-import stat
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import libcst as cst
 from portlint.analysis import fastparse, parseguard
 from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
+from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
 MAX_FILE_BYTES = 2_000_000
@@ -56,12 +56,11 @@ class Side:
 
 def read_source(path: Path, display: str) -> SourceFile:
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            raise SourceError(display, "not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise SourceError(display, f"file too large to analyse ({path.stat().st_size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_FILE_BYTES)  # a FIFO or device would block or never end
+    except NotRegular as exc:
+        raise SourceError(display, "is a directory" if exc.reason == "a directory" else "not a regular file") from None
+    except TooLarge as exc:
+        raise SourceError(display, f"file too large to analyse ({exc.size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)") from None
     except PermissionError:
         raise SourceError(display, "permission denied") from None
     except FileNotFoundError:
