@@ -133,6 +133,9 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     report = CheckReport()
     original = _load(pair.original, report)
     ported = _load(pair.ported, report)
+    for side in (original, ported):
+        if side is not None:
+            report.inputs.update(side.digests)
     if original is None or ported is None or not original.files or not ported.files:
         return report
     report.files = len(original.files) + len(ported.files)
@@ -140,6 +143,7 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     ctx = pair_context(pair, options)
     o_facts = interpret(original, ctx)
     p_facts = interpret(ported, ctx)
+    report.inputs.update(_data_digests(o_facts, p_facts))
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
     for name, side_arg, facts in (("original", pair.original, o_facts), ("ported", pair.ported, p_facts)):
         if not candidates(facts.sinks):
@@ -147,6 +151,14 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
                                 "pre-processing was not compared")
     report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
     return report
+
+
+def _data_digests(*facts) -> dict:
+    """The configuration files the programs read as data (yaml, json): the cache checks their
+    bytes are unchanged before it serves the result (cache.py)."""
+    import hashlib
+
+    return {path: hashlib.sha256(data).hexdigest() for f in facts for path, data in f.data_files.items()}
 
 
 def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:

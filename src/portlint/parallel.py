@@ -100,6 +100,7 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) 
         store = cache_mod.PairCache(directory)
     results: list = [None] * len(pairs)
     keys: list = [None] * len(pairs)
+    reader = None
     if store is not None:
         reader = cache_mod._Reader()
         for i, pair in enumerate(pairs):
@@ -114,7 +115,7 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) 
         for i, report in zip(todo, done):
             results[i] = report
             if store is not None:
-                store.put(keys[i], report)
+                store.put(keys[i], report, reader)  # only if the analysis read what the key covers
         if store is not None and store.stored:
             store.prune()
     return results

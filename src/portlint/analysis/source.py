@@ -52,6 +52,7 @@ class Side:
     files: dict[Path, SourceFile] = field(default_factory=dict)
     entries: list[SourceFile] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of every file read
 
 
 def read_source(path: Path, display: str) -> SourceFile:
@@ -69,17 +70,23 @@ def read_source(path: Path, display: str) -> SourceFile:
         raise SourceError(display, "is a directory") from None
     except OSError as exc:
         raise SourceError(display, f"cannot read: {exc.strerror or exc}") from None
+    digest = hashlib.sha256(data).hexdigest()
     if b"\x00" in data:
-        raise SourceError(display, "binary file, not Python source")
+        raise _read_error(display, "binary file, not Python source", digest)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise SourceError(display, f"not valid text in its declared encoding ({exc.__class__.__name__})") from None
+        raise _read_error(display, f"not valid text in its declared encoding ({exc.__class__.__name__})", digest) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    digest = hashlib.sha256(data).hexdigest()
     return SourceFile(path=path, display=display, text=text, digest=digest)
+
+
+def _read_error(display: str, detail: str, digest: str) -> SourceError:
+    err = SourceError(display, detail)
+    err.digest = digest  # the bytes judged: the cache checks they are still the file's (cache.py)
+    return err
 
 
 def parse(src: SourceFile) -> cst.Module:
@@ -246,12 +253,17 @@ def program_files(side: Side) -> list[SourceFile]:
 def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFile]:
     if path in side.files:
         return None
+    src = None
     try:
         src = read_source(path, display)
         parse(src)
     except SourceError as err:
         side.errors.append(err)
+        digest = src.digest if src is not None else getattr(err, "digest", None)
+        if digest:
+            side.digests[os.path.realpath(path)] = digest
         return None
+    side.digests[os.path.realpath(path)] = src.digest
     side.files[path] = src
     if entry:
         side.entries.append(src)

@@ -23,6 +23,7 @@ class CheckReport:
     files: int = 0
     notes: list[str] = field(default_factory=list)  # things the user should know that are not findings
     paths: list[str] = field(default_factory=list)  # every analysed file, as displayed
+    inputs: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of every file the analysis read
 
     def extend(self, other: "CheckReport") -> None:
         self.findings.extend(other.findings)
