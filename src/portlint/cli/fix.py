@@ -118,11 +118,14 @@ def register(app: typer.Typer) -> None:
         model: Optional[str] = typer.Option(None, "--model", help="--verify: the original model (TorchScript, .onnx or module:factory)."),
     ) -> None:
         """Fix the ported program: print a unified diff, or write it with --apply."""
-        if verify:
-            raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
-                                                input_shape, config, no_cache, image, model))
-        raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
-                                     input_shape, config, no_cache))
+        from portlint.fix.guard import fix_signals
+
+        with fix_signals():  # SIGTERM cleans up too; Ctrl-C is exit 130, never a traceback
+            if verify:
+                raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
+                                                    input_shape, config, no_cache, image, model))
+            raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
+                                         input_shape, config, no_cache))
 
     @app.command("pre-commit", hidden=True)
     def pre_commit(
@@ -134,4 +137,7 @@ def register(app: typer.Typer) -> None:
         unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="fix: also apply unsafe fixes."),
     ) -> None:
         """Entry point of the hooks in .pre-commit-hooks.yaml."""
-        raise typer.Exit(pre_commit_command(mode, files or [], config, select, ignore, unsafe_fixes))
+        from portlint.fix.guard import fix_signals
+
+        with fix_signals():
+            raise typer.Exit(pre_commit_command(mode, files or [], config, select, ignore, unsafe_fixes))
