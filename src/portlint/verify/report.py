@@ -83,7 +83,9 @@ def render_text(result) -> str:
 
 
 def render_json(result) -> str:
-    return json.dumps(result.to_json(), indent=2, default=_json_default)
+    from portlint.verify.values import finite_json
+
+    return json.dumps(finite_json(result.to_json()), indent=2, default=_json_default)
 
 
 def _json_default(o):
