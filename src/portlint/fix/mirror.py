@@ -25,6 +25,7 @@ from typing import Optional
 
 from portlint.errors import PortlintError
 from portlint.findings import Location
+from portlint.fix.guard import signals_deferred
 from portlint.fix.write import Snapshot, read_snapshot, write_text
 
 # What the fix check's temporary copy leaves out: version control, caches and virtual environments
@@ -87,14 +88,16 @@ class Mirror:
         outside = [f for f in _side_files(ported) if not _under(f, root)] if self.is_file else []
         top = Path(os.path.commonpath([str(root), str(folder.parents[1] if len(folder.parents) > 1 else folder.parent),
                                        *(os.path.dirname(f) for f in outside)]))
-        self.tmp = Path(os.path.realpath(tempfile.mkdtemp(prefix="portlint-fix-")))
-        self.tmp_root = self.tmp / root.relative_to(top)
-        self.tmp_ported = str(self.tmp_root / real.relative_to(root)) if self.is_file else str(self.tmp_root)
         self.files: dict[str, str] = {}  # temp path -> user realpath
         self.refused: dict[str, str] = {}  # real path of a file the check reads -> why fixes must not write it
         self._copies: dict[str, str] = {}  # user realpath -> its temp copy
         protected = set(_side_files(original)) if original else set()
+        self.tmp: Optional[Path] = None
         try:
+            with signals_deferred():  # a Ctrl-C between making the folder and naming it would leave it behind
+                self.tmp = Path(os.path.realpath(tempfile.mkdtemp(prefix="portlint-fix-")))
+            self.tmp_root = self.tmp / root.relative_to(top)
+            self.tmp_ported = str(self.tmp_root / real.relative_to(root)) if self.is_file else str(self.tmp_root)
             if self.is_file:  # first, so that the program's own name is the one copied, links point to it
                 self._copy_file(user, real.parent, real.name, self.tmp_root / real.parent.relative_to(root))
             self._copy(user, root, self.tmp_root)
@@ -102,17 +105,18 @@ class Mirror:
                 self._copy_file(user, Path(path).parent, Path(path).name, self.tmp / Path(path).parent.relative_to(top))
             for up in [p for p in root.parents if _under(str(p), str(top))]:
                 self._copy_data_files(up, self.tmp / up.relative_to(top))
+            for tmp_path, real_path in self.files.items():
+                if real_path in protected:
+                    self.refused[os.path.realpath(tmp_path)] = (
+                        f"it edits {user.shown.get(real_path, real_path)}, which the original program reads too "
+                        "(portlint never writes the original side)")
         except OSError as exc:
             self.close()
-            raise PortlintError(f"{self.tmp}: cannot make the temporary copy: {exc.strerror or exc}") from None
+            raise PortlintError(f"{self.tmp or tempfile.gettempdir()}: cannot make the temporary copy: "
+                                f"{exc.strerror or exc}") from None
         except BaseException:
             self.close()
             raise
-        for tmp_path, real_path in self.files.items():
-            if real_path in protected:
-                self.refused[os.path.realpath(tmp_path)] = (
-                    f"it edits {user.shown.get(real_path, real_path)}, which the original program reads too "
-                    "(portlint never writes the original side)")
 
     def _copy(self, user: UserFiles, src_root: Path, dst_root: Path) -> None:
         for folder, dirs, names in os.walk(src_root):
@@ -181,7 +185,10 @@ class Mirror:
         return dataclasses.replace(loc, path=self.shown(loc.path)) if loc else None
 
     def close(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.tmp is None:
+            return
+        with signals_deferred():  # removed whole even when Ctrl-C or SIGTERM comes meanwhile
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _under(path: str, folder: str) -> bool:
