@@ -47,3 +47,16 @@ def run_cli(args: list[str], capsys) -> tuple[int, str, str]:
         code = exc.code if isinstance(exc.code, int) else 1
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def finishes_in_time(fn, seconds: float = 60):
+    """fn()'s result, run in a thread; fails the test (instead of hanging the run) when fn does
+    not finish in time: for inputs that used to block (a FIFO, /dev/zero)."""
+    import threading
+
+    box = {}
+    t = threading.Thread(target=lambda: box.setdefault("value", fn()), daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "hung"
+    return box["value"]

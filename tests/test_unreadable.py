@@ -65,14 +65,16 @@ def test_permission_denied_is_one_error_in_process(locked_side, capsys, monkeypa
     """Always runs, whatever the OS lets this user read: the read of locked.py is denied."""
     from fixture_support import run_cli
 
-    real = Path.read_bytes
+    from portlint import filegate
 
-    def read_bytes(self):
-        if self.name == "locked.py":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    real = filegate.os.open
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def open_(path, *args, **kwargs):  # every read of a file portlint did not write goes through filegate
+        if os.path.basename(os.fspath(path)) == "locked.py":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(filegate.os, "open", open_)
     code, out, err = run_cli(["check", str(ORIGINAL), str(locked_side), "--no-cache", "--format", "json"], capsys)
     assert code == 1, err
     doc = json.loads(out)

@@ -18,11 +18,20 @@ Its key is a SHA-256 over everything the result depends on:
 Computing a key reads and hashes files but never parses them, and does not import libcst or the
 engine, so a warm run costs little more than reading the files.
 
+The key is computed before the analysis reads the files, so the result is stored only if it is the
+analysis of the bytes the key covers: the report lists the digest of every file the analysis read
+(`CheckReport.inputs`: both sides' files and the yaml/json files the programs read as data), and a
+file whose digest differs from the one in the key (saved during a long run) means no entry. Files
+the key does not cover (the data files) are recorded in the entry and re-hashed when it is read.
+
 Safety: an entry is written to a temporary file and renamed into place (atomic), so concurrent runs
-never see half an entry; an entry that cannot be read or decoded is a miss (and is overwritten); a
-result is stored only when decoding its encoding gives back an equal result, and never when the
-analysis hit the wall-clock time limit (that result depends on the machine, not the input). Any
-file-system problem with the cache itself makes it a no-op, never an error.
+never see half an entry. It is read only if it is a regular file (not a FIFO, a link, a device) of
+bounded size, and served only if it is one portlint wrote for this key: JSON of the expected shape
+whose SHA-256 checksum matches (a changed digit is a miss) and whose data files are unchanged;
+anything else is a miss (and is overwritten). A result is stored only when decoding its encoding
+gives back an equal result, and never when the analysis hit the wall-clock time limit (that result
+depends on the machine, not the input). Any file-system problem with the cache itself makes it a
+no-op, never an error.
 """
 
 from __future__ import annotations
@@ -41,9 +50,11 @@ import tokenize
 from pathlib import Path
 from typing import Any, Optional
 
+from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.local_files import forget as forget_file_system, resolve as resolve_local_module, search_roots, walk_py
 
-FORMAT = 2  # bump when the entry layout changes (2: entries in one folder, no fan-out)
+FORMAT = 3  # bump when the entry layout changes (2: entries in one folder, no fan-out; 3: checksum, unkeyed inputs)
+MAX_ENTRY_BYTES = 64_000_000
 MAX_FILE_BYTES = 2_000_000  # the loader's limit (engine/source.py); larger files are only sized
 # CheckOptions fields that do not change a pair's analysis.
 _NOT_IN_KEY = {"pairs", "no_cache", "cache_dir", "show_unused_suppressions", "jobs"}
@@ -129,6 +140,8 @@ class _Reader:
 
     def __init__(self) -> None:
         self.files: dict[str, tuple[str, Optional[str]]] = {}
+        self._real: Optional[dict[str, str]] = None  # real path -> state (real_states)
+        self._real_n = 0
         forget_file_system()
 
     @staticmethod
@@ -143,15 +156,21 @@ class _Reader:
             found = self.files[key] = self._read(path)
         return found
 
+    def real_states(self) -> dict[str, str]:
+        """real path -> state of every file read so far (for `PairCache.put`, once per cold run)."""
+        if self._real is None or self._real_n != len(self.files):
+            self._real = {os.path.realpath(k): v[0] for k, v in self.files.items()}
+            self._real_n = len(self.files)
+        return self._real
+
     @staticmethod
     def _read(path: Path) -> tuple[str, Optional[str]]:
         try:
-            st = path.stat()
-            if not stat.S_ISREG(st.st_mode):
-                return ("directory" if stat.S_ISDIR(st.st_mode) else f"special:{stat.S_IFMT(st.st_mode)}"), None
-            if st.st_size > MAX_FILE_BYTES:
-                return f"large:{st.st_size}", None
-            data = path.read_bytes()
+            data = read_regular(path, MAX_FILE_BYTES)
+        except NotRegular as exc:
+            return ("directory" if exc.reason == "a directory" else "special"), None
+        except TooLarge as exc:
+            return f"large:{exc.size}", None
         except FileNotFoundError:
             return "missing", None
         except IsADirectoryError:
@@ -360,6 +379,45 @@ def _finding(d: dict, Finding):
     return Finding(**d)
 
 
+_SEAL = b'{"checksum": "'
+
+
+def seal(text: str) -> str:
+    """An entry's JSON text (an object) with a first member "checksum": the SHA-256 of the text
+    without it, so reading checks the bytes without re-encoding anything."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return '{"checksum": "' + digest + '", ' + text[1:]
+
+
+def unseal(data: bytes) -> Optional[bytes]:
+    """The JSON text `seal` was given, or None when `data` is not exactly what it wrote."""
+    head = len(_SEAL)
+    if not data.startswith(_SEAL) or data[head + 64:head + 67] != b'", ':
+        return None
+    body = b"{" + data[head + 67:]
+    return body if hashlib.sha256(body).hexdigest().encode() == data[head:head + 64] else None
+
+
+def _well_formed(report) -> bool:
+    """A decoded report whose fields have the types the rest of portlint relies on."""
+    from portlint.findings import Finding
+    from portlint.report import FileError
+
+    return (type(report.findings) is list and all(type(f) is Finding for f in report.findings)
+            and type(report.errors) is list and all(type(e) is FileError and type(e.path) is str
+                                                    and type(e.message) is str for e in report.errors)
+            and type(report.files) is int and type(report.notes) is list and all(type(n) is str for n in report.notes)
+            and type(report.paths) is list and all(type(p) is str for p in report.paths)
+            and type(getattr(report, "inputs", {})) is dict)
+
+
+def _current_digest(path: str) -> Optional[str]:
+    try:
+        return hashlib.sha256(read_regular(path, MAX_FILE_BYTES)).hexdigest()
+    except OSError:
+        return None
+
+
 class PairCache:
     """Entries under `<dir>/v<FORMAT>/<key>.json`: one folder (a repository has hundreds of pairs,
     not millions; a two-level fan-out cost a mkdir per entry on a cold run, ~1% of it)."""
@@ -374,30 +432,52 @@ class PairCache:
         return self.dir / f"{key}.json"
 
     def get(self, key: Optional[str]):
+        """The report stored under `key`, or None: anything but an intact entry portlint wrote for
+        this key, whose unkeyed inputs (data files) still have the bytes analysed, is a miss."""
         if key is None:
             return None
         path = self._path(key)
         try:
-            with open(path, "rb") as fh:
-                doc = json.loads(fh.read())
-            if doc.get("key") != key:
-                return None
+            # never a FIFO (blocks), a link to /dev/zero (never ends) or a huge file
+            body = unseal(read_regular(path, MAX_ENTRY_BYTES, follow_links=False))
+            if body is None:
+                return None  # not written by portlint as it is, or changed since (a flipped digit)
+            doc = json.loads(body)
+            if (type(doc) is not dict or doc.get("key") != key or type(doc.get("unkeyed")) is not dict
+                    or type(doc.get("report")) is not dict):
+                return None  # another layout
             report = decode_report(doc["report"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # missing, half-written by a crashed writer, corrupt or from another layout
+            if not _well_formed(report):
+                return None
+            for input_path, digest in doc["unkeyed"].items():
+                if _current_digest(input_path) != digest:
+                    return None  # a data file the programs read has changed
+        except Exception:  # missing, half-written by a crashed writer, corrupt, of another shape
+            return None
         try:
-            os.utime(path)  # recently used: kept by prune()
-        except OSError:
+            os.utime(path, follow_symlinks=False)  # recently used: kept by prune()
+        except (OSError, NotImplementedError):
             pass
         return report
 
-    def put(self, key: Optional[str], report) -> bool:
+    def put(self, key: Optional[str], report, reader: Optional[_Reader] = None) -> bool:
+        """Store `report` under `key` if it is the analysis of the bytes the key covers: every
+        file the analysis read that the key covers had the same digest then (a file saved during
+        the run is not), and the others (data files) are recorded to be checked on reading."""
         if key is None or any(TIME_LIMIT_MARK in text for text in
                               [e.message for e in report.errors] + list(getattr(report, "notes", []))):
             return False  # cut short by the wall clock: depends on the machine, not the input
+        unkeyed = {}
+        seen = reader.real_states() if reader is not None else {}
+        for input_path, digest in getattr(report, "inputs", {}).items():
+            state = seen.get(input_path)
+            if state is None:
+                unkeyed[input_path] = digest
+            elif state != digest:
+                return False  # the file changed between the key and the analysis
         try:
             encoded = encode_report(report)
-            text = json.dumps({"key": key, "report": encoded}, ensure_ascii=False)
+            text = seal(json.dumps({"key": key, "unkeyed": unkeyed, "report": encoded}, ensure_ascii=False))
             if decode_report(json.loads(text)["report"]) != report:
                 return False  # something in the report does not survive JSON: do not cache it
         except (TypeError, ValueError, KeyError):

@@ -141,6 +141,9 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     report = CheckReport()
     original = _load(pair.original, report)
     ported = _load(pair.ported, report)
+    for side in (original, ported):
+        if side is not None:
+            report.inputs.update(side.digests)
     if original is None or ported is None:
         return report
     empty = [arg for arg, side in ((pair.original, original), (pair.ported, ported)) if not side.files]
@@ -155,6 +158,7 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     ctx = pair_context(pair, options)
     o_facts = interpret(original, ctx)
     p_facts = interpret(ported, ctx)
+    report.inputs.update(_data_digests(o_facts, p_facts))
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
     o_pipes, p_pipes = side_pipelines(o_facts), side_pipelines(p_facts)
     swapped = check_not_swapped(pair.original, pair.ported, original, ported, o_pipes, p_pipes)
@@ -171,6 +175,14 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
                                 "pre-processing was not compared")
     report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
     return report
+
+
+def _data_digests(*facts) -> dict:
+    """The configuration files the programs read as data (yaml, json): the cache checks their
+    bytes are unchanged before it serves the result (cache.py)."""
+    import hashlib
+
+    return {path: hashlib.sha256(data).hexdigest() for f in facts for path, data in f.data_files.items()}
 
 
 def analyze_one(pair: Pair, options: CheckOptions) -> CheckReport:

@@ -16,6 +16,7 @@ import contextlib
 import gc
 import os
 import signal
+import sys
 from typing import Callable, Iterator, Optional
 
 
@@ -50,9 +51,10 @@ def fewer_collections() -> Iterator[None]:
 _WORKER: dict = {}
 
 
-def _init_worker(func, options) -> None:
+def _init_worker(func, options, parent: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops us)
-    _WORKER["func"], _WORKER["options"] = func, options
+    _die_with_parent(parent)
+    _WORKER["func"], _WORKER["options"], _WORKER["parent"] = func, options, parent
     gc.freeze()  # what the fork inherited: never scanned, never copied on write by the collector
     gc.set_threshold(*_THRESHOLDS)
     from portlint.analysis import source
@@ -60,7 +62,26 @@ def _init_worker(func, options) -> None:
     source.FREEZE_TREES = True  # and each tree this worker parses
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (kill -9) ends at once and silently: it would otherwise
+    finish its pair and print a BrokenPipeError traceback sending the result. Linux tells the
+    worker (PR_SET_PDEATHSIG); elsewhere `_run_one` looks before each pair."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        return
+    if parent and os.getppid() != parent:  # it died before the call above
+        os._exit(0)
+
+
 def _run_one(pair):
+    parent = _WORKER.get("parent")
+    if parent and os.getppid() != parent:
+        os._exit(0)
     return _WORKER["func"](pair, _WORKER["options"])
 
 
@@ -78,7 +99,7 @@ def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int]) -> list
     if jobs <= 1:
         with fewer_collections():
             return [func(pair, options) for pair in pairs]
-    pool = _context().Pool(processes=jobs, initializer=_init_worker, initargs=(func, options))
+    pool = _context().Pool(processes=jobs, initializer=_init_worker, initargs=(func, options, os.getpid()))
     try:
         results = list(pool.imap(_run_one, pairs, chunksize=1))  # in order, whoever finishes first
     except BaseException:  # Ctrl-C or a failing pair: stop the other workers now
@@ -100,6 +121,7 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) 
         store = cache_mod.PairCache(directory)
     results: list = [None] * len(pairs)
     keys: list = [None] * len(pairs)
+    reader = None
     if store is not None:
         reader = cache_mod._Reader()
         for i, pair in enumerate(pairs):
@@ -114,7 +136,7 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) 
         for i, report in zip(todo, done):
             results[i] = report
             if store is not None:
-                store.put(keys[i], report)
+                store.put(keys[i], report, reader)  # only if the analysis read what the key covers
         if store is not None and store.stored:
             store.prune()
     return results

@@ -104,6 +104,11 @@ class SideFacts:
         return self._interp.sinks
 
     @property
+    def data_files(self) -> dict:
+        """Configuration files the programs read as data: real path -> the bytes read."""
+        return self._interp.data_files
+
+    @property
     def limits_hit(self) -> list[str]:
         """One note per program whose analysis stopped at a budget."""
         return self._interp.limits_hit

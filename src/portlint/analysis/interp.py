@@ -27,6 +27,7 @@ from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModu
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
 from portlint.analysis.writes import loop_writes
+from portlint.analysis.bounds import concat_fits
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
     UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym, Union, is_unknown, numeric_op, one_of,
@@ -251,7 +252,7 @@ class Interpreter:
                       cst.DivideAssign: "truediv", cst.FloorDivideAssign: "floordiv",
                       cst.ModuloAssign: "mod", cst.PowerAssign: "pow"}.get(type(node.operator))
             result = self.binop(opname, current, value, Site(frame.file, node)) if opname else UNKNOWN
-            if isinstance(current, list) and opname == "add" and isinstance(value, (list, tuple)):
+            if isinstance(current, list) and opname == "add" and isinstance(value, (list, tuple)) and concat_fits(current, value):
                 current.extend(value)
                 result = current
             self.assign(node.target, result, frame)
@@ -696,11 +697,11 @@ class Interpreter:
         if isinstance(left, str) and op == "mod":
             return UNKNOWN
         if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)) and op == "add" and type(left) == type(right):
-            return left + right
+            return left + right if concat_fits(left, right) else UNKNOWN
         if isinstance(left, (list, tuple)) and isinstance(right, int) and op == "mul" and len(left) * right <= 4096:
             return left * right
         if isinstance(left, str) and isinstance(right, str) and op == "add":
-            return left + right
+            return left + right if concat_fits(left, right) else UNKNOWN
         return numeric_op(op, left, right)
 
     def ev_UnaryOperation(self, node, frame):

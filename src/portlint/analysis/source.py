@@ -11,7 +11,6 @@ import hashlib
 import io
 import os
 import re
-import stat
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,15 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis import fastparse
+from portlint.analysis import fastparse, parseguard
 from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
+from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
 MAX_FILE_BYTES = 2_000_000
 _PARSED: dict[str, cst.Module] = {}
+_REFUSED: dict[str, str] = {}  # content hash -> why parseguard refused it
 
 
 @dataclass(eq=False)
@@ -51,16 +52,16 @@ class Side:
     files: dict[Path, SourceFile] = field(default_factory=dict)
     entries: list[SourceFile] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of every file read
 
 
 def read_source(path: Path, display: str) -> SourceFile:
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            raise SourceError(display, "not a regular file")
-        if info.st_size > MAX_FILE_BYTES:
-            raise SourceError(display, f"file too large to analyse ({path.stat().st_size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)")
-        data = path.read_bytes()
+        data = read_regular(path, MAX_FILE_BYTES)  # a FIFO or device would block or never end
+    except NotRegular as exc:
+        raise SourceError(display, "is a directory" if exc.reason == "a directory" else "not a regular file") from None
+    except TooLarge as exc:
+        raise SourceError(display, f"file too large to analyse ({exc.size / 1e6:.1f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)") from None
     except PermissionError:
         raise SourceError(display, "permission denied") from None
     except FileNotFoundError:
@@ -69,17 +70,23 @@ def read_source(path: Path, display: str) -> SourceFile:
         raise SourceError(display, "is a directory") from None
     except OSError as exc:
         raise SourceError(display, f"cannot read: {exc.strerror or exc}") from None
+    digest = hashlib.sha256(data).hexdigest()
     if b"\x00" in data:
-        raise SourceError(display, "binary file, not Python source")
+        raise _read_error(display, "binary file, not Python source", digest)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
-        raise SourceError(display, f"not valid text in its declared encoding ({exc.__class__.__name__})") from None
+        raise _read_error(display, f"not valid text in its declared encoding ({exc.__class__.__name__})", digest) from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    digest = hashlib.sha256(data).hexdigest()
     return SourceFile(path=path, display=display, text=text, digest=digest)
+
+
+def _read_error(display: str, detail: str, digest: str) -> SourceError:
+    err = SourceError(display, detail)
+    err.digest = digest  # the bytes judged: the cache checks they are still the file's (cache.py)
+    return err
 
 
 def parse(src: SourceFile) -> cst.Module:
@@ -88,6 +95,10 @@ def parse(src: SourceFile) -> cst.Module:
         return src.module
     module = _PARSED.get(src.digest)
     if module is None:
+        refused = _REFUSED.get(src.digest) or parseguard.refusal(src.text)  # libcst could take minutes or crash
+        if refused:
+            _REFUSED[src.digest] = refused
+            raise SourceError(src.display, refused)
         try:
             module = fastparse.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
@@ -116,14 +127,19 @@ def _syntax_message(text: str, exc) -> str:
     the offending token; libcst reports where it gave up."""
     import ast
 
+    valid = False
     try:
         ast.parse(text)
+        valid = True  # Python parses it: libcst's parser has a limit (5000 concatenated strings)
     except SyntaxError as err:
         return f"syntax error at line {err.lineno}, column {err.offset or 1}: {err.msg}"
     except (ValueError, RecursionError, MemoryError):
         pass
     detail = " ".join(getattr(exc, "message", "").split()) or "invalid syntax"
     detail = re.sub(r"^parser error: error at \d+:\d+: ", "", detail)
+    if valid:
+        return (f"not analysed: valid Python that libcst's parser cannot parse "
+                f"(line {exc.raw_line}, column {exc.raw_column + 1}: {detail})")
     return f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}: {detail}"
 
 
@@ -237,12 +253,17 @@ def program_files(side: Side) -> list[SourceFile]:
 def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFile]:
     if path in side.files:
         return None
+    src = None
     try:
         src = read_source(path, display)
         parse(src)
     except SourceError as err:
         side.errors.append(err)
+        digest = src.digest if src is not None else getattr(err, "digest", None)
+        if digest:
+            side.digests[os.path.realpath(path)] = digest
         return None
+    side.digests[os.path.realpath(path)] = src.digest
     side.files[path] = src
     if entry:
         side.entries.append(src)

@@ -13,6 +13,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+from portlint.analysis.bounds import binop_fits, int_ok
+
 
 class _Unknown:
     _instance = None
@@ -110,6 +112,8 @@ def _sym_eval_node(value: "Sym", env: dict[str, float], memo: dict) -> Any:
         return None
     try:
         if op in _BIN:
+            if not binop_fits(op, vals[0], vals[1]):
+                return None  # too large a number to compute (analysis/bounds.py)
             return _BIN[op](vals[0], vals[1])
         if op == "neg":
             return -vals[0]
@@ -160,7 +164,7 @@ def numeric_op(op: str, *args: Any) -> Any:
     """Arithmetic on concrete numbers or Syms; UNKNOWN when any operand is not a number."""
     if all(isinstance(a, (int, float)) for a in args):
         r = sym_eval(Sym(op, tuple(args)), {})
-        return UNKNOWN if r is None else r
+        return UNKNOWN if r is None or not int_ok(r) else r
     if all(isinstance(a, (int, float, Sym)) for a in args):
         return Sym(op, tuple(args))
     return UNKNOWN

@@ -148,11 +148,14 @@ def register(app: typer.Typer) -> None:
             given = " and ".join(n for n, v in (("--image", image), ("--model", model)) if v)
             raise PortlintError(f"{given} {'are' if image and model else 'is'} only used with --verify: "
                                 "add --verify to check each fix on the image, or leave it out")
-        if verify:
-            raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
-                                                input_shape, config, no_cache, image, model))
-        raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
-                                     input_shape, config, no_cache))
+        from portlint.fix.guard import fix_signals
+
+        with fix_signals():  # SIGTERM cleans up too; Ctrl-C is exit 130, never a traceback
+            if verify:
+                raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
+                                                    input_shape, config, no_cache, image, model))
+            raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
+                                         input_shape, config, no_cache))
 
     @app.command("pre-commit", hidden=True)
     def pre_commit(
@@ -164,4 +167,7 @@ def register(app: typer.Typer) -> None:
         unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="fix: also apply unsafe fixes."),
     ) -> None:
         """Entry point of the hooks in .pre-commit-hooks.yaml."""
-        raise typer.Exit(pre_commit_command(mode, files or [], config, select, ignore, unsafe_fixes))
+        from portlint.fix.guard import fix_signals
+
+        with fix_signals():
+            raise typer.Exit(pre_commit_command(mode, files or [], config, select, ignore, unsafe_fixes))

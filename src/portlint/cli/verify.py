@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         ported: str = typer.Argument(..., help="Ported program: a .py file or a directory."),
         image: Optional[str] = typer.Option(None, "--image", help="Image both pipelines are replayed on."),
         images: Optional[str] = typer.Option(None, "--images", help="Folder of images: data-set mode (agreement over the set)."),
-        model: Optional[str] = typer.Option(None, "--model", help="Original model: TorchScript .pt, .onnx, or module:factory (default: the path the original program loads)."),
+        model: Optional[str] = typer.Option(None, "--model", help="Original model: TorchScript .pt, .onnx, or module:factory (never a pickle; default: the path the original program loads, if it is TorchScript or ONNX)."),
         bmodel: Optional[str] = typer.Option(None, "--bmodel", help="The FP32 bmodel the port runs (default: the path the ported program gives sail.Engine)."),
         bmrt_dir: Optional[str] = typer.Option(None, "--bmrt-dir", help="Folder with input_ref_data.dat.bmrt / output_ref_data.dat.bmrt (BMRT_SAVE_IO_TENSORS=1) from the device."),
         report: Optional[str] = typer.Option(None, "--report", help="Write heatmaps and an HTML report into this folder."),
@@ -112,10 +112,12 @@ def register(app: typer.Typer) -> None:
         jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes in data-set mode."),
         backend: Optional[str] = typer.Option(None, "--backend", help="bmodel runtime: sail or simulator (default: sail if importable)."),
         save_tensors: Optional[str] = typer.Option(None, "--save-tensors", metavar="DIR", help="Write each stage's two arrays as DIR/original.npz and DIR/ported.npz (tpu-mlir's npz_tool compare reads them)."),
+        weights: Optional[str] = typer.Option(None, "--weights", help="State dict for --model module:factory, read with torch.load(weights_only=True)."),
     ) -> None:
         """Replay both pipelines on real images and compare them stage by stage, then the models."""
         from portlint.verify.run import VerifyOptions
 
         opts = VerifyOptions.from_cli(original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape,
-                                      atol, rtol, cos, pixel_atol, task.value, topk, jobs, backend, save_tensors)
+                                      atol, rtol, cos, pixel_atol, task.value, topk, jobs, backend, save_tensors,
+                                      weights)
         raise typer.Exit(verify_command(opts, output_format.value))

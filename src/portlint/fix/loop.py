@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Optional, Protocol
 
 import libcst as cst
 
+from portlint.errors import PortlintError
 from portlint.findings import Finding, TextEdit
 from portlint.fix.edits import apply_edits, parses, split_overlapping
 from portlint.fix.imports import add_imports
@@ -69,8 +70,8 @@ def _state(texts: dict[str, str]) -> str:
 class _Round:
     """One round: the non-conflicting, syntax-preserving subset of the fixes on one text state."""
 
-    def __init__(self, texts: dict[str, str], names: dict[str, str]):
-        self.base, self.names = texts, names
+    def __init__(self, texts: dict[str, str], names: dict[str, str], refused: Optional[dict[str, str]] = None):
+        self.base, self.names, self.refused = texts, names, refused or {}
         self.edits: dict[str, list[TextEdit]] = {}
         self.imports: dict[str, list[str]] = {}
         self.result = dict(texts)
@@ -81,6 +82,8 @@ class _Round:
         by_file: dict[str, list[TextEdit]] = {}
         for e in fix.edits:
             k = _key(e.path)
+            if k in self.refused:
+                return self.refused[k]
             if k not in self.base:
                 return f"it edits {e.path}, which is not part of the ported program"
             by_file.setdefault(k, []).append(e)
@@ -100,6 +103,8 @@ class _Round:
                 return f"its edit does not fit the file: {exc}"
             except cst.ParserSyntaxError:
                 return "the fixed file would not parse"
+            except RecursionError:  # libcst's metadata walk on a deeply nested file
+                return "the file is nested too deeply to place the fix's imports"
             if not parses(text):
                 return "the fixed file would not parse"
             trial[k] = match_newlines(base, text)
@@ -191,16 +196,21 @@ class OneAtATime(Mode):
 def _write_changes(names: dict[str, str], texts: dict[str, str], previous: dict[str, str]) -> None:
     for k, text in texts.items():
         if text != previous[k]:
-            write_text(names[k], text)
+            try:
+                write_text(names[k], text)
+            except OSError as exc:  # the temporary copy: a full disk, `ulimit -f`
+                raise PortlintError(f"{names[k]}: cannot write the temporary copy: {exc.strerror or exc}") from None
 
 
 def fix_pair(run_check: Callable[[], CheckReport], ported_files: Iterable[str], include_unsafe: bool,
-             max_iterations: int = 10, mode: Optional[Mode] = None) -> FixResult:
+             max_iterations: int = 10, mode: Optional[Mode] = None,
+             refused: Optional[dict[str, str]] = None) -> FixResult:
     """Fix `ported_files` in place (give it a temporary copy) until the check converges.
 
     `run_check()` must check the files as they are on disk and report edits with paths that
     resolve to `ported_files`. `mode` picks and judges the fixes of each round (default:
-    TakeAll(max_iterations)); a round that would break a file's syntax never reaches the disk."""
+    TakeAll(max_iterations)); a round that would break a file's syntax never reaches the disk.
+    `refused` maps the resolved path of a file no fix may edit to the reason (Mirror.refused)."""
     mode = mode or TakeAll(max_iterations)
     names = {_key(p): str(p) for p in ported_files}
     before = {k: read_source(p) for k, p in names.items()}
@@ -217,7 +227,7 @@ def fix_pair(run_check: Callable[[], CheckReport], ported_files: Iterable[str], 
         if iteration == mode.max_rounds:
             result.converged = False
             break
-        rnd, accepted = _Round(current, names), []
+        rnd, accepted = _Round(current, names, refused), []
         for f in todo:
             reason = rnd.try_fix(f)
             if reason is None:

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 from portlint import checker
 from portlint.findings import Finding
+from portlint.fix.guard import signals_deferred
 from portlint.fix.loop import Mode, TakeAll, fix_pair
 from portlint.fix.mirror import Mirror, UserFiles
 from portlint.fix.write import atomic_write
@@ -43,12 +44,13 @@ def run_fixes(options, include_unsafe: bool, max_iterations: int = 10,
     outcome = FixOutcome()
     analysed = 0
     for pair in options.pairs:
-        mirror = Mirror(pair.ported, outcome)
+        mirror = Mirror(pair.ported, outcome, pair.original)
         try:
             tmp_options = dataclasses.replace(options, pairs=[checker.Pair(pair.original, mirror.tmp_ported, pair.bmodel,
                                                                            pair.input_shape)])
             mode = mode_for(pair, mirror) if mode_for else TakeAll(max_iterations)
-            result = fix_pair(lambda: checker.run_check(tmp_options), list(mirror.files), include_unsafe, mode=mode)
+            result = fix_pair(lambda: checker.run_check(tmp_options), list(mirror.files), include_unsafe, mode=mode,
+                              refused=mirror.refused)
             for tmp_path, text in result.after.items():
                 outcome.texts[mirror.files[tmp_path]] = text
             outcome.fixed += len(result.applied)
@@ -72,6 +74,8 @@ def run_fixes(options, include_unsafe: bool, max_iterations: int = 10,
 
 
 def write_fixes(outcome: UserFiles) -> None:
-    """Write every changed user file atomically (refused when it changed since it was read)."""
-    for k in outcome.changed:
-        atomic_write(dataclasses.replace(outcome.snapshots[k], path=outcome.shown[k]), outcome.texts[k])
+    """Write every changed user file atomically (refused when it changed since it was read);
+    Ctrl-C and SIGTERM wait until the last one is written (fix/guard.py)."""
+    with signals_deferred():
+        for k in outcome.changed:
+            atomic_write(dataclasses.replace(outcome.snapshots[k], path=outcome.shown[k]), outcome.texts[k])

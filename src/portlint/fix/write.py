@@ -4,7 +4,7 @@ concurrent editor or a bad fix cannot lose code; the fix loop's temporary copy i
 The new text goes to a temporary file in the same folder and replaces the old one with
 `os.replace` (atomic on one filesystem). The write is refused when the file changed since it
 was read (its hash differs) or when the new text is not valid Python. The file mode, a UTF-8
-BOM and CRLF line endings are kept.
+BOM and CRLF (or CR-only) line endings are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portlint.errors import PortlintError
+from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.fix.edits import parses
 
 _BOM = b"\xef\xbb\xbf"
@@ -39,8 +40,16 @@ def digest(data: bytes) -> str:
 
 
 def read_snapshot(path: str) -> Snapshot:
+    """The file through `check`'s gate: a FIFO, a device or a file over the loader's size limit is
+    refused (one line), never read."""
+    from portlint.analysis.source import MAX_FILE_BYTES
+
     try:
-        data = Path(path).read_bytes()
+        data = read_regular(path, MAX_FILE_BYTES)
+    except NotRegular:
+        raise PortlintError(f"{path}: not a regular file") from None
+    except TooLarge as exc:
+        raise PortlintError(f"{path}: file too large to fix ({exc.size / 1e6:.1f} MB)") from None
     except OSError as exc:
         raise PortlintError(f"{path}: cannot read: {exc.strerror or exc}") from None
     bom = data.startswith(_BOM)
@@ -69,8 +78,13 @@ def is_crlf(text: str) -> bool:
 
 
 def match_newlines(old: str, new: str) -> str:
-    """`new` with CRLF line breaks when `old` used CRLF throughout (fix text is written with LF)."""
-    return _LONE_LF.sub("\r\n", new) if is_crlf(old) else new
+    """`new` with CRLF line breaks when `old` used CRLF throughout, CR when `old` used CR only (a
+    classic Mac file): fix text is written with LF."""
+    if is_crlf(old):
+        return _LONE_LF.sub("\r\n", new)
+    if "\r" in old and "\n" not in old:
+        return new.replace("\r\n", "\r").replace("\n", "\r")
+    return new
 
 
 def atomic_write(snapshot: Snapshot, new_text: str) -> None:
@@ -80,15 +94,22 @@ def atomic_write(snapshot: Snapshot, new_text: str) -> None:
         raise PortlintError(f"{path}: not writing: the fixed text would not parse")
     target = os.path.realpath(path)  # write through a symlink, keep the link
     try:
-        current = Path(target).read_bytes()
+        current = read_regular(target, len(snapshot.text.encode("utf-8", "surrogatepass")) + (1 << 22))
         mode = stat.S_IMODE(os.stat(target).st_mode)
+    except TooLarge:
+        raise PortlintError(f"{path}: changed since portlint read it; not writing (run it again)") from None
+    except NotRegular:
+        raise PortlintError(f"{path}: not a regular file any more; not writing") from None
     except OSError as exc:
         raise PortlintError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if digest(current) != snapshot.digest:
         raise PortlintError(f"{path}: changed since portlint read it; not writing (run it again)")
     data = (_BOM if snapshot.bom else b"") + match_newlines(snapshot.text, new_text).encode("utf-8")
     folder, name = os.path.split(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".portlint-tmp", dir=folder or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".portlint-tmp", dir=folder or ".")
+    except OSError as exc:  # a read-only folder
+        raise PortlintError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -96,9 +117,11 @@ def atomic_write(snapshot: Snapshot, new_text: str) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, `ulimit -f`, Ctrl-C: the old file stays, the temporary goes
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise PortlintError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise PortlintError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise

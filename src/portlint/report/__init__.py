@@ -26,6 +26,7 @@ class CheckReport:
     # per pair, what each side's pipelines are (portlint.pipelines: plain JSON data)
     pairs: list[dict] = field(default_factory=list)
     input_error: bool = False  # a usage or input error (exit 2) though something may be reported
+    inputs: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of every file the analysis read
 
     def extend(self, other: "CheckReport") -> None:
         self.pairs.extend(other.pairs)

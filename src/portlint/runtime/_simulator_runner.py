@@ -25,7 +25,7 @@ def main(bmodel, net_name, in_path, out_path, status_path):
     elif net_name not in names:
         return f"network {net_name!r} not in the bmodel (has {', '.join(names)})"
     net = model.Net(net_name)
-    feeds = dict(np.load(in_path))
+    feeds = dict(np.load(in_path, allow_pickle=False))
     inputs = list(net.inputs)
     if len(inputs) == 1 and len(feeds) == 1 and inputs[0].name not in feeds:
         feeds = {inputs[0].name: next(iter(feeds.values()))}

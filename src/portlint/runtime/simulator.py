@@ -61,7 +61,7 @@ def run_bmodel(bmodel_path: str | os.PathLike, inputs: Mapping[str, np.ndarray],
         st = json.loads(status.read_text())
         if not st["ok"]:
             raise PortlintError(f"{bmodel_path}: simulator: {st['error']}")
-        with np.load(t / "out.npz") as z:
+        with np.load(t / "out.npz", allow_pickle=False) as z:
             return {name: z[name] for name in st["outputs"]}
 
 

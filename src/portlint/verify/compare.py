@@ -165,6 +165,8 @@ def _stage_op(snaps: list[Snapshot], stage: str, fallback: Optional[Snapshot]) -
 def _fmt(x: float) -> str:
     if x is None:
         return "-"
+    if not np.isfinite(x):
+        return str(float(x))  # nan, inf
     if x == int(x) and abs(x) < 1e6:
         return str(int(x))
     return f"{x:.6g}"

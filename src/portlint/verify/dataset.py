@@ -149,7 +149,9 @@ def _fmt(x: Optional[float]) -> str:
 
 def render_dataset(s: DatasetSummary, output_format: str) -> str:
     if output_format == "json":
-        return json.dumps(s.to_json(), indent=2, default=str)
+        from portlint.verify.values import finite_json
+
+        return json.dumps(finite_json(s.to_json()), indent=2, default=str)
     a = s.agreement
     lines = [f"portlint verify: {s.original} vs {s.ported} on {len(s.per_image)} images in {s.folder}",
              f"models: original {s.model.get('original') or 'none'}, ported {s.model.get('ported') or 'none'}"]

@@ -1,6 +1,7 @@
-"""The two models: the original (TorchScript, ONNX through onnxruntime, or `module:factory`)
-and the ported bmodel (through portlint.runtime: SOPHON-SAIL on a card, else tpu-mlir's chip
-simulator). Outputs are dicts {name: float array} in model order."""
+"""The two models: the original (TorchScript, ONNX through onnxruntime, or `module:factory` with an
+optional state dict) and the ported bmodel (through portlint.runtime: SOPHON-SAIL on a card, else
+tpu-mlir's chip simulator). Outputs are dicts {name: float array} in model order. Nothing is ever
+unpickled with Python's pickle: a pickle file can run any code when loaded."""
 
 from __future__ import annotations
 
@@ -105,13 +106,23 @@ def is_factory_spec(spec: str) -> bool:
     return bool(sep) and bool(head) and tail.isidentifier() and not (len(head) == 1 and head.isalpha())
 
 
-def load_original(spec: str) -> OriginalModel:
+def load_original(spec: str, weights: Optional[str] = None) -> OriginalModel:
+    """The original model, loaded without unpickling anything (a pickle can run any code): a
+    TorchScript archive (torch.jit.load reads its own restricted format), an ONNX file, or
+    `module:factory` (code the user names on purpose), whose state dict `weights` gives, read
+    with `torch.load(weights_only=True)` (tensors and plain containers only)."""
     if is_factory_spec(spec) and not os.path.exists(spec):
         model = _load_factory(spec)
+        if weights is not None:
+            _load_weights(model, weights, spec)
         return OriginalModel("module", spec, None, None, _torch_runner(model))
+    if weights is not None:
+        raise PortlintError(f"--weights {weights}: give --model module:factory to build the model the weights are for")
     path = Path(spec)
     if not path.exists():
         raise PortlintError(f"{spec}: no such model file")
+    if not path.is_file():
+        raise PortlintError(f"{spec}: not a regular file")
     if path.suffix.lower() == ".onnx":
         try:
             import onnxruntime as ort
@@ -132,6 +143,11 @@ def load_original(spec: str) -> OriginalModel:
                 raise PortlintError(f"the original model failed on the replayed input {list(np.shape(x))}: {msg}") from None
             return dict(zip(names, outs))
         return OriginalModel("onnx", str(path), names, in_name, run)
+    kind = _archive_kind(path)
+    if kind != "torchscript":
+        raise PortlintError(f"{spec}: {kind}, which verify does not load (unpickling can run code): export the "
+                            "model with torch.jit.script/trace or to ONNX, or give --model module:factory "
+                            "--weights STATE_DICT")
     import warnings
 
     import torch
@@ -142,16 +158,66 @@ def load_original(spec: str) -> OriginalModel:
             module = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
         jit_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        try:
-            obj = torch.load(str(path), map_location="cpu", weights_only=False)
-        except Exception:
-            raise PortlintError(f"{spec}: not a TorchScript or ONNX model ({jit_error})") from None
-        if not isinstance(obj, torch.nn.Module):
-            raise PortlintError(f"{spec}: holds a {type(obj).__name__}, not a model: give --model module:factory")
-        obj.eval()
-        return OriginalModel("torch", str(path), None, None, _torch_runner(obj))
+        raise PortlintError(f"{spec}: not a TorchScript or ONNX model ({jit_error})") from None
     module.eval()
     return OriginalModel("torchscript", str(path), None, None, _torch_runner(module))
+
+
+def unpickling_needed(path: str) -> Optional[str]:
+    """None when `path` is a model file verify loads without unpickling (ONNX, a TorchScript
+    archive), else what the file is (a pickle, a torch.save file, ...): for a path verify was
+    not given but found in the original program, which is then not loaded at all."""
+    if Path(path).suffix.lower() == ".onnx":
+        return None
+    kind = _archive_kind(Path(path))
+    return None if kind == "torchscript" else kind
+
+
+def _archive_kind(path: Path) -> str:
+    """"torchscript" for a TorchScript archive (a zip with code/ and constants.pkl, which
+    torch.jit.load reads with its own restricted unpickler), else what the file is, read from its
+    first bytes and the zip's table of contents only."""
+    import zipfile
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"\x93NUMPY"):
+            return "a numpy array file"
+        if not zipfile.is_zipfile(path):
+            return "a pickle file" if head[:1] == b"\x80" else "not a TorchScript, ONNX or state-dict file"
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return "not a TorchScript or ONNX file"
+    parts = {n.split("/", 1)[1] if "/" in n else n for n in names}
+    if "constants.pkl" in parts and any(p.startswith("code/") for p in parts):
+        return "torchscript"
+    if "data.pkl" in parts:
+        return "a torch.save file (a pickled model or state dict)"
+    return "a zip file that is not a TorchScript archive"
+
+
+def _load_weights(model, weights: str, spec: str) -> None:
+    import torch
+
+    if not os.path.isfile(weights):
+        raise PortlintError(f"--weights {weights}: no such file")
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)  # tensors and containers only
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PortlintError(f"--weights {weights}: not a state dict torch.load(weights_only=True) reads: {msg}") from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]  # a training checkpoint
+    if not isinstance(state, dict) or not hasattr(model, "load_state_dict"):
+        raise PortlintError(f"--weights {weights}: holds a {type(state).__name__}, not a state dict for {spec}")
+    try:
+        model.load_state_dict(state)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PortlintError(f"--weights {weights}: does not fit {spec}: {msg}") from None
+    model.eval()
 
 
 @dataclass

@@ -90,6 +90,7 @@ def decode_boxes(a: np.ndarray) -> list[np.ndarray]:
     a = np.asarray(a, dtype=np.float64)
     out = []
     for det in a:
+        det = det[np.isfinite(det).all(axis=1)]  # a NaN or inf row is no box (a broken output, not a crash)
         if det.shape[1] == 6:
             rows = det[det[:, 4] > 0]
         else:

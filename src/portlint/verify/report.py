@@ -109,7 +109,9 @@ def _finding_lines(f: dict) -> list[str]:
 
 
 def render_json(result) -> str:
-    return json.dumps(result.to_json(), indent=2, default=_json_default)
+    from portlint.verify.values import finite_json
+
+    return json.dumps(finite_json(result.to_json()), indent=2, default=_json_default)
 
 
 def _json_default(o):

@@ -41,10 +41,11 @@ class VerifyOptions:
     jobs: int = 1
     backend: Optional[str] = None
     save_tensors: Optional[str] = None  # folder for original.npz / ported.npz (npz_tool compare reads them)
+    weights: Optional[str] = None  # a state dict for --model module:factory (torch.load weights_only=True)
 
     @classmethod
     def from_cli(cls, original, ported, image, images, model, bmodel, bmrt_dir, report, input_shape, atol, rtol,
-                 cos, pixel_atol, task, topk, jobs, backend, save_tensors=None) -> "VerifyOptions":
+                 cos, pixel_atol, task, topk, jobs, backend, save_tensors=None, weights=None) -> "VerifyOptions":
         """The options of `portlint verify` as given, checked (one-line PortlintError otherwise)."""
         from portlint.checker import parse_shape
 
@@ -67,7 +68,7 @@ class VerifyOptions:
             original=original, ported=ported, image=image, images=images, model=model, bmodel=bmodel,
             bmrt_dir=bmrt_dir, report=report, input_shape=parse_shape(input_shape) if input_shape else None,
             tolerances=Tolerances(pixel_atol=pixel_atol, atol=atol, rtol=rtol, cos=cos),
-            task=task, topk=topk, jobs=jobs, backend=backend, save_tensors=save_tensors,
+            task=task, topk=topk, jobs=jobs, backend=backend, save_tensors=save_tensors, weights=weights,
         )
 
 
@@ -131,16 +132,11 @@ def _check_file(path: Optional[str], what: str) -> None:
 
 
 def check_image(path: str) -> None:
-    _check_file(path, "image file")
-    import cv2
+    """A regular file whose header's size is within bounds and that OpenCV or PIL decodes
+    (verify/images.py: image bombs and FIFOs are one-line errors)."""
+    from portlint.verify.images import check_image as checked
 
-    if cv2.imread(path, cv2.IMREAD_UNCHANGED) is None:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            Image.open(path).verify()
-        except (UnidentifiedImageError, OSError):
-            raise PortlintError(f"{path}: not an image OpenCV or PIL can decode") from None
+    checked(path)
 
 
 def _silent(step: str) -> None:
@@ -184,18 +180,32 @@ class Session:
             raise PortlintError("--bmrt-dir needs --bmodel: the .dat.bmrt files are split by the bmodel's tensor shapes")
         self.bmodel_path = bmodel_path
         self.dims = opts.input_shape or (self.bmodel.input_shape if self.bmodel else None) or self.plan.input_shape
-        model_path = opts.model
-        if model_path is None:
-            hint = resolve_hint(self.plan.original_model_hint, opts.original)
-            if hint:
-                model_path = hint
-                self.notes.append(f"original model {hint}: the path the original program loads")
-        if model_path:
-            progress(f"loading the original model {model_path}")
-        self.original_model = load_original(model_path) if model_path else None
-        if self.original_model is None:
-            self.notes.append("no original model (give --model): model outputs are not compared")
+        weights = getattr(opts, "weights", None)
+        if weights and not opts.model:
+            raise PortlintError("--weights needs --model module:factory (the model the state dict is for)")
+        if opts.model:
+            progress(f"loading the original model {opts.model}")
+            self.original_model = load_original(opts.model, weights)
+        else:
+            self.original_model = self._default_original_model(resolve_hint(self.plan.original_model_hint, opts.original))
         self.runtime_label: Optional[str] = None
+
+    def _default_original_model(self, hint: Optional[str]):
+        """The model file the original program loads, when verify reads it without unpickling
+        (TorchScript, ONNX): a pickle lying there is never loaded (docs/verify.md, Models)."""
+        from portlint.verify.models import load_original, unpickling_needed
+
+        if hint is None:
+            self.notes.append("no original model (give --model): model outputs are not compared")
+            return None
+        kind = unpickling_needed(hint)
+        if kind is not None:
+            self.notes.append(f"no original model: the original program loads {hint}, {kind}, which verify never "
+                              "unpickles (it can run code); give --model with a TorchScript or ONNX export, or "
+                              "--model module:factory --weights STATE_DICT: model outputs are not compared")
+            return None
+        self.notes.append(f"original model {hint}: the path the original program loads")
+        return load_original(hint)
 
     def replan(self, ported: Optional[str] = None) -> None:
         """Analyse the ported program again (after a fix), keeping the loaded models."""
@@ -381,7 +391,7 @@ class Session:
         row.message = (f"output aligned. output_diff_max: {top}" if aligned else f"output unaligned! output_diff_max: {top}")
         if unmatched:
             row.notes.append(f"bmodel outputs without an original counterpart: {', '.join(unmatched)}")
-        if first is not None:
+        if first is not None and np.size(first[1]) == np.size(first[2]):  # else the shapes differ: no heatmap
             row.diff = np.abs(np.asarray(first[1], np.float64) - np.asarray(first[2], np.float64).reshape(np.shape(first[1])))
             row.pair = (np.asarray(first[1]), np.asarray(first[2]).reshape(np.shape(first[1])))
         return row

@@ -30,7 +30,9 @@ def decode(path: str) -> np.ndarray:
     """Decoder.read of an image file: BGR_PLANAR (3, H, W) uint8."""
     import cv2
 
-    img = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    from portlint.verify.images import decode_cv2
+
+    img = decode_cv2(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if img is None:
         raise ValueError(f"{path}: cannot decode the image")
     return np.ascontiguousarray(img.transpose(2, 0, 1))

@@ -173,3 +173,17 @@ class Snapshot:
     where: Optional[str]  # path:line
     value: V
     notes: list = field(default_factory=list)
+
+
+def finite_json(value: Any) -> Any:
+    """`value` (a report's JSON form) with every NaN or infinite number as None: JSON has no
+    such numbers (a broken model output holds them), and a null reads as "not comparable"."""
+    if isinstance(value, float) or isinstance(value, np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite_json(value.tolist())
+    return value

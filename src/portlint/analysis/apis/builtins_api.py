@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.bounds import str_call_fits
 from portlint.analysis.events import ArgparseDefault, ListOf, OutputsView
 from portlint.analysis.image import Img
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
@@ -397,7 +398,7 @@ def _str_method(ctx: Ctx):
     s = ctx.args[0]
     name = ctx.qname.rsplit(".", 1)[-1]
     args = ctx.args[1:]
-    if name == "format" or not all(isinstance(a, str) for a in args):
+    if name == "format" or not all(isinstance(a, str) for a in args) or not str_call_fits(name, s, args):
         return UNKNOWN
     try:
         return getattr(s, name)(*args)

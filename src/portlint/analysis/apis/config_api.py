@@ -16,12 +16,13 @@ import json
 import os
 import posixpath
 import re
-import stat
 from dataclasses import dataclass
 from typing import Optional
 
 from portlint.analysis.apis.common import Ctx, handles
+from portlint.analysis.bounds import data_fits, str_call_fits
 from portlint.analysis.values import UNKNOWN, ApiObject, Namespace
+from portlint.filegate import read_regular
 
 MAX_DATA_BYTES = 1_000_000
 MAX_STRING = 100_000
@@ -163,11 +164,7 @@ def read_data(interp, path: str):
     if not any(real.startswith(r.rstrip("/") + "/") for r in roots):
         return UNKNOWN
     try:
-        info = os.stat(real)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_DATA_BYTES:
-            return UNKNOWN
-        with open(real, "rb") as fh:
-            data = fh.read(MAX_DATA_BYTES + 1)
+        data = read_regular(real, MAX_DATA_BYTES)  # never a FIFO or a device, even one swapped in
     except OSError:
         return UNKNOWN
     interp.data_files[real] = data
@@ -213,7 +210,8 @@ def _yaml_load(ctx: Ctx):
     try:
         import yaml
 
-        return yaml.safe_load(text)  # plain data only, whatever loader the program names
+        value = yaml.safe_load(text)  # plain data only, whatever loader the program names
+        return value if data_fits(value) else UNKNOWN  # aliases can make a small file a huge tree
     except Exception:
         return UNKNOWN
 
@@ -280,7 +278,7 @@ def _str_method(ctx: Ctx):
     name = ctx.qname.rsplit(".", 1)[-1]
     args = ctx.args[1:]
     if not all(isinstance(a, (str, int)) and not isinstance(a, bool) or (isinstance(a, tuple) and all(isinstance(x, str) for x in a))
-               for a in args) or ctx.kwargs:
+               for a in args) or ctx.kwargs or not str_call_fits(name, s, args):
         return UNKNOWN
     try:
         result = getattr(s, name)(*args)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from portlint.analysis.ops import Decode
+from portlint.errors import PortlintError
 from portlint.verify import sail_emu
+from portlint.verify.images import decode_cv2, open_pil
 from portlint.verify.replay.common import as_array, fresh
 from portlint.verify.values import V, identity, is_pil
 
@@ -44,31 +46,37 @@ def _cv2_imread(r, v, op: Decode) -> V:
     flags = op.flags
     if not isinstance(flags, int) or isinstance(flags, bool):
         flags = cv2.IMREAD_COLOR
-    if op.source == "buffer":  # cv2.imdecode
-        arr = cv2.imdecode(np.fromfile(r.image, dtype=np.uint8), flags)
-    else:
-        arr = cv2.imread(r.image, flags)
+    notes: list = []
+    arr = decode_cv2(r.image, flags, buffer=op.source == "buffer", notes=notes)  # cv2.imdecode or imread
     if arr is None:
         r.fail(op, f"OpenCV cannot decode {r.image}")
     layout = "HW" if arr.ndim == 2 else "HWC"
-    return fresh(arr, layout, _channels_of_cv2(arr, flags))
+    return _noted(fresh(arr, layout, _channels_of_cv2(arr, flags)), notes)
+
+
+def _noted(v: V, notes: list) -> V:
+    for text in notes:
+        v = v.note(text)
+    return v
 
 
 def _video_read(r, v, op: Decode) -> V:
     import cv2
 
-    arr = cv2.imread(r.image, cv2.IMREAD_COLOR)
+    notes: list = []
+    arr = decode_cv2(r.image, cv2.IMREAD_COLOR, notes=notes)
     if arr is None:
         r.fail(op, f"OpenCV cannot decode {r.image}")
-    return fresh(arr, "HWC", ("B", "G", "R")).note("cv2.VideoCapture.read replayed as cv2.imread of the image")
+    return _noted(fresh(arr, "HWC", ("B", "G", "R")), notes).note("cv2.VideoCapture.read replayed as cv2.imread of the image")
 
 
 def _pil_open(r, v, op: Decode) -> V:
-    from PIL import Image
-
-    img = Image.open(r.image)
-    img.load()
-    return fresh(img, "PIL", PIL_MODES.get(img.mode, ("R", "G", "B")))
+    notes: list = []
+    try:
+        img = open_pil(r.image, notes)
+    except PortlintError as exc:
+        r.fail(op, str(exc))
+    return _noted(fresh(img, "PIL", PIL_MODES.get(img.mode, ("R", "G", "B"))), notes)
 
 
 def _pil_convert(r, v, op: Decode) -> V:
@@ -103,8 +111,9 @@ def _sail_decode(r, v, op: Decode) -> V:
 def _parameter(r, v, op: Decode) -> V:
     import cv2
 
-    arr = cv2.imread(r.image, cv2.IMREAD_COLOR)
+    notes: list = []
+    arr = decode_cv2(r.image, cv2.IMREAD_COLOR, notes=notes)
     if arr is None:
         r.fail(op, f"OpenCV cannot decode {r.image}")
-    return fresh(arr, "HWC", ("B", "G", "R")).note(
+    return _noted(fresh(arr, "HWC", ("B", "G", "R")), notes).note(
         f"the pipeline starts at a parameter ({op.name}): fed a cv2.imread BGR image")
