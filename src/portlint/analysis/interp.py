@@ -319,6 +319,7 @@ class Interpreter:
                 defaults[p.name.value] = self.eval(p.default, frame)
         func = FunctionVal(node, frame.file, frame.globals, defaults,
                            closure=None if frame.is_module else frame.locals)
+        program_decorators = []
         for dec in node.decorators:
             kind = _decorator_kind(dec.decorator)
             if kind == "accessor":  # `@name.setter`: the property keeps its getter
@@ -326,9 +327,22 @@ class Interpreter:
             if kind is not None:
                 func.defaults["__decorator__"] = kind
             else:
-                self.eval(dec.decorator, frame)
-        frame.locals[node.name.value] = func
+                program_decorators.append((self.eval(dec.decorator, frame), dec))
+        frame.locals[node.name.value] = self.apply_decorators(func, program_decorators, frame)
         return NORMAL
+
+    def apply_decorators(self, value, decorators, frame: Frame):
+        """`@register("name")` / `@REGISTRY.register_module()`: a decorator of the program's own is
+        called with what it decorates, innermost first (a registry fills its dict). Its result
+        replaces the function or class when it is one of the program's callables; a library
+        decorator (`@torch.no_grad()`) or one returning something unknown leaves it as written."""
+        for deco, node in reversed(decorators):
+            if not isinstance(deco, FunctionVal):
+                continue
+            result = self.call(deco, [value], {}, Site(frame.file, node))
+            if isinstance(result, (FunctionVal, ClassVal)):
+                value = result
+        return value
 
     def stmt_ClassDef(self, node: cst.ClassDef, frame: Frame) -> str:
         bases = [self.eval(b.value, frame) for b in node.bases]
@@ -339,7 +353,8 @@ class Interpreter:
             if isinstance(value, FunctionVal):
                 value.owner = cls
             cls.attrs[name] = value
-        frame.locals[node.name.value] = cls
+        decorators = [(self.eval(dec.decorator, frame), dec) for dec in node.decorators]
+        frame.locals[node.name.value] = self.apply_decorators(cls, decorators, frame)
         return NORMAL
 
     def stmt_If(self, node: cst.If, frame: Frame) -> str:

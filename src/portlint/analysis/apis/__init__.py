@@ -235,6 +235,9 @@ def subscript(interp, container, index, site):
         return numpy_api.slice_image(interp, container, index, site)
     if isinstance(container, numpy_api.ConstArray):
         return numpy_api.const_subscript(container, index)
+    if isinstance(container, ApiRef) and container.qname.endswith(".__dict__") and isinstance(index, str):
+        # `torchvision.models.__dict__[arch]`: the module's member of that name
+        return get_attribute(interp, ApiRef(container.qname[: -len(".__dict__")]), index, site)
     if isinstance(container, ApiObject):
         handler = HANDLERS.get(f"{container.qname}.__getitem__")
         if handler is not None:

@@ -487,3 +487,29 @@ def _outputs_view(ctx: Ctx):
     view = Seq(ApiObject("portlint.ModelOutput", attrs={"outputs": outputs}), kind=f"outputs.{kind}")
     ctx.interp.record(OutputsView(outputs, kind, view, ctx.site))
     return view
+
+
+@handles("functools.partial")
+def _partial(ctx: Ctx):
+    """`functools.partial(f, *args, **kw)`: calling it calls f with those arguments first
+    (keywords given at the call override the frozen ones, as functools does)."""
+    func = ctx.arg(0, "func")
+    if func is UNKNOWN:
+        return UNKNOWN
+    return ApiObject("functools.partial", tuple(ctx.args[1:]), dict(ctx.kwargs), attrs={"func": func}, site=ctx.site)
+
+
+@handles("functools.partial.__call__")
+def _partial_call(ctx: Ctx):
+    frozen = ctx.args[0]
+    return ctx.interp.call(frozen.attrs["func"], [*frozen.args, *ctx.args[1:]], {**frozen.kwargs, **ctx.kwargs}, ctx.site)
+
+
+@handles("fire.Fire")
+def _fire(ctx: Ctx):
+    """`fire.Fire(main)`: python-fire turns main's parameters into command-line flags and calls
+    it; run without flags, every parameter has its default."""
+    component = ctx.arg(0, "component")
+    if component is UNKNOWN or component is None or isinstance(component, (ApiRef, ApiObject)):
+        return UNKNOWN
+    return ctx.interp.call(component, [], {}, ctx.site)

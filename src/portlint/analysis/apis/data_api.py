@@ -8,14 +8,19 @@ Facts (torch 2.14.1, `torch/utils/data/dataloader.py`, `_utils/collate.py`):
   (numpy becomes a tensor), tuples/lists are collated position by position (a list comes back),
   dicts key by key, numbers become a tensor, strings stay a list of strings.
 - tqdm(iterable, ...) iterates `iterable` unchanged.
+- torchvision 0.29.1 `datasets/folder.py`: `ImageFolder(root, transform=None, target_transform=None,
+  loader=default_loader, ...)`, `DatasetFolder(root, loader, extensions=None, transform=None, ...)`;
+  `dataset[i]` is `(transform(loader(path)), class_index)`; `default_loader` (the PIL backend) is
+  `pil_loader`: `Image.open(f).convert("RGB")`.
 """
 
 from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, handles
 from portlint.analysis.apis.numpy_api import add_batch
-from portlint.analysis.image import Img
-from portlint.analysis.values import UNKNOWN, ApiObject, Seq
+from portlint.analysis.image import Img, fresh_image
+from portlint.analysis.ops import Decode
+from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Seq
 
 LOADER = "torch.utils.data.DataLoader"
 _COLLATE_POSITION = 6  # collate_fn's place among DataLoader's positional parameters
@@ -107,3 +112,38 @@ def _default_collate(ctx: Ctx):
 def _tqdm(ctx: Ctx):
     """A progress bar iterates what it wraps."""
     return ctx.arg(0, "iterable", UNKNOWN)
+
+
+IMAGE_FOLDER = "torchvision.datasets.ImageFolder"
+DEFAULT_LOADER = "torchvision.datasets.folder.default_loader"
+
+
+@handles(IMAGE_FOLDER, "torchvision.datasets.folder.ImageFolder")
+def _image_folder(ctx: Ctx):
+    transform = ctx.arg(1, "transform", None)
+    loader = ctx.arg(3, "loader", ApiRef(DEFAULT_LOADER))
+    return ApiObject(IMAGE_FOLDER, attrs={"transform": transform, "loader": loader}, site=ctx.site)
+
+
+@handles("torchvision.datasets.DatasetFolder", "torchvision.datasets.folder.DatasetFolder")
+def _dataset_folder(ctx: Ctx):
+    transform = ctx.arg(3, "transform", None)
+    return ApiObject(IMAGE_FOLDER, attrs={"transform": transform, "loader": ctx.arg(1, "loader")}, site=ctx.site)
+
+
+@handles(IMAGE_FOLDER + ".__getitem__")
+def _image_folder_item(ctx: Ctx):
+    """`dataset[i]`: the loader's image through the constructor's transform, and a class index."""
+    attrs = ctx.args[0].attrs
+    sample = ctx.interp.call(attrs["loader"], [UNKNOWN], {}, ctx.site)
+    transform = attrs["transform"]
+    if transform is not None and transform is not UNKNOWN and sample is not UNKNOWN:
+        sample = ctx.interp.call(transform, [sample], {}, ctx.site)
+    return (sample, UNKNOWN)
+
+
+@handles(DEFAULT_LOADER, "torchvision.datasets.folder.pil_loader")
+def _default_loader(ctx: Ctx):
+    """PIL decodes the file, then converts it to RGB."""
+    img = fresh_image("pil", ("R", "G", "B"), None, "uint8", ctx.op(Decode, library="pil", mode="file", exif=False, source="file"))
+    return img.evolve(ctx.op(Decode, library="pil", mode="RGB", convert=True), channels=("R", "G", "B"))

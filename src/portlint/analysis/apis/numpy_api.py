@@ -378,7 +378,7 @@ def _np_array(ctx: Ctx):
     return const if const is not None else UNKNOWN
 
 
-@handles("numpy.ndarray.reshape", "constarray.reshape")
+@handles("numpy.ndarray.reshape", "constarray.reshape", "constarray.view")  # torch.Tensor.view of a table: a reshape
 def _reshape(ctx: Ctx):
     target = ctx.args[0]
     shape = ctx.args[1] if len(ctx.args) == 2 else tuple(ctx.args[1:])

@@ -251,3 +251,24 @@ def _interpolate(ctx: Ctx):
                 antialias=antialias is True, mode="fixed", order="hw", size_node=ctx.arg_node(1, "size"),
                 interp_node=ctx.arg_node(3, "mode"))
     return img.evolve(op, size=out)
+
+
+@handles("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel",
+         "torch.nn.DistributedDataParallel")
+def _data_parallel(ctx: Ctx):
+    """`DataParallel(model)` runs the module it wraps on each device's slice of the batch: for
+    the pre-processing it is that module (its forward, its eval/to chains)."""
+    module = ctx.arg(0, "module")
+    return module if module is not None else UNKNOWN
+
+
+@handles("torch.multiprocessing.spawn", "torch.multiprocessing.spawn.spawn", "torch.multiprocessing.start_processes")
+def _spawn(ctx: Ctx):
+    """`mp.spawn(main_worker, nprocs=n, args=(...))` runs `main_worker(i, *args)` in each of n
+    processes (torch/multiprocessing/spawn.py); process 0 stands for them all."""
+    fn = ctx.arg(0, "fn")
+    args = ctx.arg(1, "args", ())
+    if fn is UNKNOWN or not isinstance(args, (tuple, list)):
+        return None
+    ctx.interp.call(fn, [0, *args], {}, ctx.site)
+    return None
