@@ -390,7 +390,11 @@ def _fmt_loc(loc: Optional[dict]) -> str:
     return f"{_rel(loc['path'])}:{loc['line']}" if loc else "-"
 
 
-def print_verbose(s: Score) -> None:
+def print_verbose(s: Score, stage: Optional[str] = None) -> None:
+    def keep(items):
+        return [(lab, hits) for lab, hits in items if stage is None or lab.stage == stage]
+    s = Score(s.family, s.traced, s.findings, keep(s.found), keep(s.missed), keep(s.flagged), keep(s.quiet),
+              s.unlabelled, s.errors, s.notes, s.seconds)
     print(f"\n== {s.family}: traced original={s.traced.get('original')} ported={s.traced.get('ported')}  ({s.seconds:.1f} s)")
     for lab, hits in s.found:
         print(f"  found    {lab.id} [{lab.kind}] {', '.join(lab.places)}")
@@ -424,7 +428,7 @@ def markdown(scores: list[Score]) -> str:
 
 
 def run(families: Optional[list[str]] = None, work: Path = WORK, mirrors: Path = MIRRORS,
-        portlint: Optional[list[str]] = None, verbose: bool = False) -> list[Score]:
+        portlint: Optional[list[str]] = None, verbose: bool = False, stage: Optional[str] = None) -> list[Score]:
     specs = json.loads(PAIRS.read_text(encoding="utf-8"))
     if families:
         wanted = {f.lower() for f in families}
@@ -441,7 +445,7 @@ def run(families: Optional[list[str]] = None, work: Path = WORK, mirrors: Path =
         s = score(pair, labels, result, time.monotonic() - t0)
         scores.append(s)
         if verbose:
-            print_verbose(s)
+            print_verbose(s, stage)
     return scores
 
 
@@ -454,6 +458,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--mirrors", type=Path, default=MIRRORS)
     ap.add_argument("--work", type=Path, default=WORK)
     ap.add_argument("--rebuild-only", action="store_true", help="rebuild the pairs and print where they are")
+    ap.add_argument("--stage", choices=("pre", "post"), help="with -v: only the labels of this stage")
     a = ap.parse_args(argv)
     env_src = str(ROOT / "src")
     os.environ["PYTHONPATH"] = env_src + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")
@@ -466,7 +471,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 pair = rebuild(spec, a.work, a.mirrors)
                 print(f"{pair.family}: {pair.original} ({len(pair.original_files)} files)  {pair.ported} ({len(pair.ported_files)} files)")
             return 0
-        scores = run(a.families, a.work, a.mirrors, verbose=a.verbose)
+        scores = run(a.families, a.work, a.mirrors, verbose=a.verbose, stage=a.stage)
     except CorpusError as exc:
         print(f"real_corpus: error: {exc}", file=sys.stderr)
         return 2

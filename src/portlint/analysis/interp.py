@@ -25,15 +25,15 @@ from portlint.analysis.image import Img, Site
 from portlint.analysis import protocols
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
-from portlint.analysis.merging import conditional_merge, merge_values
+from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
 from portlint.analysis.writes import loop_writes
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
-    UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, Union, is_unknown, numeric_op,
+    UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym, Union, is_unknown, numeric_op,
 )
 
 MAX_DEPTH = 14
-MAX_LOOP = 64
+MAX_LOOP = 512  # items of a known sequence a loop is unrolled over (MAX_LOOP_WORK bounds a nest)
 # Body runs one nest of known-length `for` loops may unroll (loops in functions it calls count
 # too): sophon-demo's yolact `make_priors` (3 x 35 x 35 and more) unrolled in full took a second
 # to compute anchor boxes no rule looks at. Past it, a loop runs its body once and every name,
@@ -46,6 +46,13 @@ TIME_LIMIT = float(os.environ.get("PORTLINT_FILE_TIME_LIMIT", "20"))  # seconds 
 
 class _Stop(Exception):
     """Internal: budget exhausted for this entry point."""
+
+
+class _ForwardTooLong(_Stop):
+    """Internal: a module's forward ran past its budget: it is a network, not a transform."""
+
+
+FORWARD_STEPS = 20_000  # a module forward longer than this is a network (its call is the model call)
 
 
 @dataclass
@@ -95,6 +102,8 @@ class Interpreter:
         self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
         self.entry_envs: dict = {}  # each program's top-level names after its run
         self.data_files: dict = {}  # configuration files read as data: real path -> bytes read
+        self.forward_limit: Optional[int] = None  # step count at which a module forward is cut off
+        self.forward_site: Optional[Site] = None  # where the program calls the module being followed
 
     # ---------------------------------------------------------------- entry points
     def run_entry(self, src: SourceFile) -> None:
@@ -186,6 +195,8 @@ class Interpreter:
     def check_limits(self) -> None:
         if self.steps > MAX_STEPS:
             raise _Stop(f"step limit ({MAX_STEPS} steps)")
+        if self.forward_limit is not None and self.steps > self.forward_limit:
+            raise _ForwardTooLong()
         if not self.steps & 1023 and time.monotonic() > self.deadline:
             raise _Stop(f"time limit ({TIME_LIMIT:g} s, PORTLINT_FILE_TIME_LIMIT)")
 
@@ -368,7 +379,7 @@ class Interpreter:
                     merged[key] = merged[key] if key in merged else env[key]
                     continue
                 a, b = merged[key], env[key]
-                merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b)
+                merged[key] = conditional_merge(cond, a, b) if symbolic else merge_values(a, b, undecided=True)
         frame.locals.update(merged)
         return NORMAL
 
@@ -483,6 +494,8 @@ class Interpreter:
         index = self.eval_index(target.slice, frame)
         site = Site(frame.file, target)
         if isinstance(container, dict):
+            if index is UNKNOWN or isinstance(index, Sym) or (isinstance(index, ApiObject) and index.qname.startswith("portlint.")):
+                index = UnknownKey()  # `data[self.input_name[i]] = values[i]`: keep every value
             try:
                 container[index] = value
             except TypeError:
@@ -612,6 +625,10 @@ class Interpreter:
         if isinstance(obj, Instance):
             if name in obj.attrs:
                 return obj.attrs[name]
+            if name == "__dict__":
+                return obj.attrs
+            if name == "__setattr__" and obj.cls.lookup(name) is None:
+                return BoundApi(obj, "builtins.object.__setattr__")
             found = obj.cls.lookup(name)
             if isinstance(found, FunctionVal):
                 if found.defaults.get("__decorator__") == "property":
@@ -712,6 +729,9 @@ class Interpreter:
             return False
         if not is_and and rt is True:
             return True
+        if isinstance(left, Sym) and (isinstance(right, Sym) or rt is not None):
+            # `h != net_h or w != net_w`: a condition on the image's size stays symbolic
+            return Sym("and" if is_and else "or", (left, right))
         return UNKNOWN
 
     def ev_Comparison(self, node, frame):
@@ -756,6 +776,12 @@ class Interpreter:
                 return UNKNOWN
         if name in ("eq", "ne") and isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)) and not _has_unknown(left) and not _has_unknown(right):
             return (left == right) if name == "eq" else (left != right)
+        if name in ("eq", "ne") and isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)) and len(left) == len(right) \
+                and all(isinstance(v, (int, float, Sym)) for v in (*left, *right)):
+            # `shape[::-1] != new_unpad` on symbolic sizes: element by element
+            parts = [Sym(name, (x, y)) if isinstance(x, Sym) or isinstance(y, Sym) else (x == y if name == "eq" else x != y)
+                     for x, y in zip(left, right)]
+            return Sym("and" if name == "eq" else "or", tuple(parts)) if parts else (name == "eq")
         if isinstance(left, (int, float, Sym)) and isinstance(right, (int, float, Sym)):
             return Sym(name, (left, right))
         if name in ("eq", "ne") and (left is None) != (right is None) and not is_unknown(left) and not is_unknown(right) and not isinstance(left, Sym) and not isinstance(right, Sym):
@@ -774,12 +800,13 @@ class Interpreter:
         return None
 
     def ev_IfExp(self, node, frame):
-        cond = self.truth(self.eval(node.test, frame))
+        test = self.eval(node.test, frame)
+        cond = self.truth(test)
         if cond is True:
             return self.eval(node.body, frame)
         if cond is False:
             return self.eval(node.orelse, frame)
-        return merge_values(self.eval(node.body, frame), self.eval(node.orelse, frame))
+        return merge_values(self.eval(node.body, frame), self.eval(node.orelse, frame), undecided=not isinstance(test, Sym))
 
     def ev_Lambda(self, node, frame):
         defaults = {}
@@ -905,9 +932,31 @@ class Interpreter:
             if isinstance(method, FunctionVal):
                 return self.call_function(method.bind(func), args, kwargs, site)
             if apis.is_torch_module_class(func.cls):
-                return apis.model_call(self, func, args, kwargs, site)
+                return self.call_module(func, args, kwargs, site)
             return UNKNOWN
         return apis.call_api(self, func, args, kwargs, site, frame, node)
+
+    def call_module(self, module: Instance, args, kwargs, site):
+        """Calling the program's own nn.Module with an image runs its forward: a transform
+        (FastBaseTransform, a preprocessing wrapper) returns the image it made, a wrapper around
+        the network records the model call inside; anything else (the network itself, or a
+        forward too long to follow) is the model, called here."""
+        forward = protocols.method(module, "forward")
+        images = apis.common.image_args(args, kwargs)
+        if forward is None or not images or self.forward_limit is not None:
+            return apis.model_call(self, module, args, kwargs, site)
+        sinks, events = len(self.sinks), len(self.events)
+        self.forward_limit, self.forward_site = self.steps + FORWARD_STEPS, site
+        try:
+            result = self.call_function(forward, args, kwargs, site)
+        except _ForwardTooLong:
+            result = UNKNOWN
+        finally:
+            self.forward_limit = self.forward_site = None
+        if len(self.sinks) > sinks or _carries_image(result):
+            return result
+        del self.events[events:]  # the network's own calls: not the program's
+        return apis.model_call(self, module, args, kwargs, site)
 
     def instantiate(self, cls: ClassVal, args, kwargs, site):
         obj = Instance(cls)
@@ -1004,6 +1053,8 @@ class Interpreter:
 
     # ---------------------------------------------------------------- recording
     def record_sink(self, img: Img, site: Site, api: str, model=None) -> None:
+        if self.forward_site is not None:  # a call inside a module's forward: the program calls the module
+            site = self.forward_site
         for existing in self.sinks:
             if existing.img is img and existing.site.node is site.node:
                 return
@@ -1034,6 +1085,15 @@ class Interpreter:
             return UNKNOWN
         finally:
             del self.events[events:]
+
+
+class UnknownKey:
+    """A dict key not known statically; each store gets its own, so no value overwrites another."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN-KEY"
 
 
 _DECORATORS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",

@@ -67,8 +67,19 @@ def _carries_image(value, depth: int = 0) -> bool:
     return False
 
 
-def merge_values(a, b):
-    """The value after two branches: equal stays, an image beats a non-image, else UNKNOWN."""
+def _extends(longer: Img, shorter: Img) -> bool:
+    """`longer` is `shorter` with more steps after it (the steps of one branch)."""
+    lo, so = longer.state.ops, shorter.state.ops
+    return len(lo) > len(so) > 0 and all(x is y for x, y in zip(lo, so))
+
+
+def merge_values(a, b, undecided: bool = False):
+    """The value after two branches: equal stays, an image beats a non-image, else UNKNOWN.
+
+    Of two images where one only adds steps to the other, the longer is the typical path when the
+    branch tests the image's size (`if h != net_h: img = cv2.resize(...)`, photos larger than the
+    model input); when it tests anything else (`undecided`: a flag, a setting), what the extra
+    steps change is unknown."""
     if a is b:
         return a
     try:
@@ -79,7 +90,11 @@ def merge_values(a, b):
     if isinstance(a, Img) and isinstance(b, Img):
         if _alternatives(a, b):
             return _blur(a, b)
-        return a if _image_rank(a) >= _image_rank(b) else b
+        longer, shorter = (a, b) if _image_rank(a) >= _image_rank(b) else (b, a)
+        if undecided and _extends(longer, shorter):
+            # `if self.nhwc: im = im.permute(...)` on a flag: whether the extra steps run is unknown
+            return _blur(longer, shorter)
+        return longer
     if isinstance(a, Img):
         return a
     if isinstance(b, Img):

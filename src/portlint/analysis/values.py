@@ -133,6 +133,10 @@ def _sym_eval_node(value: "Sym", env: dict[str, float], memo: dict) -> Any:
             return vals[1] if vals[0] else vals[2]
         if op == "not":
             return not vals[0]
+        if op == "and":
+            return all(vals)
+        if op == "or":
+            return any(vals)
     except (ZeroDivisionError, OverflowError, ValueError, TypeError):
         return None
     return None

@@ -45,12 +45,18 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
             "sail-api.md §3, §8.5); the original decodes in software: pixel values differ slightly", sp["site"], so["site"]))
     elif sp["unchanged"] and not so["unchanged"]:
         what = "PIL .convert('RGB') always yields 3 channels" if so["rgb3"] else "the original decodes to 3 colour channels"
+        exif = "the EXIF orientation the original applies is ignored, " if so["exif"] else ""
         out.append(RULE.finding(
-            f"ported decodes with flag -1 (IMREAD_UNCHANGED): RGBA images keep 4 channels, greyscale stays 2-D and the "
-            f"EXIF orientation is ignored; {what}", sp["site"], so["site"]))
-    elif ctx.options.get("PL100", {}).get("exif") and so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
-        # opt-in ([tool.portlint.rules.PL100] exif = true): only EXIF-rotated photos differ, and
-        # cv2.imread + cvtColor(BGR2RGB) vs PIL RGB counts as aligned by default
+            f"ported decodes with flag -1 (IMREAD_UNCHANGED): {exif}RGBA images keep 4 channels and greyscale stays 2-D; "
+            f"{what}", sp["site"], so["site"]))
+    elif so["unchanged"] and not sp["unchanged"] and not sp["hardware"]:
+        out.append(RULE.finding(
+            "original decodes with IMREAD_UNCHANGED and handles alpha, greyscale and 16-bit files itself; the port decodes "
+            "every file to 8-bit BGR (and applies the EXIF orientation), so such files reach the model differently",
+            sp["site"], so["site"], severity="info"))
+    elif ctx.options.get("PL100", {}).get("exif", True) and so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+        # on by default (`[tool.portlint.rules.PL100] exif = false` turns it off): only photos
+        # carrying an EXIF orientation tag differ, so it is information, not an error
         who_o = "applies" if so["exif"] else "ignores"
         who_p = "applies" if sp["exif"] else "ignores"
         out.append(RULE.finding(

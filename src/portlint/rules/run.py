@@ -25,9 +25,13 @@ def run_rules(pair: PairFacts) -> list:
     o_sinks, p_sinks = candidates(pair.original.sinks), candidates(pair.ported.sinks)
     pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx)
     several = len({s.entry.path for s in o_sinks}) > 1
-    findings = []
-    for match in pair.matches:
+    findings, reported = [], set()
+    for match in sorted(pair.matches, key=lambda m: not m.primary):  # primary matches first
         for f in match.findings:
+            where = (f.code, f.ported.path if f.ported else None, f.ported.line if f.ported else None)
+            if not match.primary and where in reported:
+                continue  # the same place already differs from the closest program
+            reported.add(where)
             if several:
                 f.program = match.original.entry.display
             findings.append(f)

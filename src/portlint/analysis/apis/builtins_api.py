@@ -153,6 +153,17 @@ def _none(ctx: Ctx):
     return None
 
 
+@handles("copy.deepcopy", "copy.copy")
+def _copy(ctx: Ctx):
+    """A copy holds the same values: an image stays the image (lists and dicts are copied)."""
+    v = ctx.arg(0, "x")
+    if isinstance(v, list):
+        return list(v)
+    if isinstance(v, dict):
+        return dict(v)
+    return v
+
+
 @handles(B + "next")
 def _next(ctx: Ctx):
     """`next(it)` / `next(iter(loader))`: one element of the iterator."""
@@ -246,9 +257,25 @@ def _library_types(v):
 
 @handles(B + "vars")
 def _vars(ctx: Ctx):
-    """`run(**vars(opt))` (the yolov5 scripts) passes the argparse values as keywords."""
+    """`run(**vars(opt))` (the yolov5 scripts) passes the argparse values as keywords; on the
+    program's own objects (a Config class) it is their live attribute dictionary."""
+    from portlint.analysis.objects import Instance
+
     v = ctx.arg(0)
-    return dict(v.attrs) if isinstance(v, Namespace) else UNKNOWN
+    if isinstance(v, Namespace):
+        return dict(v.attrs)
+    if isinstance(v, Instance):
+        return v.attrs
+    return UNKNOWN
+
+
+@handles(B + "setattr", B + "object.__setattr__")
+def _setattr(ctx: Ctx):
+    """`setattr(obj, key, value)` / `self.__setattr__(key, val)` with a known name."""
+    obj, name, value = ctx.arg(0), ctx.arg(1), ctx.arg(2)
+    if isinstance(name, str) and not ctx.kwargs.get("__splat__"):
+        ctx.interp.set_attribute(obj, name, value)
+    return None
 
 
 @handles(B + "eval")

@@ -93,6 +93,16 @@ def const_arith(op: str, left, right):
 def const_subscript(arr: ConstArray, index):
     if len(arr.shape) == 1 and isinstance(index, int) and -len(arr.data) <= index < len(arr.data):
         return arr.data[index]
+    parts = index if isinstance(index, tuple) else (index,)
+    if any(p is None for p in parts) and all(p is None or _is_full(p) for p in parts):
+        # mean[None, :, None, None]: new axes of length 1 around the full ones
+        full = [p for p in parts if p is not None]
+        if len(full) <= len(arr.shape):
+            dims, it = [], iter(arr.shape)
+            for p in parts:
+                dims.append(1 if p is None else next(it))
+            dims.extend(it)
+            return ConstArray(arr.data, tuple(dims))
     return UNKNOWN
 
 
@@ -189,6 +199,15 @@ def slice_image(interp, img: Img, index, site):
         n = len(img.state.channels) if img.state.channels else 3
         op = Colour("numpy.reverse_channels", site, library="numpy", kind="reverse_channels", axis=c_axis)
         return permute_channels(img, tuple(range(n - 1, -1, -1)), op)
+    # channel permutation by a list of indices: x[:, (2, 1, 0), :, :], x[..., [2, 1, 0]]
+    perm = [i for i, p in enumerate(parts) if isinstance(p, (tuple, list))]
+    if perm and c_axis is not None and perm == [c_axis] and all(_is_full(p) for i, p in enumerate(parts) if i != c_axis):
+        order = tuple(parts[c_axis])
+        n = len(img.state.channels) if img.state.channels else 3
+        if sorted(order) == list(range(n)) and all(isinstance(i, int) and not isinstance(i, bool) for i in order):
+            op = Colour("numpy.index_channels", site, library="numpy", kind="permute", axis=c_axis)
+            return permute_channels(img, order, op)
+        return UNKNOWN
     # batch index: x[0] on N...
     if axes[0] == "N" and isinstance(parts[0], int) and all(_is_full(p) for p in parts[1:]):
         return set_layout(img, layout[1:], Batch("numpy.index_batch", site, add=False))

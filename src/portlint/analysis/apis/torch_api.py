@@ -4,11 +4,11 @@ div, to(device), and what counts as calling a model (nn.Module, TorchScript, onn
 from __future__ import annotations
 
 from portlint.analysis.apis.common import Ctx, dtype_name, handles, image_args, set_dtype
-from portlint.analysis.apis.numpy_api import add_batch, first_image, image_arith, transpose
+from portlint.analysis.apis.numpy_api import add_batch, first_image, image_arith, to_const, transpose
 from portlint.analysis.events import ModelMode
 from portlint.analysis.image import Img
-from portlint.analysis.ops import Colour, Dtype
-from portlint.analysis.values import UNKNOWN, ApiObject, Seq
+from portlint.analysis.ops import Colour, Dtype, Resize
+from portlint.analysis.values import UNKNOWN, ApiObject, Seq, Sym, numeric_op
 
 MODEL_FACTORIES = ("torch.jit.load", "torch.load", "torch.hub.load", "torch.jit.script", "torch.jit.trace",
                    "onnxruntime.InferenceSession")
@@ -32,7 +32,16 @@ def _from_numpy(ctx: Ctx):
         if dt or ctx.qname == "torch.FloatTensor":
             out = set_dtype(out, dt or "float32", ctx.op(Dtype, to=dt or "float32"))
         return out
-    return UNKNOWN
+    const = to_const(v)  # torch.Tensor(MEANS): a table of known numbers (mean/std)
+    return const if const is not None else UNKNOWN
+
+
+@handles("constarray.float", "constarray.cuda", "constarray.cpu", "constarray.to", "constarray.double",
+         "constarray.half", "constarray.contiguous", "constarray.clone", "constarray.detach", "constarray.copy",
+         "constarray.astype")
+def _const_same(ctx: Ctx):
+    """A device move or float cast of a constant table keeps its numbers."""
+    return ctx.args[0]
 
 
 @handles("torch.Tensor.permute")
@@ -201,3 +210,44 @@ def _misc(ctx: Ctx):
 def _outputs_item(ctx: Ctx):
     outputs, index = ctx.args[0], ctx.args[1]
     return ApiObject("portlint.ModelOutput", attrs={"outputs": outputs, "index": index})
+
+
+# torch 2.14.1, measured against cv2 on skimage's chelsea as float32 (docs/facts.md):
+# bilinear/bicubic with align_corners=False equal INTER_LINEAR/INTER_CUBIC to 0.002;
+# align_corners=True differs by up to 15.8; antialias=True (downscaling) by 26.8 at 224x224;
+# mode "nearest" equals INTER_NEAREST when upscaling but picks other pixels when shrinking (52),
+# "nearest-exact" differs from both (122).
+_INTERPOLATE_MODES = {"nearest": "nearest", "bilinear": "bilinear", "bicubic": "bicubic", "area": "area",
+                      "nearest-exact": "nearest-exact", "linear": "bilinear", "trilinear": "bilinear"}
+
+
+@handles("torch.nn.functional.interpolate", "torch.nn.functional.upsample")
+def _interpolate(ctx: Ctx):
+    """F.interpolate(input, size=None, scale_factor=None, mode='nearest', align_corners=None,
+    recompute_scale_factor=None, antialias=False) on an N,C,H,W image."""
+    img = ctx.arg(0, "input")
+    if not isinstance(img, Img):
+        return UNKNOWN
+    size = ctx.arg(1, "size", None)
+    factor = ctx.arg(2, "scale_factor", None)
+    mode = ctx.arg(3, "mode", "nearest")
+    corners = ctx.arg(4, "align_corners", None)
+    antialias = ctx.arg(6, "antialias", False)
+    h, w = img.state.size
+    if isinstance(size, (list, tuple)) and len(size) == 2:
+        out = tuple(size)
+    elif isinstance(size, (int, Sym)) and not isinstance(size, bool):
+        out = (size, size)
+    elif isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        out = (numeric_op("floor", numeric_op("mul", h, factor)), numeric_op("floor", numeric_op("mul", w, factor)))
+    else:
+        out = (UNKNOWN, UNKNOWN)
+    interp = _INTERPOLATE_MODES.get(mode) if isinstance(mode, str) else None
+    if interp in ("bilinear", "bicubic") and corners is True:
+        interp += "-align-corners"
+    elif corners is not None and corners is not False and interp in ("bilinear", "bicubic"):
+        interp = None  # unknown align_corners: unknown sampling
+    op = ctx.op(Resize, library="torch", out=out, in_=(h, w), interp=interp, interp_given=ctx.has(3, "mode"),
+                antialias=antialias is True, mode="fixed", order="hw", size_node=ctx.arg_node(1, "size"),
+                interp_node=ctx.arg_node(3, "mode"))
+    return img.evolve(op, size=out)
