@@ -125,3 +125,32 @@ def test_sophon_demo_retinaface_outputs_by_shape_are_aligned(capsys):
     assert not _codes(doc["findings"], "PL201")
     nms = _codes(doc["findings"], "PL202")
     assert any("ported 0.3" in f["message"] and "original 0.4" in f["message"] for f in nms)
+
+
+# ------------------------------------------------------------------ PL206 numbers
+
+def test_box_clip_minus_one_moves_border_boxes_by_one_pixel():
+    """rules/PL206.md: clipping to w - 1 (numpy, the port) vs clamping to w (torch, the original)
+    differs by exactly 1 px for every coordinate at or past the border, and not at all inside."""
+    import numpy as np
+    import torch
+
+    w = 640
+    x = np.array([-3.0, 0.0, 320.5, 639.0, 639.5, 640.0, 700.0])
+    ported = x.clip(0, w - 1)
+    original = torch.tensor(x).clamp(0, w).numpy()
+    diff = original - ported
+    assert np.allclose(diff[x >= w], 1.0)
+    assert np.allclose(diff[x <= w - 1], 0.0)
+    assert diff[4] == 0.5  # between w - 1 and w: the part past w - 1
+
+
+def test_unpad_with_the_unrounded_padding_is_half_a_pixel_off():
+    """rules/PL105.md: a 427-row image letterboxed to 640 rows is placed at int(round(106.5 - 0.1))
+    = 106, and ultralytics' scale_boxes subtracts that integer; the port subtracts 106.5."""
+    h0, h1 = 427, 640
+    dh = (h1 - h0) / 2
+    placed = int(round(dh - 0.1))
+    scale_boxes_pad = round((h1 - h0 * 1.0) / 2 - 0.1)
+    assert (dh, placed, scale_boxes_pad) == (106.5, 106, 106)
+    assert dh - placed == 0.5

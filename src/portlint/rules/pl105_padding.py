@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Optional
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img
+from portlint.analysis.image import Img, Site
 from portlint.analysis.ops import Pad
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, evaluate, first_or_start, fmt_num, ops_of, site_of
+from portlint.rules.common import SAMPLES, guarded, evaluate, first_or_start, fmt_num, ops_of, site_of
 from portlint.rules.fixkit import edit
 
 RULE = RuleMeta("PL105", "padding", "warning", ("safe", "display-only"),
@@ -100,3 +100,22 @@ def value_fix(po: Pad, pp: Pad) -> Optional[Fix]:
     text = repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)
     e = edit(pp.site, node.value, text)
     return Fix("safe", f"pad with {text} as the original", [e]) if e else None
+
+
+@guarded
+def check(pair) -> list:
+    """Program check: the padding handed to the post-processing is the unrounded one where the
+    original subtracts the integer padding (rules/unpad.py)."""
+    from portlint.rules import unpad
+
+    osite = unpad.original_integer_unpad(pair.original)
+    if osite is None:
+        return []
+    findings, done = [], set()
+    for prog in pair.ported.programs():
+        for u in unpad.ported_unpads(prog):
+            if id(u.tup) in done:
+                continue
+            done.add(id(u.tup))
+            findings.append(RULE.finding(unpad.message(u), Site(u.src, u.stmt), osite, fix=unpad.unpad_fix(u)))
+    return findings

@@ -23,6 +23,7 @@ from portlint.rules import (
     pl203_coco_rounding,
     pl204_dynamic_shape,
     pl205_trace,
+    pl206_box_clip,
 )
 
 MODULES = (
@@ -42,6 +43,7 @@ MODULES = (
     pl203_coco_rounding,
     pl204_dynamic_shape,
     pl205_trace,
+    pl206_box_clip,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -51,7 +53,7 @@ PIPELINE_RULES = (
     pl105_padding, pl106_channel_order, pl107_normalize, pl108_layout, pl109_dtype, pl204_dynamic_shape,
 )
 # check(pair) for each pair of programs
-PROGRAM_RULES = (pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace)
+PROGRAM_RULES = (pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip)
 
 
 def module_of(code: str):
