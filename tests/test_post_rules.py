@@ -154,3 +154,17 @@ def test_unpad_with_the_unrounded_padding_is_half_a_pixel_off():
     scale_boxes_pad = round((h1 - h0 * 1.0) / 2 - 0.1)
     assert (dh, placed, scale_boxes_pad) == (106.5, 106, 106)
     assert dh - placed == 0.5
+
+
+def test_mask_threshold_in_logit_space():
+    """rules/PL207.md: thresholding probabilities at 0.5 keeps the logits > 0; thresholding the raw
+    logits at 0.5 keeps probabilities > 0.6225, and drops the pixels with a logit in (0, 0.5]."""
+    import numpy as np
+    import torch
+
+    x = torch.linspace(-3, 3, 6001, dtype=torch.float64)
+    assert torch.equal(x.sigmoid() > 0.5, x > 0)
+    assert torch.equal(x > 0.5, x.sigmoid() > 1 / (1 + np.exp(-0.5)))
+    assert round(1 / (1 + np.exp(-0.5)), 4) == 0.6225
+    lost = (x.sigmoid() > 0.5) & ~(x > 0.5)
+    assert float(x[lost].min()) > 0 and float(x[lost].max()) <= 0.5
