@@ -168,3 +168,15 @@ def test_mask_threshold_in_logit_space():
     assert round(1 / (1 + np.exp(-0.5)), 4) == 0.6225
     lost = (x.sigmoid() > 0.5) & ~(x > 0.5)
     assert float(x[lost].min()) > 0 and float(x[lost].max()) <= 0.5
+
+
+def test_symmetric_crop_of_an_asymmetric_letterbox_is_off_by_two_rows():
+    """rules/PL104.md: 640x427 letterboxed to 640x640 and upscaled x4: the image spans output rows
+    424 .. 2560 - 428, the port's symmetric crop int(106.5 * 4) = 426 keeps 2 border rows."""
+    h0, net, scale = 427, 640, 4
+    dh = (net - h0) / 2
+    top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
+    assert (top, bottom) == (106, 107)
+    cut = int(dh * scale)
+    assert (top * scale, bottom * scale, cut) == (424, 428, 426)
+    assert cut - top * scale == 2 and bottom * scale - cut == 2

@@ -41,12 +41,15 @@ def _minus_tenth(node, name: Optional[str] = None) -> Optional[str]:
     return None
 
 
-def _rounded_placement(node) -> Optional[tuple]:
-    """`int(round(dh - 0.1))` / `round(dh - 0.1)` -> ('dh', the outer call)."""
+def _rounded_placement(node, truncation: bool = False) -> Optional[tuple]:
+    """`int(round(dh - 0.1))` / `round(dh - 0.1)` (and with `truncation`, `int(dh)`: bmcv's
+    `set_sty(int(ty1))`) -> ('dh', the outer call)."""
     if not isinstance(node, cst.Call) or not node.args:
         return None
     name = call_name(node)
     inner = node.args[0].value
+    if truncation and name == "int" and isinstance(inner, cst.Name):
+        return inner.value, node
     if name == "int" and isinstance(inner, cst.Call) and call_name(inner) == "round" and inner.args:
         found = _minus_tenth(inner.args[0].value)
         return (found, node) if found else None
@@ -61,10 +64,10 @@ def _subtracts_from_array(fn) -> bool:
                for n in walk(fn.body))
 
 
-def ported_unpads(prog) -> list[Unpad]:
+def ported_unpads(prog, truncation: bool = False, need_subtract: bool = True) -> list[Unpad]:
     """Tuples of names the function placed the image with through a rounding, handed on unrounded
     (returned or stored), in a program whose functions subtract a padding from an array."""
-    seen, out, subtracts = set(), [], False
+    seen, out, subtracts = set(), [], not need_subtract
     fns = []
     for call in prog.of(FunctionCall):
         fn = call.func.node
@@ -77,7 +80,7 @@ def ported_unpads(prog) -> list[Unpad]:
     for src, fn in fns:
         placed = {}
         for n in walk(fn.body):
-            hit = _rounded_placement(n) if type(n) is cst.Call else None
+            hit = _rounded_placement(n, truncation) if type(n) is cst.Call else None
             if hit and hit[0] not in placed:
                 placed[hit[0]] = hit[1]
         if len(placed) < 2:
@@ -127,3 +130,29 @@ def message(u: Unpad) -> str:
     return (f"ported places the image at the rounded padding ({first}) but hands on the unrounded ({names}), "
             "which the post-processing subtracts from the boxes; the original subtracts the integer padding: "
             "when the total padding is odd the boxes are 0.5 px (input pixels) off")
+
+
+def _symmetric_slice(node) -> Optional[str]:
+    """`t : n - t` (a slice keeping what lies between t and t from the end) -> 't'."""
+    if isinstance(node, cst.Slice) and isinstance(node.lower, cst.Name) and isinstance(node.upper, cst.BinaryOperation) and \
+            isinstance(node.upper.operator, cst.Subtract) and isinstance(node.upper.right, cst.Name) and \
+            node.upper.right.value == node.lower.value:
+        return node.lower.value
+    return None
+
+
+def symmetric_crops(prog) -> list:
+    """(file, statement, slice) of the slices `x[t : n - t]` in the functions the program ran."""
+    seen, out = set(), []
+    for call in prog.of(FunctionCall):
+        fn = call.func.node
+        if not isinstance(fn, cst.FunctionDef) or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for stmt in walk(fn.body):
+            if type(stmt) not in (cst.Expr, cst.Assign):
+                continue
+            for n in walk(stmt):
+                if type(n) is cst.Slice and _symmetric_slice(n):
+                    out.append((call.func.file, stmt, n))
+    return out
