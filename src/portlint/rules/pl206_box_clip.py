@@ -18,13 +18,12 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis.events import FunctionCall
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
 from portlint.analysis.syntax import call_name, code, functions, walk
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import guarded
+from portlint.rules.common import guarded, ran_functions
 
 RULE = RuleMeta("PL206", "other", "warning", ("safe",), "boxes clipped to the image differently")
 
@@ -144,13 +143,9 @@ def original_clips(facts) -> tuple[list[Clip], bool]:
 
 def ported_clips(prog) -> list[list[Clip]]:
     """The box clamps of each function the ported program ran, grouped per function."""
-    seen, out = set(), []
-    for call in prog.of(FunctionCall):
-        fn = call.func.node
-        if not isinstance(fn, cst.FunctionDef) or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        clips = clips_in(call.func.file, fn)
+    out = []
+    for src, fn in ran_functions(prog):
+        clips = clips_in(src, fn)
         if clips:
             out.append(clips)
     return out
@@ -221,11 +216,7 @@ def _unclamped_decodes(prog, decodes: dict, done: set) -> list:
     out = []
     if not decodes:
         return out
-    for call in prog.of(FunctionCall):
-        fn = call.func.node
-        if not isinstance(fn, cst.FunctionDef):
-            continue
-        src = call.func.file
+    for src, fn in ran_functions(prog):
         for n in walk(fn.body):
             if type(n) is not cst.Call or id(n) in done:
                 continue

@@ -15,13 +15,12 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis.events import FunctionCall
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
 from portlint.analysis.syntax import call_name, code, functions, params_of, walk
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import fmt, guarded
+from portlint.rules.common import fmt, guarded, ran_functions
 
 RULE = RuleMeta("PL207", "other", "warning", ("safe",), "masks binarised at a different threshold")
 
@@ -163,15 +162,6 @@ def _message(p: Cut, o: Cut) -> str:
             f"{fmt(max(o.logit, p.logit))} fall on different sides, so the masks differ along every edge")
 
 
-def _run_functions(prog):
-    seen = set()
-    for call in prog.of(FunctionCall):
-        fn = call.func.node
-        if isinstance(fn, cst.FunctionDef) and id(fn) not in seen:
-            seen.add(id(fn))
-            yield call.func.file, fn
-
-
 def _from_outside(src, fn, cut: Cut) -> bool:
     """The binarised masks come into the function (a parameter, one item of a parameter, or a
     value computed from one), not made inside it (`np.zeros(...)` filled with polygons)."""
@@ -214,7 +204,7 @@ def check(pair) -> list:
         return []
     findings, done = [], set()
     for prog in pair.ported.programs():
-        fns = list(_run_functions(prog))
+        fns = list(ran_functions(prog))
         any_sigmoid = any(_sigmoid_in(src, fn) for src, fn in fns)
         files = {id(src): src for src, _ in fns}
         for src, fn in fns:

@@ -16,11 +16,11 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis.events import FunctionCall
 from portlint.analysis.image import Site
 from portlint.analysis.locate import span
 from portlint.analysis.syntax import call_name, code, functions, walk
 from portlint.findings import Fix, TextEdit
+from portlint.rules.common import ran_functions
 
 
 @dataclass
@@ -67,15 +67,9 @@ def _subtracts_from_array(fn) -> bool:
 def ported_unpads(prog, truncation: bool = False, need_subtract: bool = True) -> list[Unpad]:
     """Tuples of names the function placed the image with through a rounding, handed on unrounded
     (returned or stored), in a program whose functions subtract a padding from an array."""
-    seen, out, subtracts = set(), [], not need_subtract
-    fns = []
-    for call in prog.of(FunctionCall):
-        fn = call.func.node
-        if isinstance(fn, cst.FunctionDef) and id(fn) not in seen:
-            seen.add(id(fn))
-            fns.append((call.func.file, fn))
-            subtracts = subtracts or _subtracts_from_array(fn)
-    if not subtracts:
+    out = []
+    fns = list(ran_functions(prog))
+    if need_subtract and not any(_subtracts_from_array(fn) for _, fn in fns):
         return out
     for src, fn in fns:
         placed = {}
@@ -143,16 +137,12 @@ def _symmetric_slice(node) -> Optional[str]:
 
 def symmetric_crops(prog) -> list:
     """(file, statement, slice) of the slices `x[t : n - t]` in the functions the program ran."""
-    seen, out = set(), []
-    for call in prog.of(FunctionCall):
-        fn = call.func.node
-        if not isinstance(fn, cst.FunctionDef) or id(fn) in seen:
-            continue
-        seen.add(id(fn))
+    out = []
+    for src, fn in ran_functions(prog):
         for stmt in walk(fn.body):
             if type(stmt) not in (cst.Expr, cst.Assign):
                 continue
             for n in walk(stmt):
                 if type(n) is cst.Slice and _symmetric_slice(n):
-                    out.append((call.func.file, stmt, n))
+                    out.append((src, stmt, n))
     return out
