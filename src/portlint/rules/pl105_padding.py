@@ -33,9 +33,17 @@ def _before_model(img: Img):
     return site_of(resizes[-1] if resizes else first_or_start(img, "decode"))
 
 
+def _warps(img: Img) -> bool:
+    """An affine/perspective warp to a fixed size fills what the image does not cover with its
+    border (BORDER_CONSTANT, 0 by default): a warp that keeps the aspect ratio letterboxes."""
+    return any(getattr(op, "function", None) in ("warpAffine", "warpPerspective") for op in ops_of(img, "other"))
+
+
 def compare(o: Img, p: Img, ctx: PairContext) -> list:
     opads, ppads = ops_of(o, "pad"), ops_of(p, "pad")
     findings = []
+    if (opads and not ppads and _warps(p)) or (ppads and not opads and _warps(o)):
+        return findings  # the warp's border is the other side's letterbox; not compared here
     if opads and not ppads:
         findings.append(RULE.finding("original pads the image (letterbox); the ported program does not",
                                      _before_model(p), opads[0].site))
