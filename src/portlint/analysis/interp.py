@@ -639,7 +639,9 @@ class Interpreter:
             return apis.instance_attr(obj, name)
         if isinstance(obj, ClassVal):
             found = obj.lookup(name)
-            return found if found is not None else UNKNOWN
+            if isinstance(found, FunctionVal) and found.defaults.get("__decorator__") == "classmethod":
+                return found.bind(obj)  # `Cls.from_config(...)`: cls is the class
+            return found if found is not None else apis.class_attr(obj, name)
         if isinstance(obj, LocalModule):
             if name in obj.env:
                 return obj.env[name]
@@ -981,12 +983,15 @@ class Interpreter:
         decorator = func.defaults.get("__decorator__")
         if func.self_obj is not None and decorator != "staticmethod":
             args = [func.self_obj] + args
+        splat = kwargs.get("__splat__")  # f(**unknown) / f(*unknown): any parameter may be in it
         for i, p in enumerate(positional):
             name = p.name.value
             if i < len(args):
                 local[name] = args[i]
             elif name in kwargs:
                 local[name] = kwargs[name]
+            elif splat:
+                local[name] = UNKNOWN
             elif name in func.defaults:
                 local[name] = func.defaults[name]
             else:
@@ -995,7 +1000,7 @@ class Interpreter:
             local[params.star_arg.name.value] = tuple(args[len(positional):])
         for p in params.kwonly_params:
             name = p.name.value
-            local[name] = kwargs.get(name, func.defaults.get(name, UNKNOWN))
+            local[name] = kwargs.get(name, UNKNOWN if splat else func.defaults.get(name, UNKNOWN))
         if params.star_kwarg is not None:
             names = {p.name.value for p in positional + list(params.kwonly_params)}
             local[params.star_kwarg.name.value] = {k: v for k, v in kwargs.items() if k not in names and not k.startswith("__")}

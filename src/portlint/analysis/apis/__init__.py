@@ -46,15 +46,22 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, config_api, cv2_api, data_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, config_api, cv2_api, data_api, hub_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 
 _IMAGE_NAMES = ("img", "image", "im", "frame", "src", "pic", "input", "bmimg", "x", "tensor", "data", "ori")
 
 
+# a name about an image that is not one: `image_size`, `img_path`, `input_shape`, `frame_id`
+_NOT_IMAGE_SUFFIXES = ("size", "sizes", "shape", "path", "paths", "file", "files", "dir", "name", "names",
+                       "id", "ids", "type", "format", "num", "count", "idx", "index", "url", "ext", "mode")
+
+
 def looks_like_image(name: str) -> bool:
     low = name.lower()
+    if "_" in low and low.rsplit("_", 1)[1] in _NOT_IMAGE_SUFFIXES:
+        return False
     return low in ("x", "im") or any(part in low for part in _IMAGE_NAMES if len(part) > 2)
 
 
@@ -164,6 +171,16 @@ def _callee_name(node) -> str:
     if isinstance(node, cst.Attribute):
         return node.attr.value
     return ""
+
+
+def class_attr(cls, name: str):
+    """A classmethod a program class inherits from a library base (`Model.from_pretrained` of a
+    hub mixin): the library's handler, given the class; otherwise unknown."""
+    for base in sorted(cls.api_bases()):
+        qname = f"{canonical(base)}.{name}"
+        if qname in HANDLERS:
+            return BoundApi(cls, qname)
+    return UNKNOWN
 
 
 def instance_attr(obj, name: str):

@@ -220,10 +220,24 @@ _PY_TYPES = {B + "int": int, B + "float": float, B + "str": str, B + "bool": boo
 @handles(B + "isinstance")
 def _isinstance(ctx: Ctx):
     """On a known Python value: `isinstance(new_shape, int)` in letterbox helpers picks one branch."""
+    from portlint.analysis.objects import ClassVal, Instance
+
     v, t = ctx.arg(0), ctx.arg(1)
     types = t if isinstance(t, tuple) else (t,)
-    if not types or not all(isinstance(x, ApiRef) for x in types):
+    program = [x for x in types if isinstance(x, ClassVal)]
+    types = tuple(x for x in types if isinstance(x, ApiRef))
+    if not (program or types) or len(program) + len(types) != len(t if isinstance(t, tuple) else (t,)):
         return UNKNOWN
+    if isinstance(v, Instance):  # the program's own object: its classes, then its library bases
+        if any(_subclass_of(v.cls, c) for c in program):
+            return True
+        if types and {x.qname for x in types} & v.cls.api_bases():
+            return True
+        return False if not types else UNKNOWN
+    if program and _library_types(v) is None and not _is_python_value(v):
+        return UNKNOWN  # an unknown value may be an object of that class
+    if not types:  # an image, a path or a literal is no object of the program's classes
+        return False
     library = _library_types(v)
     if library is not None:  # an image, a path: `isinstance(im, torch.Tensor)` in a preprocess
         names = {x.qname for x in types}
@@ -233,6 +247,18 @@ def _isinstance(ctx: Ctx):
     if not (v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))):
         return UNKNOWN
     return any(isinstance(v, _PY_TYPES[x.qname]) for x in types if x.qname in _PY_TYPES)
+
+
+def _subclass_of(cls, target, depth: int = 0) -> bool:
+    from portlint.analysis.objects import ClassVal
+
+    if cls is target:
+        return True
+    return depth < 16 and any(isinstance(b, ClassVal) and _subclass_of(b, target, depth + 1) for b in cls.bases)
+
+
+def _is_python_value(v) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))
 
 
 _IMAGE_TYPES = {"ndarray": {"numpy.ndarray"}, "tensor": {"torch.Tensor"}, "pil": {"PIL.Image.Image"},
