@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -92,10 +93,17 @@ def blob_id(data: bytes) -> str:
 
 # ------------------------------------------------------------------ which files a side holds
 
+def _parse(data: bytes) -> ast.Module:
+    """Upstream code as a tree; its own warnings (invalid escapes) are not ours to print."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(data)
+
+
 def _imports(path: str, data: bytes) -> list[tuple[int, str, list[str]]]:
     """(level, module, names) of every import in a Python file; never executes anything."""
     try:
-        tree = ast.parse(data)
+        tree = _parse(data)
     except (SyntaxError, ValueError):
         return []
     out = []
@@ -110,7 +118,7 @@ def _imports(path: str, data: bytes) -> list[tuple[int, str, list[str]]]:
 def _config_bases(path: str, data: bytes) -> list[str]:
     """`_base_ = '../x.py'` / `_base_ = [...]` of mmcv-style configs, as repository paths."""
     try:
-        tree = ast.parse(data)
+        tree = _parse(data)
     except (SyntaxError, ValueError):
         return []
     out = []
