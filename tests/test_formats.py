@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from portlint.findings import Finding, Fix, Location, TextEdit
+from portlint.findings import Finding, Fix, Location, Related, TextEdit
 from portlint.fix.imports import with_import_edits
 from portlint.report import CheckReport, FileError
 from portlint.report import github_format, sarif_format
@@ -41,6 +41,7 @@ def sample(tmp_path: Path) -> CheckReport:
                 Location("port dir/x.py", 2, 1), None,
                 Fix("display-only", "use the original mean", [TextEdit(rel_port, (2, 1), (2, 1), "x")])),
         Finding("PL203", "coco-rounding", "info", "score rounded", None, Location("orig/x.py", 3, 1)),
+
         Finding("PL999", "other", "info", "not in the rulebook", Location("/abs/p.py", 1, 1)),
     ]
     return CheckReport(findings, [FileError("port dir/broken.py", "cannot parse: line 3")], files=2)
@@ -80,6 +81,7 @@ def test_sarif_validates_and_maps_fields(tmp_path, monkeypatch):
     assert res["PL107"]["level"] == "warning" and "fixes" not in res["PL107"]  # display-only
     assert "relatedLocations" not in res["PL107"]
     assert res["PL203"]["level"] == "note"
+
     assert res["PL203"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "orig/x.py"
     assert res["PL999"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file:///abs/p.py"
     assert "ruleIndex" not in res["PL999"]
@@ -139,3 +141,25 @@ def test_github_escaping(raw, prop, data):
 
 def test_github_empty():
     assert render(CheckReport(files=1), "github") == ""
+
+
+def _with_related() -> CheckReport:
+    f = Finding("PL202", "nms", "warning", "NMS IoU threshold differs: ported 0.7, original 0.45",
+                Location("port/x.py", 40, 5), Location("orig/detect.py", 30, 5),
+                related=[Related("port/post.py", 88, 13, "the threshold is used here")])
+    return CheckReport([f], files=2)
+
+
+def test_sarif_lists_related_places_after_the_original():
+    doc = sarif_format.to_sarif(_with_related())
+    validator().validate(doc)
+    rel = doc["runs"][0]["results"][0]["relatedLocations"]
+    assert [r["id"] for r in rel] == [1, 2] and rel[0]["message"]["text"] == "original"
+    assert rel[1]["message"]["text"] == "the threshold is used here"
+    assert rel[1]["physicalLocation"] == {"artifactLocation": {"uri": "port/post.py"},
+                                          "region": {"startLine": 88, "startColumn": 13}}
+
+
+def test_text_shows_related_places():
+    text = render(_with_related(), "text")
+    assert "    related port/post.py:88:13: the threshold is used here" in text

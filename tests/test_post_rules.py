@@ -125,3 +125,58 @@ def test_sophon_demo_retinaface_outputs_by_shape_are_aligned(capsys):
     assert not _codes(doc["findings"], "PL201")
     nms = _codes(doc["findings"], "PL202")
     assert any("ported 0.3" in f["message"] and "original 0.4" in f["message"] for f in nms)
+
+
+# ------------------------------------------------------------------ PL206 numbers
+
+def test_box_clip_minus_one_moves_border_boxes_by_one_pixel():
+    """rules/PL206.md: clipping to w - 1 (numpy, the port) vs clamping to w (torch, the original)
+    differs by exactly 1 px for every coordinate at or past the border, and not at all inside."""
+    import numpy as np
+    import torch
+
+    w = 640
+    x = np.array([-3.0, 0.0, 320.5, 639.0, 639.5, 640.0, 700.0])
+    ported = x.clip(0, w - 1)
+    original = torch.tensor(x).clamp(0, w).numpy()
+    diff = original - ported
+    assert np.allclose(diff[x >= w], 1.0)
+    assert np.allclose(diff[x <= w - 1], 0.0)
+    assert diff[4] == 0.5  # between w - 1 and w: the part past w - 1
+
+
+def test_unpad_with_the_unrounded_padding_is_half_a_pixel_off():
+    """rules/PL105.md: a 427-row image letterboxed to 640 rows is placed at int(round(106.5 - 0.1))
+    = 106, and ultralytics' scale_boxes subtracts that integer; the port subtracts 106.5."""
+    h0, h1 = 427, 640
+    dh = (h1 - h0) / 2
+    placed = int(round(dh - 0.1))
+    scale_boxes_pad = round((h1 - h0 * 1.0) / 2 - 0.1)
+    assert (dh, placed, scale_boxes_pad) == (106.5, 106, 106)
+    assert dh - placed == 0.5
+
+
+def test_mask_threshold_in_logit_space():
+    """rules/PL207.md: thresholding probabilities at 0.5 keeps the logits > 0; thresholding the raw
+    logits at 0.5 keeps probabilities > 0.6225, and drops the pixels with a logit in (0, 0.5]."""
+    import numpy as np
+    import torch
+
+    x = torch.linspace(-3, 3, 6001, dtype=torch.float64)
+    assert torch.equal(x.sigmoid() > 0.5, x > 0)
+    assert torch.equal(x > 0.5, x.sigmoid() > 1 / (1 + np.exp(-0.5)))
+    assert round(1 / (1 + np.exp(-0.5)), 4) == 0.6225
+    lost = (x.sigmoid() > 0.5) & ~(x > 0.5)
+    assert float(x[lost].min()) > 0 and float(x[lost].max()) <= 0.5
+
+
+def test_symmetric_crop_of_an_asymmetric_letterbox_is_off_by_two_rows():
+    """rules/PL104.md: 640x427 letterboxed to 640x640 and upscaled x4: the image spans output rows
+    424 .. 2560 - 428, the port's symmetric crop int(106.5 * 4) = 426 keeps 2 border rows."""
+    h0, net, scale = 427, 640, 4
+    dh = (net - h0) / 2
+    top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
+    assert (top, bottom) == (106, 107)
+    cut = int(dh * scale)
+    assert (top * scale, bottom * scale, cut) == (424, 428, 426)
+    assert cut - top * scale == 2 and bottom * scale - cut == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -95,7 +96,10 @@ def _mirrors_present() -> bool:
 
 
 @pytest.mark.skipif(not _mirrors_present(), reason="no upstream git mirrors here (PORTLINT_MIRRORS)")
-def test_real_corpus_score_does_not_fall(tmp_path):
+def test_real_corpus_score_does_not_fall(tmp_path, monkeypatch):
+    # the portlint subprocesses must run this tree's code, not whichever checkout the venv installed
+    # (scripts/real_corpus.py's main() does the same)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
     floor = json.loads((CORPUS / "floor.json").read_text(encoding="utf-8"))
     scores = rc.run(work=tmp_path / "corpus", portlint=[sys.executable, "-m", "portlint"])
     assert all(s.traced.get("ported") for s in scores), [s.family for s in scores if not s.traced.get("ported")]

@@ -365,12 +365,13 @@ def decode_report(doc: dict):
 
 
 def _finding(d: dict, Finding):
-    from portlint.findings import Fix, Location, TextEdit
+    from portlint.findings import Fix, Location, Related, TextEdit
 
     d = dict(d)
     for side in ("ported", "original"):
         if d.get(side) is not None:
             d[side] = Location(**d[side])
+    d["related"] = [Related(**r) for r in d.get("related") or []]
     if d.get("fix") is not None:
         fix = dict(d["fix"])
         fix["edits"] = [TextEdit(e["path"], tuple(e["start"]), tuple(e["end"]), e["replacement"])

@@ -1,7 +1,8 @@
 """`--format sarif`: SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
 
 The ported location is the result's location (that is the code to change); the original
-location is a related location labelled "original". Fixes with edits become SARIF `fixes`;
+location is a related location labelled "original", followed by the finding's other related
+places (`related`), each with its note. Fixes with edits become SARIF `fixes`;
 a fix that still needs imports is left out (portlint.fix.imports.with_import_edits turns them
 into edits before rendering, reading the files). The rule catalogue is given, not read here.
 """
@@ -85,9 +86,14 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
     main = f.ported or f.original
     if main is not None:
         res["locations"] = [{"physicalLocation": _physical(main)}]
+    related = []
     if f.ported is not None and f.original is not None:
-        res["relatedLocations"] = [{"id": 1, "physicalLocation": _physical(f.original),
-                                    "message": {"text": "original"}}]
+        related.append({"id": 1, "physicalLocation": _physical(f.original), "message": {"text": "original"}})
+    for r in f.related:  # the other places involved (a value's use site, a helper it flows through)
+        related.append({"id": len(related) + 1, "physicalLocation": _physical(Location(r.path, r.line, r.column)),
+                        "message": {"text": r.note}})
+    if related:
+        res["relatedLocations"] = related
     fixes = _fix(f)
     if fixes:
         res["fixes"] = fixes

@@ -35,6 +35,8 @@ def render_finding(f: Finding, color: bool, width: int = 100, preview: str = "")
     if f.program:
         lines.append(f"  matched original program: {f.program}")
     lines.extend(_side_by_side(f, width))
+    for r in f.related:
+        lines.append(f"    related {r.path}:{r.line}:{r.column}: {r.note}")
     if f.fix:
         hint = f"  fix ({f.fix.applicability}): {f.fix.description}"
         lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)

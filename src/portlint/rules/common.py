@@ -108,6 +108,19 @@ def first(items: Iterable, default=None):
     return default
 
 
+def ran_functions(prog: ProgramFacts):
+    """(file, def) of every local function the program ran, once each, in the order first run:
+    the post-processing rules read the structure of these."""
+    from portlint.analysis.events import FunctionCall
+
+    seen = set()
+    for call in prog.of(FunctionCall):
+        fn = call.func.node
+        if isinstance(fn, cst.FunctionDef) and id(fn) not in seen:
+            seen.add(id(fn))
+            yield call.func.file, fn
+
+
 def origin_edit(prog: Optional[ProgramFacts], value, pattern: str, literal_arg=None, src=None):
     """The node to rewrite so that a threshold changes: the argument literal when the call
     passes one, else the one argparse default with this value whose name matches `pattern`."""

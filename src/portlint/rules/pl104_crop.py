@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img
+from portlint.analysis.image import Img, Site
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, eval_pair, evaluate, first_or_start, fmt_num, fmt_size, ops_of, site_of
+from portlint.rules.common import SAMPLES, guarded, eval_pair, evaluate, first_or_start, fmt_num, fmt_size, ops_of, site_of
 
 RULE = RuleMeta("PL104", "crop", "error", (), "Crop present on one side only, or crop boxes differ")
 
@@ -48,4 +48,33 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                         f"{fmt_num(bp[3])}x{fmt_num(bp[2])}) (a crop shifted by even one pixel differs by up to 100-170 grey levels, see PL104)",
                         cp.site, co.site))
                     break
+    return findings
+
+
+@guarded
+def check(pair) -> list:
+    """Program check: the port crops its output symmetrically (`out[t : n - t]`) by the unrounded
+    half padding its letterbox hands on, while the letterbox placed the image at the rounded (or
+    truncated) padding and padded the other side by the rest: with an odd total padding the kept
+    window is off by up to the upscale factor in rows or columns (sophon-demo's Real-ESRGAN)."""
+    from portlint.analysis.syntax import code
+    from portlint.rules import unpad
+
+    findings, done = [], set()
+    for prog in pair.ported.programs():
+        handed = unpad.ported_unpads(prog, truncation=True, need_subtract=False)
+        if not handed:
+            continue
+        u = handed[0]
+        placed = " and ".join(code(u.src, u.placed[e.value.value]).strip() for e in u.tup.elements)
+        names = ", ".join(e.value.value for e in u.tup.elements)
+        for src, stmt, sl in unpad.symmetric_crops(prog):
+            if id(stmt) in done:
+                continue
+            done.add(id(stmt))
+            msg = (f"ported crops its output by the same amount at both ends ({code(src, sl).strip()}), from the "
+                   f"unrounded half padding ({names}) its letterbox hands on; the letterbox placed the image at "
+                   f"{placed} and padded the other side by the rest: with an odd total padding the two sides differ, "
+                   "so the kept window is shifted: border rows or columns are kept and image ones cut")
+            findings.append(RULE.finding(msg, Site(src, stmt), None, related=[(Site(u.src, u.stmt), "the unrounded padding is handed on here")]))
     return findings

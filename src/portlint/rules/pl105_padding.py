@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Optional
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img
+from portlint.analysis.image import Img, Site
 from portlint.analysis.ops import Pad
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, evaluate, first_or_start, fmt_num, ops_of, site_of
+from portlint.rules.common import SAMPLES, guarded, evaluate, first_or_start, fmt_num, ops_of, site_of
 from portlint.rules.fixkit import edit
 
 RULE = RuleMeta("PL105", "padding", "warning", ("safe", "display-only"),
@@ -33,9 +33,17 @@ def _before_model(img: Img):
     return site_of(resizes[-1] if resizes else first_or_start(img, "decode"))
 
 
+def _warps(img: Img) -> bool:
+    """An affine/perspective warp to a fixed size fills what the image does not cover with its
+    border (BORDER_CONSTANT, 0 by default): a warp that keeps the aspect ratio letterboxes."""
+    return any(getattr(op, "function", None) in ("warpAffine", "warpPerspective") for op in ops_of(img, "other"))
+
+
 def compare(o: Img, p: Img, ctx: PairContext) -> list:
     opads, ppads = ops_of(o, "pad"), ops_of(p, "pad")
     findings = []
+    if (opads and not ppads and _warps(p)) or (ppads and not opads and _warps(o)):
+        return findings  # the warp's border is the other side's letterbox; not compared here
     if opads and not ppads:
         findings.append(RULE.finding("original pads the image (letterbox); the ported program does not",
                                      _before_model(p), opads[0].site))
@@ -100,3 +108,22 @@ def value_fix(po: Pad, pp: Pad) -> Optional[Fix]:
     text = repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)
     e = edit(pp.site, node.value, text)
     return Fix("safe", f"pad with {text} as the original", [e]) if e else None
+
+
+@guarded
+def check(pair) -> list:
+    """Program check: the padding handed to the post-processing is the unrounded one where the
+    original subtracts the integer padding (rules/unpad.py)."""
+    from portlint.rules import unpad
+
+    osite = unpad.original_integer_unpad(pair.original)
+    if osite is None:
+        return []
+    findings, done = [], set()
+    for prog in pair.ported.programs():
+        for u in unpad.ported_unpads(prog):
+            if id(u.tup) in done:
+                continue
+            done.add(id(u.tup))
+            findings.append(RULE.finding(unpad.message(u), Site(u.src, u.stmt), osite, fix=unpad.unpad_fix(u)))
+    return findings

@@ -409,6 +409,7 @@ def _message(uses: Uses, count: Optional[int], names: Optional[list], o_site, o_
 def check(pair) -> list:
     ported, ctx = pair.ported, pair.ctx
     names = _bmodel_names(ctx)
+    exported = export_names(pair.original) if names is None else []
     o_count, o_site = _original_count(pair.original)
     findings = []
     done = set()
@@ -443,7 +444,7 @@ def check(pair) -> list:
             for site, op, node in uses.reorder:
                 if op == "in" and id(node) not in done:
                     done.add(id(node))
-                    findings.extend(_substring(site, node, names, sorted_keys=kind != "dict"))
+                    findings.extend(_substring(site, node, names, sorted_keys=kind != "dict", exported=exported))
             if not uses.positional():
                 continue
             lower = uses.lower_bound()
@@ -458,7 +459,7 @@ def check(pair) -> list:
             msg = _message(uses, exact or max(lower, count or 0), names, o_site, o_count)
             fix = _iter_fix(src, expr, outputs, ctx) if kind == "dict" else _view_fix(src, expr, call, kind, outputs, ctx)
             findings.append(RULE.finding(msg, Site(src, expr), o_site, fix=fix))
-        findings.extend(_substring_reorders(ported, prog, names, done))
+        findings.extend(_substring_reorders(ported, prog, names, done, exported))
     return findings
 
 
@@ -482,27 +483,104 @@ def _dict_loops(prog: ProgramFacts):
                 yield src, n, env[n.iter.value]
 
 
-def _substring(site: Site, node, names, sorted_keys: bool) -> list:
+def _collisions(names: list, sorted_keys: bool) -> list:
+    """(name, key) pairs where `n in k` matches another output's key first."""
+    keys = sorted(names) if sorted_keys else list(names)
+    out = []
+    for n in names:
+        hit = next((k for k in keys if n in k), None)
+        if hit is not None and hit != n:
+            out.append((n, hit))
+    return out
+
+
+def _substring(site: Site, node, names, sorted_keys: bool, exported=None) -> list:
+    """The substring reorder `if n in k`: a warning naming the names that collide when the names
+    are known (--bmodel, or every list of names the original exports its model with) and collide,
+    nothing when they are known and none collides, `info` when they are not known."""
+    test = code(site.file, node)
     if names:
-        keys = sorted(names) if sorted_keys else list(names)
-        clashes = []
-        for n in names:
-            hit = next((k for k in keys if n in k), None)
-            if hit is not None and hit != n:
-                clashes.append((n, hit))
+        clashes = _collisions(names, sorted_keys)
         if not clashes:
             return []
         detail = ", ".join(f"'{a}' matches '{b}'" for a, b in clashes)
-        msg = (f"ported reorders the outputs with a substring test ({code(site.file, node)}): with this bmodel {detail} "
+        msg = (f"ported reorders the outputs with a substring test ({test}): with this bmodel {detail} "
                "first, so that output is read twice and another never")
-    else:
-        msg = (f"ported reorders the outputs with a substring test ({code(site.file, node)}) instead of n == k: an "
-               "output name contained in another (e.g. '35' in '350', 'output' in 'output_1') matches the wrong key "
-               "when that key comes first, and the output is read twice")
-    return [RULE.finding(msg, site, None, severity="warning", fix=_substring_fix(site, node))]
+        return [RULE.finding(msg, site, None, severity="warning", fix=_substring_fix(site, node))]
+    if exported:
+        hits = [(lst, _collisions(lst, sorted_keys)) for lst, _ in exported]
+        bad = [(lst, c) for lst, c in hits if c]
+        if not bad:
+            return []  # every name list the original exports with is collision-free
+        lst, clashes = bad[0]
+        detail = ", ".join(f"'{a}' matches '{b}'" for a, b in clashes)
+        msg = (f"ported reorders the outputs with a substring test ({test}): with the output names the original "
+               f"exports its model with ({lst}), {detail} first, so that output is read twice and another never")
+        site_o = next((where for l2, where in exported if l2 is lst), None)
+        return [RULE.finding(msg, site, site_o, severity="warning", fix=_substring_fix(site, node))]
+    msg = (f"ported reorders the outputs with a substring test ({test}) instead of n == k; whether it can pick the "
+           "wrong output depends on the names (an output name contained in another, e.g. '35' in '350', matches the "
+           "wrong key when that key comes first); --bmodel tells")
+    return [RULE.finding(msg, site, None, severity="info", fix=_substring_fix(site, node))]
 
 
-def _substring_reorders(facts: SideFacts, prog: ProgramFacts, names, done: set) -> list:
+def export_names(original: SideFacts) -> list:
+    """[(names, Site)] of every list of output names the original side passes to
+    torch.onnx.export (`output_names=[...]`, read from the code: an IfExp gives both lists, a
+    `names += [...]` both the list before and after); [] when one is not a list of strings."""
+    out = []
+    for src in original.side.files.values():
+        if src.module is None or "onnx.export(" not in src.text:
+            continue
+        from portlint.analysis.syntax import call_name, functions
+        for fn in list(functions(src)) + [src.module]:
+            body = fn.body if isinstance(fn, cst.FunctionDef) else fn
+            for n in walk(body):
+                if type(n) is not cst.Call or not call_name(n).endswith("onnx.export"):
+                    continue
+                arg = next((a.value for a in n.args if a.keyword is not None and a.keyword.value == "output_names"), None)
+                if arg is None:
+                    continue
+                lists = _string_lists(src, arg, fn if isinstance(fn, cst.FunctionDef) else src.module, n, 0)
+                if lists is None:
+                    return []
+                out.extend((lst, Site(src, n)) for lst in lists)
+    return out
+
+
+def _string_lists(src, node, scope, before, depth) -> Optional[list]:
+    if depth > 4:
+        return None
+    if isinstance(node, (cst.List, cst.Tuple)):
+        items = []
+        for e in node.elements:
+            if not isinstance(e.value, cst.SimpleString):
+                return None
+            items.append(e.value.evaluated_value)
+        return [items]
+    if isinstance(node, cst.IfExp):
+        a = _string_lists(src, node.body, scope, before, depth + 1)
+        b = _string_lists(src, node.orelse, scope, before, depth + 1)
+        return None if a is None or b is None else a + b
+    if isinstance(node, cst.Name):
+        found = None
+        body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+        for n in walk(body):
+            if n is before:
+                break
+            if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value == node.value for t in n.targets):
+                found = _string_lists(src, n.value, scope, n, depth + 1)
+            elif type(n) is cst.AugAssign and isinstance(n.target, cst.Name) and n.target.value == node.value and \
+                    isinstance(n.operator, cst.AddAssign) and found is not None:
+                more = _string_lists(src, n.value, scope, n, depth + 1)
+                if more is None:
+                    return None
+                found = found + [a + b for a in found for b in more]
+        return found
+    return None
+
+
+def _substring_reorders(facts: SideFacts, prog: ProgramFacts, names, done: set, exported=None) -> list:
     """sophon-demo's reorder loop `for n in output_names: for i, k in enumerate(keys): if n in k`."""
     out = []
     seen = set()
@@ -527,7 +605,7 @@ def _substring_reorders(facts: SideFacts, prog: ProgramFacts, names, done: set) 
                         continue
                     done.add(id(found[2]))
                     dict_keys_sorted = "keys()" in code(src, fn) and _sail_keys(p)
-                    out.extend(_substring(found[0], found[2], names, sorted_keys=dict_keys_sorted))
+                    out.extend(_substring(found[0], found[2], names, sorted_keys=dict_keys_sorted, exported=exported))
     return out
 
 

@@ -28,7 +28,7 @@ from portlint.rules.common import closest_original, guarded
 from portlint.rules.base import RuleMeta
 from portlint.findings import Fix, TextEdit
 
-RULE = RuleMeta("PL203", "coco-rounding", "warning", ("safe",), "COCO json detections rounded or formatted differently")
+RULE = RuleMeta("PL203", "coco-rounding", "warning", ("safe", "unsafe"), "COCO json detections rounded or formatted differently")
 
 _XYXY_NAMES = re.compile(r"^(x2|y2|x_?max|y_?max|right|bottom|xmax|ymax)$", re.I)
 _WH_NAMES = re.compile(r"^(w|h|width|height|bw|bh|box_w|box_h)$", re.I)
@@ -71,6 +71,14 @@ def rounding(src, node, scope=None, depth=0) -> tuple:
         if name.endswith((".tolist", ".item")) and isinstance(node.func, cst.Attribute):
             return rounding(src, node.func.value, scope, depth)
         return ("raw",)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        # round(x * 10) / 10: COCO's "nearest 10th" (yolact's add_bbox)
+        inner, scale = node.left, _int_value(node.right)
+        if isinstance(inner, cst.Call) and call_name(inner) == "round" and len(inner.args) == 1 and scale in (10, 100, 1000):
+            prod = inner.args[0].value
+            if isinstance(prod, cst.BinaryOperation) and isinstance(prod.operator, cst.Multiply) and \
+                    scale in (_int_value(prod.left), _int_value(prod.right)):
+                return ("round", len(str(scale)) - 1, None)
     if isinstance(node, cst.Name) and scope is not None and depth < 2:
         value = _assigned(scope, node.value, node)
         if value is not None:
@@ -238,8 +246,23 @@ def _records(prog, src, scope) -> list[Record]:
     return out
 
 
+def _copied(src, node, scope, key: str) -> bool:
+    """`data['bbox'] = bboxes[i]['bbox']` (or through a name: `b = res['bbox']`): the value is read
+    from a record someone else wrote (a results json loaded back), so its rounding is that writer's."""
+    if isinstance(node, cst.Name) and scope is not None:
+        value = _assigned(scope, node.value, node)
+        if value is not None:
+            node = value
+    while isinstance(node, cst.Call) and call_name(node) in ("float", "list", "tuple") and node.args:
+        node = node.args[0].value
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return _key(node.slice[0].slice.value) in (key, key + "es", key + "s")
+    return False
+
+
 def _record(prog, src, scope, bbox, score) -> Record:
     r = Record(prog, src, scope, bbox, score)
+    r.extra["copied"] = _copied(src, bbox, scope, "bbox") and (score is None or _copied(src, score, scope, "score"))
     r.bbox_round = _list_rounding(src, bbox, scope)
     r.score_round = rounding(src, score, scope) if score is not None else None
     r.fmt = box_format(src, bbox, scope)
@@ -321,13 +344,23 @@ def _describe(kind: Optional[tuple], what: str) -> str:
         return f"rounded to {kind[1]} decimals" if kind[1] is not None else "rounded"
     if kind[0] == "int":
         return "truncated with int()"
+    if kind[0] == "whole":
+        return f"as whole pixels ({kind[1]} before the json is written)"
     return "unrounded"
+
+
+def _guide_rounding(p: tuple, o: tuple, digits: int) -> bool:
+    """The port rounds to the guide's decimals (3 for boxes, 5 for scores) or finer where the
+    original writes raw floats: the values differ by at most half a unit of that decimal
+    (5e-4 px, 5e-6 score), below what COCOeval resolves, and the port follows the alignment
+    guide's own recipe (precision-alignment-method.md §3). Not reported."""
+    return o[0] == "raw" and p[0] == "round" and isinstance(p[1], int) and p[1] >= digits
 
 
 def differences(o: Record, p: Record) -> list:
     out = []
     ob, pb = o.bbox_round, p.bbox_round
-    if ob and pb and ob[:2] != pb[:2]:
+    if ob and pb and ob[:2] != pb[:2] and not _guide_rounding(pb, ob, 3):
         msg = f"COCO json boxes differ: ported {_describe(pb, 'bbox')}, original {_describe(ob, 'bbox')}"
         if pb[0] == "int":
             msg += " (int() truncates toward zero: each edge moves by up to 1 px, always the same way, so boxes shrink)"
@@ -336,7 +369,7 @@ def differences(o: Record, p: Record) -> list:
         fix = _bbox_fix(p, ob[1]) if ob[0] == "round" and isinstance(ob[1], int) and ob[1] > 0 else None
         out.append((msg, Site(p.src, p.bbox), Site(o.src, o.bbox), None, fix))
     os_, ps = o.score_round, p.score_round
-    if os_ and ps and os_[:2] != ps[:2]:
+    if os_ and ps and os_[:2] != ps[:2] and not _guide_rounding(ps, os_, 5):
         msg = f"COCO json scores differ: ported {_describe(ps, 'score')}, original {_describe(os_, 'score')}"
         fix = _score_fix(p, os_[1]) if os_[0] == "round" and isinstance(os_[1], int) and os_[1] > 0 else None
         out.append((msg, Site(p.src, p.score), Site(o.src, o.score), None, fix))
@@ -348,17 +381,175 @@ def differences(o: Record, p: Record) -> list:
     return out
 
 
+def library_records(facts) -> list:
+    """[(program label, records)] when no program of the side writes COCO records (a library such
+    as ultralytics, whose validators no program runs): the records of the functions that write
+    detections to json (`pred_to_json`, `save_one_json`), one program per file."""
+    out = []
+    for src in facts.side.files.values():
+        if src.module is None or "bbox" not in src.text:
+            continue
+        recs = []
+        for scope in _scopes_with_bbox(src):
+            name = scope.name.value if isinstance(scope, cst.FunctionDef) else ""
+            if "json" in name.lower() or _dumps_json(src):
+                recs.extend(_records(None, src, scope))
+        recs = [r for r in recs if not r.extra.get("copied")]
+        if recs:
+            out.append((_Label(src.display), recs))
+    return out
+
+
+@dataclass
+class _Label:
+    display: str
+
+
+_WHOLE_PIXELS = ("round", "rint", "around")
+
+
+def _whole_pixels(node) -> bool:
+    """`coords.round()`, `np.round(boxes)` (no decimals), `np.rint(...)`, `x.astype(np.int32)`."""
+    if not isinstance(node, cst.Call):
+        return False
+    name = call_name(node)
+    last = name.rsplit(".", 1)[-1]
+    if last in _WHOLE_PIXELS:
+        method = name.startswith(".") or (isinstance(node.func, cst.Attribute) and not name.startswith(("np.", "numpy.", "torch.")))
+        decimals = [a for a in node.args if a.keyword is not None and a.keyword.value == "decimals"] or \
+            (node.args[0:] if method else node.args[1:])
+        return not decimals
+    if last == "astype" and node.args:
+        return "int" in code_of(node.args[0].value)
+    return False
+
+
+def code_of(node) -> str:
+    from portlint.analysis.syntax import dotted
+    return dotted(node) or (node.value if isinstance(node, cst.SimpleString) else "")
+
+
+def _box_columns(target) -> bool:
+    """`det[:, :4]` / `boxes[:, 0:4]`: the four box columns."""
+    if not isinstance(target, cst.Subscript) or len(target.slice) != 2:
+        return False
+    s = target.slice[1].slice
+    return isinstance(s, cst.Slice) and isinstance(s.upper, cst.Integer) and s.upper.value == "4" and (
+        s.lower is None or (isinstance(s.lower, cst.Integer) and s.lower.value == "0"))
+
+
+def _integer_boxes(prog, o_records, done: set) -> list:
+    """The port's post-processing rounds the boxes to whole pixels (`det[:, :4] = coords.round()`)
+    before they are written to json, where the original writes them unrounded: each corner moves
+    by up to 0.5 px, and the writer's round(x, 3) cannot undo it."""
+    if not o_records or not collect(prog):
+        return []
+    first = o_records[0][1][0]
+    if first.bbox_round is None or first.bbox_round[0] == "int" or (first.bbox_round[0] == "round" and first.bbox_round[1] == 0):
+        return []
+    out = []
+    for call in prog.of(FunctionCall):
+        fn = call.func.node
+        if not isinstance(fn, cst.FunctionDef) or id(fn) in done:
+            continue
+        done.add(id(fn))
+        src = call.func.file
+        for n in walk(fn.body):
+            if type(n) is cst.Assign and len(n.targets) == 1 and _box_columns(n.targets[0].target) and _whole_pixels(n.value):
+                o_desc = _describe(first.bbox_round, "bbox")
+                msg = (f"ported rounds the boxes to whole pixels before they are written to json ({code(src, n).strip()}); "
+                       f"the original writes them {o_desc}: every corner moves by up to 0.5 px, and the json's "
+                       "round(x, 3) cannot undo it")
+                fix = _drop_rounding(src, n.value)
+                out.append(RULE.finding(msg, Site(src, n), Site(first.src, first.bbox), fix=fix))
+    return out
+
+
+def _drop_rounding(src, call: cst.Call) -> Optional[Fix]:
+    """`coords.round()` -> `coords`."""
+    if isinstance(call.func, cst.Attribute) and not call.args:
+        sp, inner = span(Site(src, call)), span(Site(src, call.func.value))
+        if sp and inner:
+            return Fix("unsafe", "keep the boxes as floats (drop the rounding), as the original",
+                       [TextEdit(src.display, sp[0], sp[1], code(src, call.func.value))])
+    return None
+
+
+def _box_target(target) -> bool:
+    return _box_columns(target) or (isinstance(target, cst.Name) and "box" in target.value.lower())
+
+
+def _whole_assignment(fn):
+    for n in walk(fn.body):
+        if type(n) is cst.Assign and len(n.targets) == 1 and _box_target(n.targets[0].target) and \
+                (_whole_pixels(n.value) or (isinstance(n.value, cst.Call) and call_name(n.value).endswith((".long", ".int")))):
+            return n
+    return None
+
+
+def whole_pixels_upstream(facts, record) -> Optional[Site]:
+    """Where the original makes its boxes whole pixels before `record` writes them: in a function
+    that calls the record's writer, or in a function that caller calls (yolact: prep_metrics calls
+    postprocess, whose `boxes = boxes.long()` truncates, then add_bbox writes the boxes)."""
+    writer = record.scope
+    if not isinstance(writer, cst.FunctionDef):
+        return None
+    name = writer.name.value
+    defs: dict = {}
+    for src in facts.side.files.values():
+        if src.module is None:
+            continue
+        for fn in functions(src):
+            defs.setdefault(fn.name.value, []).append((src, fn))
+    for src in facts.side.files.values():
+        if src.module is None or name + "(" not in src.text:
+            continue
+        for caller in functions(src):
+            if caller is writer or not any(type(n) is cst.Call and _last(n) == name for n in walk(caller.body)):
+                continue
+            hit = _whole_assignment(caller)
+            if hit is not None:
+                return Site(src, hit)
+            for n in walk(caller.body):
+                if type(n) is cst.Call:
+                    for dsrc, d in defs.get(_last(n), [])[:1]:
+                        hit = _whole_assignment(d)
+                        if hit is not None:
+                            return Site(dsrc, hit)
+    return None
+
+
+def _last(call) -> str:
+    return call_name(call).rsplit(".", 1)[-1]
+
+
+def _with_upstream(facts, groups: list) -> list:
+    for _, recs in groups:
+        for r in recs:
+            if r.bbox_round and (r.bbox_round[0] == "raw" or (r.bbox_round[0] == "round" and (r.bbox_round[1] or 0) <= 1)):
+                site = whole_pixels_upstream(facts, r)
+                if site is not None:
+                    r.bbox_round = ("whole", code(site.file, site.node).strip())
+                    r.extra["whole_site"] = site
+    return groups
+
+
 @guarded
 def check(pair) -> list:
-    o_records = [(prog, recs) for prog in pair.original.programs() for recs in [collect(prog)] if recs]
+    o_records = [(prog, recs) for prog in pair.original.programs()
+                 for recs in [[r for r in collect(prog) if not r.extra.get("copied")]] if recs]
+    if not o_records:
+        o_records = library_records(pair.original)
     if not o_records:
         return []
+    o_records = _with_upstream(pair.original, o_records)
     findings = []
     done = set()
     for prog in pair.ported.programs():
         for p in collect(prog):
-            if id(p.bbox) in done:
+            if id(p.bbox) in done or p.extra.get("copied"):
                 continue
             done.add(id(p.bbox))
             findings.extend(closest_original(RULE, o_records, p, differences))
+        findings.extend(_integer_boxes(prog, o_records, done))
     return findings

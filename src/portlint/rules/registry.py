@@ -23,6 +23,8 @@ from portlint.rules import (
     pl203_coco_rounding,
     pl204_dynamic_shape,
     pl205_trace,
+    pl206_box_clip,
+    pl207_mask_threshold,
 )
 
 MODULES = (
@@ -42,6 +44,8 @@ MODULES = (
     pl203_coco_rounding,
     pl204_dynamic_shape,
     pl205_trace,
+    pl206_box_clip,
+    pl207_mask_threshold,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -51,7 +55,8 @@ PIPELINE_RULES = (
     pl105_padding, pl106_channel_order, pl107_normalize, pl108_layout, pl109_dtype, pl204_dynamic_shape,
 )
 # check(pair) for each pair of programs
-PROGRAM_RULES = (pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace)
+PROGRAM_RULES = (pl104_crop, pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip,
+                 pl207_mask_threshold)
 
 
 def module_of(code: str):

@@ -1,0 +1,291 @@
+"""Where a value used by post-processing is defined: the place its fix goes.
+
+A threshold is *used* deep inside an NMS (`ovr <= iou_thres` in a numpy nms_boxes) but *defined*
+elsewhere: an argparse default, a constant set in an `__init__`, a literal keyword argument at a
+call, a function default. `origin()` walks back from the use over the program's own code: a local
+assignment, a parameter (to the argument its recorded call passed, or to its default), `self.x`
+(to the assignment in the class), `args.x` (to the argparse option of that name), a module-level
+constant. The interpreter's recorded calls (events.FunctionCall) say which call passed what; the
+walk never runs anything. What it cannot follow (a call's result, a subscript of a config) is its
+own origin: the fix goes at that expression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+from portlint.analysis.events import ArgparseDefault, FunctionCall
+from portlint.analysis.image import Site
+from portlint.analysis.syntax import ancestors, enclosing_function, params_of, walk
+
+MAX_HOPS = 10
+
+
+@dataclass
+class Origin:
+    """`site`: the node that defines the value (a literal, an argparse `default=`, an assignment's
+    value, or the expression that computes it); `what` says which in words; `hops`: the places the
+    value went through on its way to the use, nearest the definition first (the use site last)."""
+
+    site: Site
+    what: str
+    hops: list = field(default_factory=list)
+    literal: bool = False  # `site` is a number/bool literal that an edit can replace
+    option: Optional[str] = None  # the argparse dest, when the value is a command-line option
+
+    def related(self, use: Optional[Site], use_note: str) -> list:
+        """(Site, note) pairs for a finding's `related`: the use site, then the first place that
+        reads the definition (e.g. `self.nms_thresh = args.nms_thresh`), when they differ."""
+        out = []
+        if use is not None and not _same(use, self.site):
+            out.append((use, use_note))
+        for hop, note in self.hops[-1:]:
+            if not _same(hop, self.site) and (use is None or not _same(hop, use)):
+                out.append((hop, note))
+        return out
+
+
+def _same(a: Site, b: Site) -> bool:
+    return a.file is b.file and a.node is b.node
+
+
+def _literal(node) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return True
+    return isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and \
+        isinstance(node.expression, (cst.Integer, cst.Float))
+
+
+def origin(prog, src, node, fn=None, files=None) -> Optional[Origin]:
+    """The definition of the value of `node` (an expression of `src`, inside the function `fn`, or
+    found from the tree when not given) in the program `prog` (analysis.facts.ProgramFacts).
+    `files`: the side's SourceFiles, where base classes are looked up by name."""
+    if node is None or src is None:
+        return None
+    if fn is None:
+        fn = enclosing_function(src, node)
+    return _Walk(prog, files or [src]).expr(src, node, fn, [], 0)
+
+
+class _Walk:
+    def __init__(self, prog, files):
+        self.prog = prog
+        self.files = files
+        self.seen: set = set()
+
+    def expr(self, src, node, fn, hops: list, depth: int) -> Origin:
+        here = Site(src, node)
+        if _literal(node):
+            return Origin(here, "literal", hops, literal=True)
+        key = (id(node), id(fn))
+        if depth > MAX_HOPS or key in self.seen:
+            return Origin(here, "expression", hops)
+        self.seen.add(key)
+        if isinstance(node, cst.Name):
+            found = self.name(src, node, fn, hops, depth)
+            if found is not None:
+                return found
+        elif isinstance(node, cst.Attribute):
+            found = self.attribute(src, node, fn, hops, depth)
+            if found is not None:
+                return found
+        return Origin(here, "expression", hops)
+
+    # ---------------------------------------------------------------- names
+    def name(self, src, node: cst.Name, fn, hops, depth) -> Optional[Origin]:
+        name = node.value
+        scope = fn if fn is not None else src.module
+        value = _assigned_before(scope, name, node)
+        if value is not None:
+            return self.expr(src, value, fn, hops + [(Site(src, node), f"`{name}` is used here")], depth + 1)
+        if fn is not None and isinstance(fn, cst.FunctionDef) and name in params_of(fn):
+            return self.parameter(src, fn, name, node, hops, depth)
+        if fn is not None:  # a module-level constant
+            value = _assigned_before(src.module, name, None)
+            if value is not None:
+                return self.expr(src, value, None, hops + [(Site(src, node), f"`{name}` is used here")], depth + 1)
+        return None
+
+    def parameter(self, src, fn: cst.FunctionDef, name: str, node, hops, depth) -> Optional[Origin]:
+        use = (Site(src, node), f"parameter `{name}` of {fn.name.value}() is used here")
+        for call in self.prog.of(FunctionCall):
+            if call.func.node is not fn or call.site is None or not isinstance(call.site.node, cst.Call):
+                continue
+            arg, splat = _argument(call, fn, name)
+            csrc = call.site.file
+            caller = enclosing_function(csrc, call.site.node)
+            if arg is not None:
+                return self.expr(csrc, arg, caller, hops + [use], depth + 1)
+            if splat:  # run(**vars(opt)): the option of that name
+                found = self.option(name, hops + [use])
+                if found is not None:
+                    return found
+        default = _default(fn, name)
+        if default is not None:
+            return self.expr(src, default, fn, hops + [use], depth + 1)
+        return None
+
+    # ---------------------------------------------------------------- attributes
+    def attribute(self, src, node: cst.Attribute, fn, hops, depth) -> Optional[Origin]:
+        attr = node.attr.value
+        base = node.value
+        use = (Site(src, node), f"`{_text(node)}` is used here")
+        if isinstance(base, cst.Name) and base.value in ("self", "cls") and fn is not None:
+            cls = next((a for a in ancestors(src, fn) if isinstance(a, cst.ClassDef)), None)
+            for csrc, c in self.classes(src, cls):
+                found = _self_assignment(c, attr)
+                if found is not None:
+                    method, value = found
+                    return self.expr(csrc, value, method, hops + [use], depth + 1)
+                found = self.defaults_dict(csrc, c, attr, hops + [use], depth)
+                if found is not None:
+                    return found
+        return self.option(attr, hops + [use])
+
+    def classes(self, src, cls):
+        """The class and its bases found by name among the side's files, nearest first."""
+        out, todo = [], [(src, cls)] if cls is not None else []
+        while todo and len(out) < 6:
+            csrc, c = todo.pop(0)
+            if any(c is x for _, x in out):
+                continue
+            out.append((csrc, c))
+            for base in c.bases:
+                name = base.value.value if isinstance(base.value, cst.Name) else (
+                    base.value.attr.value if isinstance(base.value, cst.Attribute) else None)
+                if name is None:
+                    continue
+                for f in [csrc] + [f for f in self.files if f is not csrc]:
+                    if f.module is None or f"class {name}" not in f.text:
+                        continue
+                    hit = next((s for s in f.module.body if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+                    if hit is not None:
+                        todo.append((f, hit))
+                        break
+        return out
+
+    def defaults_dict(self, src, cls: cst.ClassDef, attr: str, hops, depth) -> Optional[Origin]:
+        """The bubbliiiing idiom: `_defaults = {"confidence": 0.5, ...}` on the class,
+        `self.__dict__.update(self._defaults)` and `for name, value in kwargs.items(): setattr(self,
+        name, value)` in __init__: a keyword of the construction call wins over the dict entry."""
+        init = next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        if init is None:
+            return None
+        text = code_text(src, init)
+        if "__dict__.update" not in text:
+            return None
+        if "setattr(self" in text:
+            for call in self.prog.of(FunctionCall):
+                if call.func.node is init and call.site is not None and isinstance(call.site.node, cst.Call):
+                    for a in call.site.node.args:
+                        if a.keyword is not None and a.keyword.value == attr:
+                            return self.expr(call.site.file, a.value, enclosing_function(call.site.file, call.site.node),
+                                             hops, depth + 1)
+        for stmt in cls.body.body:
+            for small in getattr(stmt, "body", ()):
+                if type(small) is cst.Assign and isinstance(small.value, cst.Dict) and f"{_name_of(small)}" in text:
+                    for e in small.value.elements:
+                        if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) and \
+                                e.key.evaluated_value == attr:
+                            return self.expr(src, e.value, None, hops, depth + 1)
+        return None
+
+    def option(self, dest: str, hops) -> Optional[Origin]:
+        defaults = [d for d in self.prog.of(ArgparseDefault) if d.dest == dest]
+        if not defaults:
+            return None
+        d = defaults[-1]
+        call = d.site.node
+        value = next((a.value for a in getattr(call, "args", ()) if a.keyword is not None and a.keyword.value == "default"),
+                     None)
+        site = Site(d.site.file, value if value is not None else call)
+        return Origin(site, f"the default of --{dest}", hops, literal=value is not None and _literal(value), option=dest)
+
+
+def _name_of(assign: cst.Assign) -> str:
+    t = assign.targets[0].target
+    return t.value if isinstance(t, cst.Name) else "\0"
+
+
+def code_text(src, node) -> str:
+    from portlint.analysis.syntax import code
+    return code(src, node)
+
+
+def _text(node) -> str:
+    from portlint.analysis.syntax import dotted
+    return dotted(node) or "value"
+
+
+def _assigned_before(scope, name: str, before) -> Optional[cst.BaseExpression]:
+    """The value of the last plain `name = value` in `scope` before the node `before` (anywhere
+    in the scope when `before` is None); `a, b = x, y` is split element-wise."""
+    found = None
+    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    for n in walk(body):
+        if before is not None and n is before:
+            break
+        if type(n) is not cst.Assign:
+            continue
+        for t in n.targets:
+            target = t.target
+            if isinstance(target, cst.Name) and target.value == name:
+                found = n.value
+            elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(n.value, (cst.Tuple, cst.List)) and \
+                    len(target.elements) == len(n.value.elements):
+                for te, ve in zip(target.elements, n.value.elements):
+                    if isinstance(te.value, cst.Name) and te.value.value == name:
+                        found = ve.value
+            elif isinstance(target, (cst.Tuple, cst.List)) and any(
+                    isinstance(e.value, cst.Name) and e.value.value == name for e in target.elements):
+                found = n.value  # unpacked from a call or a name: the fix goes there
+    return found
+
+
+def _self_assignment(cls: cst.ClassDef, attr: str):
+    """(method, value) of `self.attr = value`, the one in __init__ first."""
+    best = None
+    for stmt in cls.body.body:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        for n in walk(stmt.body):
+            if type(n) is cst.Assign:
+                for t in n.targets:
+                    tg = t.target
+                    if isinstance(tg, cst.Attribute) and tg.attr.value == attr and isinstance(tg.value, cst.Name) \
+                            and tg.value.value == "self":
+                        if stmt.name.value == "__init__":
+                            return stmt, n.value
+                        best = best or (stmt, n.value)
+    return best
+
+
+def _argument(call: FunctionCall, fn: cst.FunctionDef, name: str):
+    """(the argument node passed for parameter `name` at the recorded call, whether the call
+    splats keywords (`**kwargs`) so that the name may come through it)."""
+    node = call.site.node
+    for a in node.args:
+        if a.keyword is not None and a.keyword.value == name:
+            return a.value, False
+    names = params_of(fn)
+    if call.func.self_obj is not None and names:
+        names = names[1:]
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    if name in names:
+        i = names.index(name)
+        if i < len(positional) and not any(a.star == "*" for a in node.args[:i + 1]):
+            return positional[i].value, False
+    return None, any(a.star == "**" for a in node.args)
+
+
+def _default(fn: cst.FunctionDef, name: str):
+    p = fn.params
+    for param in list(p.posonly_params) + list(p.params) + list(p.kwonly_params):
+        if param.name.value == name:
+            return param.default
+    return None
