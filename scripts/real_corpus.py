@@ -342,7 +342,7 @@ class Score:
 def check_pair(pair: Pair, args: list[str], portlint: list[str]) -> dict:
     cmd = [*portlint, "check", str(pair.original), str(pair.ported), "--format", "json", "--no-cache", *args]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode not in (0, 1):
+    if out.returncode not in (0, 1, 3):  # 3: a side's pipeline was not found (still a report)
         raise CorpusError(f"{pair.family}: portlint exited {out.returncode}: {out.stderr.strip()[:500]}")
     doc = json.loads(out.stdout)
     doc["_stderr"] = out.stderr
@@ -352,10 +352,10 @@ def check_pair(pair: Pair, args: list[str], portlint: list[str]) -> dict:
 def traced(doc: dict) -> dict:
     """Per side: whether a pipeline from a decode to a model call was found."""
     out = {}
-    pipes = doc.get("pipelines")
+    pairs = doc.get("pairs") or []
     for side in ("original", "ported"):
-        if isinstance(pipes, dict):
-            items = pipes.get(side) or []
+        if pairs:
+            items = [p for pair in pairs for p in (pair.get("pipelines") or {}).get(side, [])]
             out[side] = any(p.get("decode") and p.get("model") for p in items)
         else:
             out[side] = not any(f"in the {side} program" in n for n in doc.get("notes", []) + [doc.get("_stderr", "")])

@@ -332,13 +332,15 @@ class Interpreter:
         return NORMAL
 
     def apply_decorators(self, value, decorators, frame: Frame):
-        """`@register("name")` / `@REGISTRY.register_module()`: a decorator of the program's own is
-        called with what it decorates, innermost first (a registry fills its dict). Its result
-        replaces the function or class when it is one of the program's callables; a library
-        decorator (`@torch.no_grad()`) or one returning something unknown leaves it as written."""
+        """`@register("name")` / `@REGISTRY.register_module()` on a class: a decorator of the
+        program's own is called with the class, innermost first (a registry fills its dict); its
+        result replaces the class when it is one of the program's callables. Function decorators
+        are left as written: running them (yolov5's `smart_inference_mode()` around `run`) lost
+        the evaluation program's NMS facts on the real corpus, and wrappers add nothing a call
+        of the function itself does not show."""
         for deco, node in reversed(decorators):
-            if not isinstance(deco, FunctionVal):
-                continue
+            if not isinstance(deco, FunctionVal) or not isinstance(value, ClassVal):
+                continue  # function decorators (wrappers, yolov5's smart_inference_mode) stay as written
             result = self.call(deco, [value], {}, Site(frame.file, node))
             if isinstance(result, (FunctionVal, ClassVal)):
                 value = result
