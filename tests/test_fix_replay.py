@@ -56,6 +56,8 @@ def _replay(original, ported, shape, photo) -> dict:
 
 SAFE_CASES = []
 for _case in cases():
+    if _case.name.startswith("post_"):
+        continue  # a post-processing case (un-padding boxes, cropping outputs): replay stops at the model input
     if (_case / "fixed.py").is_file() or _case.parent.name in STAGE:
         SAFE_CASES.append(_case)
 
