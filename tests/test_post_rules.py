@@ -129,6 +129,7 @@ def test_sophon_demo_retinaface_outputs_by_shape_are_aligned(capsys):
 
 # ------------------------------------------------------------------ PL206 numbers
 
+@pytest.mark.slow  # torch
 def test_box_clip_minus_one_moves_border_boxes_by_one_pixel():
     """rules/PL206.md: clipping to w - 1 (numpy, the port) vs clamping to w (torch, the original)
     differs by exactly 1 px for every coordinate at or past the border, and not at all inside."""
@@ -156,6 +157,7 @@ def test_unpad_with_the_unrounded_padding_is_half_a_pixel_off():
     assert dh - placed == 0.5
 
 
+@pytest.mark.slow  # torch
 def test_mask_threshold_in_logit_space():
     """rules/PL207.md: thresholding probabilities at 0.5 keeps the logits > 0; thresholding the raw
     logits at 0.5 keeps probabilities > 0.6225, and drops the pixels with a logit in (0, 0.5]."""

@@ -19,6 +19,8 @@ import pytest
 
 from fixture_support import finishes_in_time, run_cli
 
+pytestmark = pytest.mark.slow  # verify needs its extras (torch, torchvision, cv2)
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "resnet"
 TINY = ROOT / "tests" / "models" / "tiny_cnn.py"

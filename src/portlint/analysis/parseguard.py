@@ -94,13 +94,27 @@ def _frames() -> int:
     return n
 
 
+def _deeper_than(tree, limit: int) -> bool:
+    """Whether the tree has more than `limit` levels, walked without recursion. Python 3.11's AST
+    builder refuses such a tree under the lowered recursion limit; Python 3.10's builds it (no
+    depth check there), so the depth is measured here as well."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return False
+
+
 def _tree(text: str):
     """CPython's syntax tree of `text`; DEEP when it is deeper than MAX_DEPTH (the AST builder
-    counts three levels per unit of the recursion limit); None for a syntax error."""
+    counts three levels per unit of the recursion limit; on Python 3.10 the depth is measured on
+    the built tree); None for a syntax error."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(_frames() + MAX_DEPTH // 3 + 5)
     try:
-        return ast.parse(text)
+        tree = ast.parse(text)
     except (RecursionError, MemoryError):
         return DEEP
     except SyntaxError as exc:
@@ -109,6 +123,7 @@ def _tree(text: str):
         return None
     finally:
         sys.setrecursionlimit(old)
+    return DEEP if _deeper_than(tree, MAX_DEPTH) else tree
 
 
 DEEP = object()
