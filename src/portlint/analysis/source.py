@@ -1,7 +1,8 @@
 """Loads one side of a pair: a file plus the local modules it imports, or every .py under a folder.
 
 Files that cannot matter are skipped before parsing (too large, binary, not UTF-8); each file is
-parsed once per process, cached by the hash of its content.
+parsed once per process, cached by the hash of its content. Two files of one side never share a
+tree: the analysis tells places apart by node identity, so a second identical file gets its own.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
 MAX_FILE_BYTES = 2_000_000
-_PARSED: dict[str, cst.Module] = {}
+_PARSED: dict[tuple[str, int], cst.Module] = {}  # (content hash, copy) -> tree
 _REFUSED: dict[str, str] = {}  # content hash -> why parseguard refused it
 
 
@@ -53,6 +54,7 @@ class Side:
     entries: list[SourceFile] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # real path -> sha256 of every file read
+    copies: dict[str, int] = field(default_factory=dict)  # sha256 -> files of this side parsed with it
 
 
 def read_source(path: Path, display: str) -> SourceFile:
@@ -89,11 +91,12 @@ def _read_error(display: str, detail: str, digest: str) -> SourceError:
     return err
 
 
-def parse(src: SourceFile) -> cst.Module:
-    """Parse once per content hash; syntax errors become a one-line SourceError."""
+def parse(src: SourceFile, copy: int = 0) -> cst.Module:
+    """Parse once per content hash and `copy` (the how-manieth file of its side with this content:
+    each gets its own tree, see the module's docstring); syntax errors become a one-line SourceError."""
     if src.module is not None:
         return src.module
-    module = _PARSED.get(src.digest)
+    module = _PARSED.get((src.digest, copy))
     if module is None:
         refused = _REFUSED.get(src.digest) or parseguard.refusal(src.text)  # libcst could take minutes or crash
         if refused:
@@ -107,7 +110,7 @@ def parse(src: SourceFile) -> cst.Module:
             raise SourceError(src.display, "nested too deeply to parse") from None
         except Exception as exc:  # libcst raises assorted errors on hostile input
             raise SourceError(src.display, f"cannot parse: {exc.__class__.__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        _PARSED[src.digest] = module
+        _PARSED[(src.digest, copy)] = module
         if FREEZE_TREES:
             gc.freeze()
     src.module = module
@@ -256,7 +259,7 @@ def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFi
     src = None
     try:
         src = read_source(path, display)
-        parse(src)
+        parse(src, side.copies.get(src.digest, 0))
     except SourceError as err:
         side.errors.append(err)
         digest = src.digest if src is not None else getattr(err, "digest", None)
@@ -264,6 +267,7 @@ def _add(side: Side, path: Path, display: str, entry: bool) -> Optional[SourceFi
             side.digests[os.path.realpath(path)] = digest
         return None
     side.digests[os.path.realpath(path)] = src.digest
+    side.copies[src.digest] = side.copies.get(src.digest, 0) + 1
     side.files[path] = src
     if entry:
         side.entries.append(src)
