@@ -4,8 +4,9 @@ every fixture is applied, then both pipelines are replayed with verify's replay 
 that remains after the fix and still makes a difference at that stage or before it (an
 unfixable antialias under a fixed interpolation, say) — then the fixed stage must at least not
 differ more than before the fix (the harmful fix subtracted the mean twice: 0.48 -> 2.1).
-Post-processing fixes (PL2xx) are outside the replay: verify does not replay a port's own
-post-processing."""
+Post-processing fixes (PL2xx, and pre rules' fixes in post_ cases) are outside the replay, as verify
+does not replay a port's own post-processing: tests/test_fix_post_replay.py runs those programs on
+synthetic model outputs instead."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import fmt, guarded, ran_functions
 
-RULE = RuleMeta("PL207", "other", "warning", ("safe",), "masks binarised at a different threshold")
+RULE = RuleMeta("PL207", "other", "warning", ("safe", "unsafe"), "masks binarised at a different threshold")
 
 
 @dataclass
@@ -35,6 +35,7 @@ class Cut:
     number: Optional[cst.CSTNode]
     value: float
     sigmoid: bool
+    resampled: bool = False  # its function resizes or interpolates the masks before the cut
 
     @property
     def logit(self) -> Optional[float]:
@@ -80,6 +81,15 @@ def _sigmoid_in(src, fn) -> bool:
     return False
 
 
+RESAMPLERS = ("interpolate", "upsample", "resize", "warpaffine", "imresize")
+
+
+def _resample_in(src, fn) -> bool:
+    """The function resizes or interpolates (F.interpolate, cv2.resize): a sigmoid and a resize do
+    not commute, so a threshold moved to logit space is then no longer exact."""
+    return any(type(n) is cst.Call and call_name(n).rsplit(".", 1)[-1].lower() in RESAMPLERS for n in walk(fn.body))
+
+
 def _proto_product(src, fn) -> bool:
     """The function makes masks as coefficients @ prototypes (`@`, np.matmul, torch.mm/matmul, np.dot)."""
     for n in walk(fn.body):
@@ -94,22 +104,23 @@ def cuts_in(src, fn) -> list[Cut]:
     """The mask binarisations of one function: `x > t`, `np.greater(x, t)`, `x.gt(t)`/`.gt_(t)`."""
     loops = _loop_masks(fn)
     sig = _sigmoid_in(src, fn)
+    resampled = _resample_in(src, fn)
     out = []
     for n in walk(fn.body):
         if type(n) is cst.Comparison and len(n.comparisons) == 1 and isinstance(n.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual)):
             comp = n.comparisons[0].comparator
             v = _num(comp)
             if v is not None and (_maskish(n.left, loops)):
-                out.append(Cut(src, n, comp, v, sig))
+                out.append(Cut(src, n, comp, v, sig, resampled))
         elif type(n) is cst.Call and n.args:
             name = call_name(n)
             last = name.rsplit(".", 1)[-1]
             if last == "greater" and len(n.args) == 2 and _num(n.args[1].value) is not None and (
                     _maskish(n.args[0].value, loops)):
-                out.append(Cut(src, n, n.args[1].value, _num(n.args[1].value), sig))
+                out.append(Cut(src, n, n.args[1].value, _num(n.args[1].value), sig, resampled))
             elif last in ("gt", "gt_") and isinstance(n.func, cst.Attribute) and _num(n.args[0].value) is not None and (
                     _maskish(n.func.value, loops)):
-                out.append(Cut(src, n, n.args[0].value, _num(n.args[0].value), sig))
+                out.append(Cut(src, n, n.args[0].value, _num(n.args[0].value), sig, resampled))
     return out
 
 
@@ -143,12 +154,19 @@ def _param_default(fn, name):
     return None
 
 
-def _fix(cut: Cut, logit: float) -> Optional[Fix]:
+def _fix(cut: Cut, ref: Cut) -> Optional[Fix]:
+    """Safe when it is exact pixel by pixel: the original thresholds logits too, or no resize sits
+    between a sigmoid and a cut on either side (sigmoid-then-bilinear is not bilinear-then-sigmoid:
+    tests/test_fix_post_replay.py measures 16198 of 89054 mask pixels on YOLOv8-seg)."""
     sp = span(Site(cut.src, cut.number))
     if not sp:
         return None
-    return Fix("safe", f"compare the logits with {fmt(logit)} (the original's threshold in logit space)",
-                [TextEdit(cut.src.display, sp[0], sp[1], fmt(logit))])
+    exact = not ref.sigmoid or not (ref.resampled or cut.resampled)
+    why = "" if exact else ("; not exact: the original resizes after its sigmoid, and a resize of probabilities "
+                            "is not a resize of logits")
+    return Fix("safe" if exact else "unsafe",
+               f"compare the logits with {fmt(ref.logit)} (the original's threshold in logit space){why}",
+               [TextEdit(cut.src.display, sp[0], sp[1], fmt(ref.logit))])
 
 
 def _message(p: Cut, o: Cut) -> str:
@@ -227,6 +245,6 @@ def _findings(src, cuts, ref, done) -> list:
         if id(cut.node) in done or not _reported(cut, ref):
             continue
         done.add(id(cut.node))
-        fix = _fix(cut, ref.logit) if not cut.sigmoid else None
+        fix = _fix(cut, ref) if not cut.sigmoid else None
         out.append(RULE.finding(_message(cut, ref), Site(src, cut.node), Site(ref.src, ref.node), fix=fix))
     return out
