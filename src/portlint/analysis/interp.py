@@ -27,6 +27,7 @@ from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModu
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
 from portlint.analysis.writes import loop_writes
+from portlint.analysis.unknowns import named_attribute
 from portlint.analysis.bounds import concat_fits
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
@@ -636,6 +637,9 @@ class Interpreter:
         return self.getattr(obj, node.attr.value, Site(frame.file, node))
 
     def getattr(self, obj, name: str, site: Site):
+        return named_attribute(name, self._getattr(obj, name, site))
+
+    def _getattr(self, obj, name: str, site: Site):
         if type(obj) is Union:
             return protocols.union_map(obj, lambda o: self.getattr(o, name, site), merge_values)
         if type(obj) is protocols.SuperRef:

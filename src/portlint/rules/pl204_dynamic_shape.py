@@ -18,6 +18,7 @@ from typing import Optional
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
 from portlint.analysis.values import Sym, sym_vars
+from portlint.rules.assumed import CANDIDATE_STRIDES, needs_stride, with_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
 
@@ -108,6 +109,20 @@ def _variable(img: Img, ctx):
     return None
 
 
+def _variable_at_candidate_strides(img: Img, ctx):
+    """`_variable` for a size computed from the model's stride (letterbox auto=True's
+    `np.mod(dw, stride)` with the stride in the weights): it must vary at every candidate stride
+    (rules/assumed.py); the examples are for the first, and the note says so."""
+    if not needs_stride(img.state.size):
+        return None, ""
+    per_stride = [_variable(img, with_stride(ctx, s)) for s in CANDIDATE_STRIDES]
+    if not all(per_stride):
+        return None, ""
+    others = "; ".join(f"at stride {s}: {_examples(v[0])}" for s, v in zip(CANDIDATE_STRIDES[1:], per_stride[1:]))
+    return per_stride[0], (f", for a model stride of {CANDIDATE_STRIDES[0]}; the stride is read from the weights, "
+                           f"not known statically; {others}")
+
+
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:
     for op in ops_of(img, "pad"):
         if any(_has_mod(getattr(op, k)) for k in ("top", "bottom", "left", "right")):
@@ -171,7 +186,9 @@ def check(pair) -> list:
             continue
         if os_ is None:
             continue
-        o_var = _variable(os_.img, ctx)
+        o_var, stride_note = _variable(os_.img, ctx), ""
+        if o_var is None:
+            o_var, stride_note = _variable_at_candidate_strides(os_.img, ctx)
         if o_var is None or compare(os_.img, ps.img, ctx):
             continue
         p_static = _static(ps.img, ctx)
@@ -182,6 +199,6 @@ def check(pair) -> list:
         examples = _examples(o_var[0]) if "own size" not in what else ", ".join(
             fmt_size(s) for _, s in o_var[0][:3]) + ", ..."
         findings.append(RULE.finding(
-            f"original {what} ({examples}); the port always feeds {size} to a static bmodel, "
+            f"original {what} ({examples}{stride_note}); the port always feeds {size} to a static bmodel, "
             "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
     return findings

@@ -1,0 +1,60 @@
+"""Findings that hold only under a stated value of a number the analysis cannot know.
+
+A size computed from the model's stride (analysis/unknowns.py: `check_img_size(640, s=stride)`,
+letterbox's `np.mod(dw, stride)`) cannot be evaluated: the stride is in the weights. A porting
+engineer still compares the two programs at the strides real detectors have (32 for P5 models,
+64 for P6). A rule whose numeric comparison found nothing for lack of that number reruns it at
+each candidate stride; only when the mismatch appears at every one is it reported, as a
+warning whose message names the stride its numbers are for. The stride itself stays unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
+
+from portlint.analysis.context import PairContext
+from portlint.analysis.unknowns import STRIDE
+from portlint.analysis.values import sym_vars
+
+# strides of real detection backbones: P5 (YOLOv5/v7/v9 ...) and P6 (-P6, 1280 models) heads
+CANDIDATE_STRIDES = (32, 64)
+
+
+@dataclass
+class AssumingContext(PairContext):
+    """A PairContext whose sample environments also give the named unknowns stated values."""
+
+    assumed: dict = field(default_factory=dict)
+
+    def env(self, h: int, w: int) -> dict:
+        env = super().env(h, w)
+        env.update(self.assumed)
+        return env
+
+
+def assuming(ctx) -> bool:
+    return isinstance(ctx, AssumingContext)
+
+
+def needs_stride(values: Iterable) -> bool:
+    return any(STRIDE in sym_vars(v) for v in values)
+
+
+def with_stride(ctx: PairContext, stride: int) -> AssumingContext:
+    return AssumingContext(input_shape=ctx.input_shape, bmodel=ctx.bmodel, options=ctx.options,
+                           strict=ctx.strict, assumed={STRIDE: stride})
+
+
+def at_candidate_strides(ctx, values: Iterable, run: Callable[[PairContext], list]) -> list:
+    """`run`'s findings at the first candidate stride, if it finds a mismatch at every candidate
+    (and the values compared depend on the stride); their message says what was assumed."""
+    if assuming(ctx) or not needs_stride(list(values)):
+        return []
+    per_stride = [run(with_stride(ctx, s)) for s in CANDIDATE_STRIDES]
+    if not all(per_stride):
+        return []
+    first, others = CANDIDATE_STRIDES[0], ", ".join(str(s) for s in CANDIDATE_STRIDES[1:])
+    note = (f" [numbers for a model stride of {first}; the stride is read from the weights and not known "
+            f"statically: at stride {others} the programs differ too]")
+    return [replace(f, message=f.message + note, severity="warning", fix=None) for f in per_stride[0]]
