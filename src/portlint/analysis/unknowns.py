@@ -29,3 +29,26 @@ def named_attribute(name: str, value):
 
 def is_model_stride(value) -> bool:
     return isinstance(value, Sym) and value.op == "var" and value.args[0] == STRIDE
+
+
+# `if auto:` where `auto` is a boolean parameter (default True/False) and the caller passed a
+# value the analysis cannot know (`LoadImages(..., auto=pt)`, pt from the weights' file type)
+FLAG_PREFIX = "flag."
+
+
+def flag_condition(test, frame, value):
+    """A named unknown for the test of an `if` on a boolean parameter whose argument is unknown:
+    numbers assigned in the two branches then become ifelse(flag, a, b) (analysis/merging.py)
+    rather than UNKNOWN, and a rule can compare both settings and say which one it reports."""
+    if value is not UNKNOWN or type(test).__name__ != "Name" or frame.func is None:
+        return None
+    name = test.value
+    defaults = frame.func.defaults or {}
+    if name not in defaults or not isinstance(defaults[name], bool):
+        return None
+    return var(FLAG_PREFIX + name)
+
+
+def flag_name(variable: str):
+    """`auto` for the variable of `flag_condition`, None for any other variable."""
+    return variable[len(FLAG_PREFIX):] if variable.startswith(FLAG_PREFIX) else None

@@ -11,10 +11,11 @@ warning whose message names the stride its numbers are for. The stride itself st
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable
+import itertools
+from typing import Callable, Iterable, Optional
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.unknowns import STRIDE
+from portlint.analysis.unknowns import STRIDE, flag_name
 from portlint.analysis.values import sym_vars
 
 # strides of real detection backbones: P5 (YOLOv5/v7/v9 ...) and P6 (-P6, 1280 models) heads
@@ -41,9 +42,39 @@ def needs_stride(values: Iterable) -> bool:
     return any(STRIDE in sym_vars(v) for v in values)
 
 
-def with_stride(ctx: PairContext, stride: int) -> AssumingContext:
+def with_stride(ctx: PairContext, stride: int, flags: Optional[dict] = None) -> AssumingContext:
+    assumed = dict(getattr(ctx, "assumed", {}))
+    assumed.update(flags or {})
+    assumed[STRIDE] = stride
     return AssumingContext(input_shape=ctx.input_shape, bmodel=ctx.bmodel, options=ctx.options,
-                           strict=ctx.strict, assumed={STRIDE: stride})
+                           strict=ctx.strict, assumed=assumed)
+
+
+def with_flags(ctx: PairContext, flags: dict) -> AssumingContext:
+    assumed = dict(getattr(ctx, "assumed", {}))
+    assumed.update(flags)
+    return AssumingContext(input_shape=ctx.input_shape, bmodel=ctx.bmodel, options=ctx.options,
+                           strict=ctx.strict, assumed=assumed)
+
+
+MAX_FLAGS = 3
+
+
+def flag_settings(values: Iterable) -> list[dict]:
+    """Each setting of the unknown boolean parameters the values depend on (analysis/unknowns.py
+    `flag_condition`), the flags set first; [{}] when there are none, [] when too many."""
+    names = sorted({v for x in values for v in sym_vars(x) if flag_name(v) is not None})
+    if len(names) > MAX_FLAGS:
+        return []
+    return [dict(zip(names, bits)) for bits in itertools.product((True, False), repeat=len(names))]
+
+
+def describe_flags(flags: dict) -> str:
+    """`auto` true: how a finding says which setting of an unknown flag it is about."""
+    if not flags:
+        return ""
+    parts = ", ".join(f"`{flag_name(k)}` {'true' if v else 'false'}" for k, v in flags.items())
+    return f"with {parts} (a parameter whose argument is not known statically)"
 
 
 def at_candidate_strides(ctx, values: Iterable, run: Callable[[PairContext], list]) -> list:

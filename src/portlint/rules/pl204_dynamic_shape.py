@@ -18,7 +18,7 @@ from typing import Optional
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
 from portlint.analysis.values import Sym, sym_vars
-from portlint.rules.assumed import CANDIDATE_STRIDES, needs_stride, with_stride
+from portlint.rules.assumed import CANDIDATE_STRIDES, describe_flags, flag_settings, needs_stride, with_flags, with_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
 
@@ -110,17 +110,27 @@ def _variable(img: Img, ctx):
 
 
 def _variable_at_candidate_strides(img: Img, ctx):
-    """`_variable` for a size computed from the model's stride (letterbox auto=True's
-    `np.mod(dw, stride)` with the stride in the weights): it must vary at every candidate stride
-    (rules/assumed.py); the examples are for the first, and the note says so."""
-    if not needs_stride(img.state.size):
-        return None, ""
-    per_stride = [_variable(img, with_stride(ctx, s)) for s in CANDIDATE_STRIDES]
-    if not all(per_stride):
-        return None, ""
-    others = "; ".join(f"at stride {s}: {_examples(v[0])}" for s, v in zip(CANDIDATE_STRIDES[1:], per_stride[1:]))
-    return per_stride[0], (f", for a model stride of {CANDIDATE_STRIDES[0]}; the stride is read from the weights, "
-                           f"not known statically; {others}")
+    """`_variable` for a size computed from what the analysis cannot know (rules/assumed.py): the
+    model's stride (letterbox auto=True's `np.mod(dw, stride)` with the stride in the weights),
+    where it must vary at every candidate stride, and an unknown boolean parameter (`auto=pt`),
+    where the first setting that makes it vary is reported. The note says what was assumed."""
+    size = img.state.size
+    for flags in flag_settings(size):
+        if not flags and not needs_stride(size):
+            return None, ""
+        flagged = describe_flags(flags)
+        if not needs_stride(size):
+            found = _variable(img, with_flags(ctx, flags))
+            if found is not None:
+                return found, f", {flagged}"
+            continue
+        per_stride = [_variable(img, with_stride(ctx, s, flags)) for s in CANDIDATE_STRIDES]
+        if not all(per_stride):
+            continue
+        others = "; ".join(f"at stride {s}: {_examples(v[0])}" for s, v in zip(CANDIDATE_STRIDES[1:], per_stride[1:]))
+        return per_stride[0], (f", for a model stride of {CANDIDATE_STRIDES[0]}; the stride is read from the weights, "
+                               f"not known statically; {others}" + (f"; {flagged}" if flagged else ""))
+    return None, ""
 
 
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:

@@ -279,6 +279,8 @@ def binop(interp, op, left, right, site):
     if isinstance(left, numpy_api.Canvas) or isinstance(right, numpy_api.Canvas):
         return numpy_api.canvas_arith(op, left, right)
     if isinstance(left, list) and isinstance(right, (int, float)) and op in ("add", "sub", "mul", "truediv"):
+        if op == "mul" and type(right) is int:
+            return NotImplemented  # list repetition: `opt.imgsz *= 2 if len(opt.imgsz) == 1 else 1` (yolov5 detect.py)
         return UNKNOWN
     return NotImplemented
 
