@@ -6,12 +6,14 @@ engineer still compares the two programs at the strides real detectors have (32 
 64 for P6). A rule whose numeric comparison found nothing for lack of that number reruns it at
 each candidate stride; only when the mismatch appears at every one is it reported, as a
 warning whose message names the stride its numbers are for. The stride itself stays unknown.
+An unknown boolean parameter (`letterbox(..., auto=pt)`) is treated alike: a rule may compare each
+setting and must say which one its finding is about.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 import itertools
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Optional
 
 from portlint.analysis.context import PairContext
@@ -42,19 +44,15 @@ def needs_stride(values: Iterable) -> bool:
     return any(STRIDE in sym_vars(v) for v in values)
 
 
-def with_stride(ctx: PairContext, stride: int, flags: Optional[dict] = None) -> AssumingContext:
-    assumed = dict(getattr(ctx, "assumed", {}))
-    assumed.update(flags or {})
-    assumed[STRIDE] = stride
-    return AssumingContext(input_shape=ctx.input_shape, bmodel=ctx.bmodel, options=ctx.options,
-                           strict=ctx.strict, assumed=assumed)
-
-
 def with_flags(ctx: PairContext, flags: dict) -> AssumingContext:
-    assumed = dict(getattr(ctx, "assumed", {}))
-    assumed.update(flags)
+    """`ctx`, with the named unknowns in `flags` given the stated values."""
+    assumed = {**getattr(ctx, "assumed", {}), **flags}
     return AssumingContext(input_shape=ctx.input_shape, bmodel=ctx.bmodel, options=ctx.options,
                            strict=ctx.strict, assumed=assumed)
+
+
+def with_stride(ctx: PairContext, stride: int, flags: Optional[dict] = None) -> AssumingContext:
+    return with_flags(ctx, {**(flags or {}), STRIDE: stride})
 
 
 MAX_FLAGS = 3
