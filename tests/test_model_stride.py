@@ -149,3 +149,30 @@ def test_letterbox_auto_shapes_at_both_candidate_strides():
     assert auto_shape(480, 640, 640, 32) == (480, 640) and auto_shape(480, 640, 640, 64) == (512, 640)
     assert auto_shape(300, 451, 640, 32) == (448, 640)
     assert auto_shape(1080, 1920, 1280, 32) == (736, 1280) and auto_shape(1080, 1920, 1280, 64) == (768, 1280)
+
+
+def test_if_on_a_self_attribute_set_from_a_boolean_constructor_parameter(tmp_path):
+    from portlint.analysis.unknowns import FLAG_PREFIX
+
+    out = _resize_out(tmp_path, """
+        import cv2
+        import torch
+
+        class Shrink:
+            def __init__(self, size=640, small=False):
+                self.size = size
+                self.small = small
+
+            def __call__(self, im):
+                size = self.size
+                if self.small:
+                    size = size // 2
+                return cv2.resize(im, (size, size))
+
+        model = torch.load("best.pt")["model"]
+        shrink = Shrink(640, small=model.half_size)
+        model(torch.from_numpy(shrink(cv2.imread("a.jpg"))))
+    """)
+    flag = FLAG_PREFIX + "small"
+    assert [sym_eval(v, {flag: True}) for v in out] == [320, 320]
+    assert [sym_eval(v, {flag: False}) for v in out] == [640, 640]

@@ -39,14 +39,31 @@ FLAG_PREFIX = "flag."
 def flag_condition(test, frame, value):
     """A named unknown for the test of an `if` on a boolean parameter whose argument is unknown:
     numbers assigned in the two branches then become ifelse(flag, a, b) (analysis/merging.py)
-    rather than UNKNOWN, and a rule can compare both settings and say which one it reports."""
-    if value is not UNKNOWN or type(test).__name__ != "Name" or frame.func is None:
+    rather than UNKNOWN, and a rule can compare both settings and say which one it reports.
+    `if self.auto:` counts when the class's __init__ has a boolean parameter of that name (the
+    `self.auto = auto` of a transform class such as a LetterBox)."""
+    if value is not UNKNOWN or frame.func is None:
         return None
-    name = test.value
-    defaults = frame.func.defaults or {}
+    kind = type(test).__name__
+    if kind == "Name":
+        name, func = test.value, frame.func
+    elif kind == "Attribute" and type(test.value).__name__ == "Name" and test.value.value == "self":
+        name, func = test.attr.value, _init_of(frame.locals.get("self"))
+    else:
+        return None
+    defaults = getattr(func, "defaults", None) or {}
     if name not in defaults or not isinstance(defaults[name], bool):
         return None
     return var(FLAG_PREFIX + name)
+
+
+def _init_of(obj):
+    from portlint.analysis.objects import FunctionVal, Instance
+
+    if not isinstance(obj, Instance):
+        return None
+    init = obj.cls.lookup("__init__")
+    return init if isinstance(init, FunctionVal) else None
 
 
 def flag_name(variable: str):
