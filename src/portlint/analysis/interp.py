@@ -27,6 +27,7 @@ from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModu
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
 from portlint.analysis.writes import loop_writes
+from portlint.analysis.unknowns import flag_condition, named_attribute
 from portlint.analysis.bounds import concat_fits
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
@@ -372,7 +373,8 @@ class Interpreter:
             return self.exec_block(node.body, frame)
         if cond is False:
             return self.exec_block(else_body, frame) if else_body is not None else NORMAL
-        return self.exec_branches([node.body, else_body], frame, cond=value)
+        flag = flag_condition(node.test, frame, value)
+        return self.exec_branches([node.body, else_body], frame, cond=value if flag is None else flag)
 
     def exec_branches(self, bodies, frame: Frame, cond=None) -> str:
         base = dict(frame.locals)
@@ -636,6 +638,9 @@ class Interpreter:
         return self.getattr(obj, node.attr.value, Site(frame.file, node))
 
     def getattr(self, obj, name: str, site: Site):
+        return named_attribute(name, self._getattr(obj, name, site))
+
+    def _getattr(self, obj, name: str, site: Site):
         if type(obj) is Union:
             return protocols.union_map(obj, lambda o: self.getattr(o, name, site), merge_values)
         if type(obj) is protocols.SuperRef:

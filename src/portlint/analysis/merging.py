@@ -82,6 +82,8 @@ def merge_values(a, b, undecided: bool = False):
     steps change is unknown."""
     if a is b:
         return a
+    if type(a) is Sym and type(b) is Sym and a.op == "var" and a == b:
+        return a  # the same named unknown (analysis/unknowns.py) from both branches
     try:
         if type(a) == type(b) and isinstance(a, (int, float, str, bool)) and a == b:
             return a

@@ -12,6 +12,7 @@ from portlint.analysis.image import Img, Site
 from portlint.analysis.ops import Resize
 from portlint.analysis.locate import span
 from portlint.findings import Fix, TextEdit
+from portlint.rules.assumed import at_candidate_strides, needs_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.fixkit import edit, import_alias
 from portlint.rules.common import SAMPLES, eval_pair, evaluate, fmt_size
@@ -27,7 +28,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     for ro, rp in resize_pairs(o, p):
         io, ip = ro.interp, rp.interp
         if io is None and ip and len(ro.interp_options) > 1:
-            found = _by_image_size(ro, rp, ctx) if ro.interp_code is not None else _run_time_choice(ro, rp)
+            found = _by_image_size_or_stride(ro, rp, ctx) if ro.interp_code is not None else _run_time_choice(ro, rp)
             if found is not None:
                 findings.append(found)
             continue
@@ -39,6 +40,17 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
             f"original resizes with {io} interpolation; ported with {ip}{default}",
             rp.site, ro.site, fix=interpolation_fix(ro, rp)))
     return findings
+
+
+def _by_image_size_or_stride(ro: Resize, rp: Resize, ctx: PairContext):
+    """`_by_image_size`; where the size the filter depends on is computed from the model's stride
+    (unknown statically: rules/assumed.py), at the candidate strides, else as a run-time choice."""
+    found = _by_image_size(ro, rp, ctx)
+    values = (ro.interp_code, ro.out, ro.in_)
+    if found is not None or not needs_stride(values):
+        return found
+    assumed = at_candidate_strides(ctx, values, lambda c: [f for f in (_by_image_size(ro, rp, c),) if f])
+    return assumed[0] if assumed else _run_time_choice(ro, rp)
 
 
 def _by_image_size(ro: Resize, rp: Resize, ctx: PairContext):

@@ -14,6 +14,7 @@ from portlint.analysis.ops import Resize
 from portlint.analysis.locate import span
 from portlint.analysis.values import UNKNOWN, Sym, sym_vars
 from portlint.findings import Fix
+from portlint.rules.assumed import at_candidate_strides
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
 from portlint.rules.fixkit import edit, from_import, import_alias, insert_after_imports, node_code
@@ -49,6 +50,14 @@ def _call_start(op: Resize):
 
 
 def compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
+    found = _compare_pair(ro, rp, ctx)
+    if found:
+        return found
+    # sizes computed from the model's stride: compared at the strides detectors have, said so
+    return at_candidate_strides(ctx, (ro.out, ro.in_, rp.out, rp.in_), lambda c: _compare_pair(ro, rp, c))
+
+
+def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
     evaluated = False
     for h, w in SAMPLES:
         env = ctx.env(h, w)

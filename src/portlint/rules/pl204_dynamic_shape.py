@@ -18,6 +18,7 @@ from typing import Optional
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
 from portlint.analysis.values import Sym, sym_vars
+from portlint.rules.assumed import CANDIDATE_STRIDES, describe_flags, flag_settings, needs_stride, with_flags, with_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
 
@@ -108,6 +109,30 @@ def _variable(img: Img, ctx):
     return None
 
 
+def _variable_at_candidate_strides(img: Img, ctx):
+    """`_variable` for a size computed from what the analysis cannot know (rules/assumed.py): the
+    model's stride (letterbox auto=True's `np.mod(dw, stride)` with the stride in the weights),
+    where it must vary at every candidate stride, and an unknown boolean parameter (`auto=pt`),
+    where the first setting that makes it vary is reported. The note says what was assumed."""
+    size = img.state.size
+    for flags in flag_settings(size):
+        if not flags and not needs_stride(size):
+            return None, ""
+        flagged = describe_flags(flags)
+        if not needs_stride(size):
+            found = _variable(img, with_flags(ctx, flags))
+            if found is not None:
+                return found, f", {flagged}"
+            continue
+        per_stride = [_variable(img, with_stride(ctx, s, flags)) for s in CANDIDATE_STRIDES]
+        if not all(per_stride):
+            continue
+        others = "; ".join(f"at stride {s}: {_examples(v[0])}" for s, v in zip(CANDIDATE_STRIDES[1:], per_stride[1:]))
+        return per_stride[0], (f", for a model stride of {CANDIDATE_STRIDES[0]}; the stride is read from the weights, "
+                               f"not known statically; {others}" + (f"; {flagged}" if flagged else ""))
+    return None, ""
+
+
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:
     for op in ops_of(img, "pad"):
         if any(_has_mod(getattr(op, k)) for k in ("top", "bottom", "left", "right")):
@@ -171,7 +196,9 @@ def check(pair) -> list:
             continue
         if os_ is None:
             continue
-        o_var = _variable(os_.img, ctx)
+        o_var, stride_note = _variable(os_.img, ctx), ""
+        if o_var is None:
+            o_var, stride_note = _variable_at_candidate_strides(os_.img, ctx)
         if o_var is None or compare(os_.img, ps.img, ctx):
             continue
         p_static = _static(ps.img, ctx)
@@ -182,6 +209,6 @@ def check(pair) -> list:
         examples = _examples(o_var[0]) if "own size" not in what else ", ".join(
             fmt_size(s) for _, s in o_var[0][:3]) + ", ..."
         findings.append(RULE.finding(
-            f"original {what} ({examples}); the port always feeds {size} to a static bmodel, "
+            f"original {what} ({examples}{stride_note}); the port always feeds {size} to a static bmodel, "
             "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
     return findings

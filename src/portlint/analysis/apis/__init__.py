@@ -13,6 +13,7 @@ import libcst as cst
 from portlint.analysis.apis import common
 from portlint.analysis.apis.common import HANDLERS, Ctx
 from portlint.analysis.image import Img
+from portlint.analysis.unknowns import is_model_stride
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, BoundApi, Namespace, Seq, Sym
 
 _CANONICAL_PREFIXES = (
@@ -112,6 +113,8 @@ def get_attribute(interp, obj, name: str, site):
         if getter is not None:
             return getter(obj)
         return BoundApi(obj, f"constarray.{name}")
+    if isinstance(obj, Sym) and is_model_stride(obj) and name in ("max", "item"):
+        return BoundApi(obj, "portlint.model_stride." + name)  # `model.stride.max()`: the stride itself
     if isinstance(obj, numpy_api.Canvas):
         if name == "shape":
             return obj.shape
@@ -276,6 +279,8 @@ def binop(interp, op, left, right, site):
     if isinstance(left, numpy_api.Canvas) or isinstance(right, numpy_api.Canvas):
         return numpy_api.canvas_arith(op, left, right)
     if isinstance(left, list) and isinstance(right, (int, float)) and op in ("add", "sub", "mul", "truediv"):
+        if op == "mul" and type(right) is int:
+            return NotImplemented  # list repetition: `opt.imgsz *= 2 if len(opt.imgsz) == 1 else 1` (yolov5 detect.py)
         return UNKNOWN
     return NotImplemented
 

@@ -279,7 +279,27 @@ def _library_types(v):
         return _PATH_TYPES
     if isinstance(v, AttrDict):
         return {B + "dict"}
+    if isinstance(v, Sym) and _int_valued(v):
+        return {B + "int"}  # `isinstance(int(s), torch.Tensor)`, `isinstance(check_img_size(...), int)`
     return None
+
+
+# Syms whose value is a Python int whatever their variables are: int(), math.ceil/floor (numpy's
+# ceil gives no Sym), round() with one argument; and integer arithmetic over such values
+_INT_RESULT = ("int", "ceil", "floor")
+_INT_PRESERVING = ("add", "sub", "mul", "floordiv", "mod", "max", "min", "neg", "abs")
+
+
+def _int_valued(v, depth: int = 0) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int):
+        return True
+    if not isinstance(v, Sym) or depth > 32:
+        return False
+    if v.op in _INT_RESULT or (v.op == "round" and len(v.args) == 1):
+        return True
+    return v.op in _INT_PRESERVING and all(_int_valued(a, depth + 1) for a in v.args)
 
 
 @handles(B + "vars")
@@ -513,3 +533,11 @@ def _fire(ctx: Ctx):
     if component is UNKNOWN or component is None or isinstance(component, (ApiRef, ApiObject)):
         return UNKNOWN
     return ctx.interp.call(component, [], {}, ctx.site)
+
+
+@handles("portlint.model_stride.max", "portlint.model_stride.item")
+def _model_stride_max(ctx: Ctx):
+    """`model.stride.max()`: yolov5-style models keep one stride per detection level (8, 16, 32) and
+    the code reads the largest; the symbol for the unknown stride (analysis/unknowns.py) already is
+    that largest stride, the one sizes are made multiples of."""
+    return ctx.arg(0)
