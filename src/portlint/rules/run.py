@@ -23,6 +23,7 @@ class PairFacts:
 
 def run_rules(pair: PairFacts) -> list:
     o_sinks, p_sinks = candidates(pair.original.sinks), candidates(pair.ported.sinks)
+    pair.ctx.ported_facts = pair.ported
     pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx)
     several = len({s.entry.path for s in o_sinks}) > 1
     findings, reported = [], set()
