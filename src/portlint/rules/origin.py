@@ -352,3 +352,36 @@ def _default(fn: cst.FunctionDef, name: str):
         if param.name.value == name:
             return param.default
     return None
+
+
+def decision_site(facts, site) -> Optional[tuple]:
+    """(Site, note) of what chose the ported code at `site` over an alternative, for findings whose
+    fix is to take another path (a keep-ratio letterbox where the original stretches):
+    - the constant switch of an enclosing `if` (`if self.use_resize_padding:` with
+      `self.use_resize_padding = True` in `__init__`): its definition;
+    - else the call of the helper holding `site` (`self.letterbox(img, ..., auto=False)`): the
+      caller chose the helper and its options.
+    None when neither is known: the finding stays at `site`."""
+    if facts is None or site is None or site.node is None:
+        return None
+    src = site.file
+    fn = enclosing_function(src, site.node)
+    for a in ancestors(src, site.node):
+        if a is fn:
+            break
+        if isinstance(a, cst.If):
+            test = a.test
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test = test.expression
+            if isinstance(test, (cst.Name, cst.Attribute)):
+                found = defined_at(facts, Site(src, test))
+                if found is not None and found.literal and isinstance(literal_value(found.site.node), bool):
+                    return found.site, f"the switch `{_text(test)}` selects the branch that resizes this way"
+    if fn is None:
+        return None
+    for prog in facts.programs():
+        for call in prog.of(FunctionCall):
+            if call.func.node is fn and call.site is not None and isinstance(call.site.node, cst.Call) and \
+                    enclosing_function(call.site.file, call.site.node) is not fn:
+                return call.site, f"the call of {fn.name.value}() chooses this resize"
+    return None
