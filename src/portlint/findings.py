@@ -22,9 +22,18 @@ class Location:
     line: int
     column: int
     source_line: str = ""
+    cell: Optional[int] = None  # a notebook's cell (1-based, all cells counted); `line` is in it
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column}
+        out = {"path": self.path, "line": self.line, "column": self.column}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
+
+    def place(self) -> str:
+        """path:line:column, or path:cell N:line:column in a notebook (as Ruff writes it)."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -35,9 +44,17 @@ class Related:
     line: int
     column: int
     note: str
+    cell: Optional[int] = None  # as Location.cell
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "note": self.note}
+        out = {"path": self.path, "line": self.line, "column": self.column, "note": self.note}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
+
+    def place(self) -> str:
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +94,8 @@ class Finding:
 
     def sort_key(self):
         p = self.ported
-        return (p.path if p else "", p.line if p else 0, p.column if p else 0, self.code, self.message)
+        return (p.path if p else "", (p.cell or 0) if p else 0, p.line if p else 0, p.column if p else 0, self.code,
+                self.message)
 
     def to_json(self) -> dict:
         out = {

@@ -29,7 +29,8 @@ def run_rules(pair: PairFacts) -> list:
     findings, reported = [], set()
     for match in sorted(pair.matches, key=lambda m: not m.primary):  # primary matches first
         for f in match.findings:
-            where = (f.code, f.ported.path if f.ported else None, f.ported.line if f.ported else None)
+            where = (f.code, f.ported.path if f.ported else None, f.ported.line if f.ported else None,
+                     f.ported.cell if f.ported else None)
             if not match.primary and where in reported:
                 continue  # the same place already differs from the closest program
             reported.add(where)
@@ -44,7 +45,8 @@ def run_rules(pair: PairFacts) -> list:
 def _dedupe(findings):
     seen, out = set(), []
     for f in findings:
-        key = (f.code, f.message, f.ported.path if f.ported else None, f.ported.line if f.ported else None)
+        key = (f.code, f.message, f.ported.path if f.ported else None, f.ported.line if f.ported else None,
+               f.ported.cell if f.ported else None)
         if key not in seen:
             seen.add(key)
             out.append(f)
