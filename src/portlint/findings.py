@@ -14,17 +14,10 @@ SEVERITIES = ("error", "warning", "info")
 APPLICABILITIES = ("safe", "unsafe", "display-only")
 
 
-@dataclass(frozen=True)
-class Location:
-    """A place in a file as the user named it; 1-based line and column."""
+class _Place:
+    """path/line/column/cell as JSON and as text, shared by Location and Related."""
 
-    path: str
-    line: int
-    column: int
-    source_line: str = ""
-    cell: Optional[int] = None  # a notebook's cell (1-based, all cells counted); `line` is in it
-
-    def to_json(self) -> dict:
+    def _json(self) -> dict:
         out = {"path": self.path, "line": self.line, "column": self.column}
         if self.cell is not None:
             out["cell"] = self.cell
@@ -37,7 +30,21 @@ class Location:
 
 
 @dataclass(frozen=True)
-class Related:
+class Location(_Place):
+    """A place in a file as the user named it; 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+    source_line: str = ""
+    cell: Optional[int] = None  # a notebook's cell (1-based, all cells counted); `line` is in it
+
+    def to_json(self) -> dict:
+        return self._json()
+
+
+@dataclass(frozen=True)
+class Related(_Place):
     """Another place a finding involves (the value's use site, a helper it flows through)."""
 
     path: str
@@ -47,14 +54,7 @@ class Related:
     cell: Optional[int] = None  # as Location.cell
 
     def to_json(self) -> dict:
-        out = {"path": self.path, "line": self.line, "column": self.column, "note": self.note}
-        if self.cell is not None:
-            out["cell"] = self.cell
-        return out
-
-    def place(self) -> str:
-        cell = f"cell {self.cell}:" if self.cell is not None else ""
-        return f"{self.path}:{cell}{self.line}:{self.column}"
+        return {**self._json(), "note": self.note}
 
 
 @dataclass(frozen=True)
