@@ -14,30 +14,47 @@ SEVERITIES = ("error", "warning", "info")
 APPLICABILITIES = ("safe", "unsafe", "display-only")
 
 
+class _Place:
+    """path/line/column/cell as JSON and as text, shared by Location and Related."""
+
+    def _json(self) -> dict:
+        out = {"path": self.path, "line": self.line, "column": self.column}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
+
+    def place(self) -> str:
+        """path:line:column, or path:cell N:line:column in a notebook (as Ruff writes it)."""
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{self.line}:{self.column}"
+
+
 @dataclass(frozen=True)
-class Location:
+class Location(_Place):
     """A place in a file as the user named it; 1-based line and column."""
 
     path: str
     line: int
     column: int
     source_line: str = ""
+    cell: Optional[int] = None  # a notebook's cell (1-based, all cells counted); `line` is in it
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column}
+        return self._json()
 
 
 @dataclass(frozen=True)
-class Related:
+class Related(_Place):
     """Another place a finding involves (the value's use site, a helper it flows through)."""
 
     path: str
     line: int
     column: int
     note: str
+    cell: Optional[int] = None  # as Location.cell
 
     def to_json(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "note": self.note}
+        return {**self._json(), "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -77,7 +94,8 @@ class Finding:
 
     def sort_key(self):
         p = self.ported
-        return (p.path if p else "", p.line if p else 0, p.column if p else 0, self.code, self.message)
+        return (p.path if p else "", (p.cell or 0) if p else 0, p.line if p else 0, p.column if p else 0, self.code,
+                self.message)
 
     def to_json(self) -> dict:
         out = {

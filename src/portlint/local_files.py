@@ -29,7 +29,8 @@ def skipped(name: str) -> bool:
 
 
 def walk_py(root: Path) -> list[Path]:
-    """Every .py file under a folder, in sorted order, skipped folders and symlink loops left out."""
+    """Every .py file and Jupyter notebook under a folder, in sorted order, skipped folders and
+    symlink loops left out."""
     found, seen = [], set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)
@@ -38,7 +39,7 @@ def walk_py(root: Path) -> list[Path]:
             continue
         seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not skipped(d))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py"))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith((".py", ".ipynb")))
     return found
 
 

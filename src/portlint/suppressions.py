@@ -39,6 +39,7 @@ class Suppression:
     codes: Optional[tuple[str, ...]]  # None: every code
     source_line: str = ""
     used: set[str] = field(default_factory=set)
+    cell: Optional[int] = None  # in a notebook: the cell, and `line` is the line in it
 
     def matches(self, finding: Finding) -> bool:
         if self.codes is None:
@@ -108,6 +109,25 @@ def parse_suppressions(path: str, text: str) -> list[Suppression]:
     return found
 
 
+def _read_suppressions(path: str) -> list[Suppression]:
+    """A file's suppression comments; a notebook's are read from its code cells, each placed at
+    (cell, line). An unreadable file suppresses nothing."""
+    from portlint.analysis.notebook import is_notebook, notebook_code
+
+    try:
+        if is_notebook(path):
+            with open(path, "rb") as fh:
+                text, cells = notebook_code(fh.read())
+            found = parse_suppressions(path, text)
+            for s in found:
+                s.cell, s.line = cells.where(s.line)
+            return found
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return parse_suppressions(path, fh.read())
+    except (OSError, ValueError):
+        return []
+
+
 def _norm(code: str) -> str:
     code = code.strip()
     return code.upper() if code.upper().startswith("PL") else code
@@ -122,12 +142,7 @@ class _Index:
     def of(self, path: str) -> list[Suppression]:
         key = os.path.realpath(path)
         if key not in self.files:
-            try:
-                with open(path, encoding="utf-8-sig", errors="replace") as fh:
-                    text = fh.read()
-            except OSError:
-                text = ""
-            self.files[key] = parse_suppressions(path, text)
+            self.files[key] = _read_suppressions(path)
         return self.files[key]
 
     def suppresses(self, finding: Finding) -> bool:
@@ -136,7 +151,7 @@ class _Index:
             if loc is None:
                 continue
             for s in self.of(loc.path):
-                if (s.file_level or s.line == loc.line) and s.matches(finding):
+                if (s.file_level or (s.line == loc.line and s.cell == loc.cell)) and s.matches(finding):
                     hit = True  # keep going: every matching comment counts as used
         return hit
 
@@ -158,5 +173,5 @@ def apply_suppressions(report: CheckReport, show_unused: bool = False,
                 stale = s.unused()
                 if stale:
                     report.findings.append(pl001_unused_suppression.unused(
-                        stale, Location(s.path, s.line, s.column, s.source_line)))
+                        stale, Location(s.path, s.line, s.column, s.source_line, cell=s.cell)))
     return report

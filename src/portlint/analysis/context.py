@@ -14,6 +14,9 @@ class PairContext:
     bmodel: Any = None
     options: dict = field(default_factory=dict)
     strict: bool = False  # analyser errors are raised, not swallowed (tests, scripts/check_sophon_demo.py)
+    # the ported side's facts (analysis.facts.SideFacts) while rules run: pipeline rules trace a
+    # value from its use back to where the program defines it (rules/origin.py)
+    ported_facts: Any = None
 
     def env(self, h: int, w: int) -> dict:
         """Values of the symbolic sizes for an image of h x w pixels."""

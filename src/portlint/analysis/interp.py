@@ -66,6 +66,11 @@ class Frame:
     returns: list = field(default_factory=list)
     func: Any = None
     yields: Optional[list] = None  # a generator's yielded values
+    # the undecided branches being run: (symbolic condition, which side) or None for a condition
+    # that is not symbolic; each return records them, so that an early `return` under a symbolic
+    # condition gives ifelse(cond, early, later) instead of an unknown merge
+    guards: list = field(default_factory=list)
+    return_guards: list = field(default_factory=list)
 
 
 NORMAL, RETURN, BREAK, CONTINUE, RAISE = "normal", "return", "break", "continue", "raise"
@@ -259,6 +264,7 @@ class Interpreter:
             self.assign(node.target, result, frame)
         elif t is cst.Return:
             frame.returns.append(self.eval(node.value, frame) if node.value is not None else None)
+            frame.return_guards.append(tuple(frame.guards))
             return RETURN
         elif t is cst.Import:
             for alias in node.names:
@@ -379,10 +385,15 @@ class Interpreter:
     def exec_branches(self, bodies, frame: Frame, cond=None) -> str:
         base = dict(frame.locals)
         results = []
-        for body in bodies:
+        two_sided = isinstance(cond, Sym) and len(bodies) == 2
+        for i, body in enumerate(bodies):
             frame.locals.clear()
             frame.locals.update(base)
-            flow = self.exec_block(body, frame) if body is not None else NORMAL
+            frame.guards.append((cond, i == 0) if two_sided else None)
+            try:
+                flow = self.exec_block(body, frame) if body is not None else NORMAL
+            finally:
+                frame.guards.pop()
             results.append((flow, dict(frame.locals)))
         live = [env for flow, env in results if flow == NORMAL]
         frame.locals.clear()
@@ -1055,10 +1066,7 @@ class Interpreter:
             return Seq(elem, kind="generator")
         if not frame.returns:
             return None
-        result = frame.returns[0]
-        for r in frame.returns[1:]:
-            result = merge_values(result, r)
-        return result
+        return _returned(frame)
 
     # ---------------------------------------------------------------- iteration helpers
     def iterate(self, value) -> Optional[list]:
@@ -1175,3 +1183,33 @@ def _literal(node):
         if len(_LITERALS) < 100_000:
             _LITERALS[key] = found
     return found
+
+
+def _returned(frame: Frame):
+    """A function's value from its returns in program order. When every earlier return ran under
+    symbolic conditions only (`if w <= h and w == size: return (h, w)`) and the values are
+    numbers, the value is ifelse(path condition, early, later), folded from the last return;
+    otherwise the returns are merged (equal values stay, others are unknown)."""
+    returns, guards = frame.returns, frame.return_guards
+    if len(returns) > 1 and len(guards) == len(returns) and all(
+            g and all(x is not None for x in g) for g in guards[:-1]) and all(_numbers(r) for r in returns):
+        result = returns[-1]
+        for value, guard in zip(reversed(returns[:-1]), reversed(guards[:-1])):
+            result = conditional_merge(_path_condition(guard), value, result)
+        return result
+    result = returns[0]
+    for r in returns[1:]:
+        result = merge_values(result, r)
+    return result
+
+
+def _numbers(v) -> bool:
+    """A number, a symbolic number, or a tuple of them (a size)."""
+    if isinstance(v, tuple):
+        return bool(v) and len(v) <= 4 and all(_numeric(x) for x in v)
+    return _numeric(v)
+
+
+def _path_condition(guard) -> Sym:
+    terms = [c if taken else Sym("not", (c,)) for c, taken in guard]
+    return terms[0] if len(terms) == 1 else Sym("and", tuple(terms))

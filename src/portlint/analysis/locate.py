@@ -36,9 +36,12 @@ def locate(site: Optional[Site]) -> Optional[Location]:
         return None
     node = site.node
     pos = positions(site.file).get(node)
-    if pos is None:
-        return Location(site.file.display, 1, 1, site.file.line(1))
-    return Location(site.file.display, pos.start.line, pos.start.column + 1, site.file.line(pos.start.line))
+    line, column = (pos.start.line, pos.start.column + 1) if pos is not None else (1, 1)
+    cells = site.file.cells
+    if cells is not None:  # a notebook: the line in its cell
+        cell, in_cell = cells.where(line)
+        return Location(site.file.display, in_cell, column, site.file.line(line), cell=cell)
+    return Location(site.file.display, line, column, site.file.line(line))
 
 
 def node_code(site: Site, node: Optional[cst.CSTNode] = None) -> str:

@@ -118,6 +118,9 @@ class Pad(Op):
     out: Any = None  # (h, w)
     padding: Any = None  # torchvision Pad's padding argument
     value_node: Any = None  # cv2: the value argument's libcst Arg (fixes)
+    # where each amount and the fill were written: {"top"|"left"|...|"value"|"r"|...: Site of the
+    # argument expression}, so that findings point at the definition (rules/origin.py)
+    arg_sites: Any = None
 
 
 @dataclass(**_STAGE)

@@ -15,11 +15,12 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import libcst as cst
 
 from portlint.analysis import fastparse, parseguard
+from portlint.analysis.notebook import is_notebook, notebook_code
 from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
 from portlint.filegate import NotRegular, TooLarge, read_regular
@@ -38,6 +39,7 @@ class SourceFile:
     digest: str
     module: Optional[cst.Module] = None
     lines: list[str] = field(default_factory=list)
+    cells: Any = None  # a notebook's analysis.notebook.CellMap: findings point at (cell, line)
 
     def line(self, n: int) -> str:
         if not self.lines:
@@ -73,6 +75,12 @@ def read_source(path: Path, display: str) -> SourceFile:
     except OSError as exc:
         raise SourceError(display, f"cannot read: {exc.strerror or exc}") from None
     digest = hashlib.sha256(data).hexdigest()
+    if is_notebook(path):
+        try:
+            text, cells = notebook_code(data)
+        except ValueError as exc:
+            raise _read_error(display, str(exc), digest) from None
+        return SourceFile(path=path, display=display, text=text, digest=digest, cells=cells)
     if b"\x00" in data:
         raise _read_error(display, "binary file, not Python source", digest)
     try:
@@ -204,8 +212,8 @@ def load_side(arg: str) -> Side:
             _add(side, p.resolve() if not p.is_symlink() else p.absolute(), _display(p.absolute(), arg, path.absolute()), entry=True)
         side.entries = program_files(side)
         return side
-    if path.suffix not in (".py", ".pyw", ""):
-        raise SourceError(arg, "not a Python file (.py)")
+    if path.suffix not in (".py", ".pyw", "", ".ipynb"):
+        raise SourceError(arg, "not a Python file (.py) or a Jupyter notebook (.ipynb)")
     root = path.resolve().parent
     side = Side(root=root)
     _add(side, path.resolve(), arg, entry=True)

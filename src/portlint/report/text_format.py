@@ -12,7 +12,7 @@ _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
 
 def _where(loc: Location | None) -> str:
-    return f"{loc.path}:{loc.line}:{loc.column}" if loc else "(none)"
+    return loc.place() if loc else "(none)"
 
 
 def _side_by_side(f: Finding, width: int) -> list[str]:
@@ -36,7 +36,7 @@ def render_finding(f: Finding, color: bool, width: int = 100, preview: str = "")
         lines.append(f"  matched original program: {f.program}")
     lines.extend(_side_by_side(f, width))
     for r in f.related:
-        lines.append(f"    related {r.path}:{r.line}:{r.column}: {r.note}")
+        lines.append(f"    related {r.place()}: {r.note}")
     if f.fix:
         hint = f"  fix ({f.fix.applicability}): {f.fix.description}"
         lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)

@@ -8,6 +8,7 @@ from typing import Optional
 
 from portlint.analysis.image import Site
 from portlint.analysis.locate import locate
+from portlint.analysis.notebook import is_notebook
 from portlint.findings import APPLICABILITIES, KINDS, SEVERITIES, Finding, Fix, Related
 
 
@@ -36,6 +37,9 @@ class RuleMeta:
                 severity: Optional[str] = None, fix: Optional[Fix] = None, related=()) -> Finding:
         """`related`: (Site, note) pairs for the other places involved; None sites are left out.
         tests/test_rule_docs.py checks that every fix has an applicability listed in `fixes`."""
+        if fix is not None and fix.edits and any(is_notebook(e.path) for e in fix.edits):
+            # a notebook is JSON: edits computed on its joined code cells are shown, never written
+            fix = Fix("display-only", fix.description + " (in a notebook: edit the cell by hand)")
         return Finding(code=self.code, kind=self.kind, severity=severity or self.severity, message=message,
                        ported=locate(ported), original=locate(original), fix=fix,
                        related=_related(related))
@@ -46,5 +50,5 @@ def _related(pairs) -> list[Related]:
     for site, note in pairs:
         loc = locate(site) if site is not None else None
         if loc is not None:
-            out.append(Related(loc.path, loc.line, loc.column, note))
+            out.append(Related(loc.path, loc.line, loc.column, note, cell=loc.cell))
     return out

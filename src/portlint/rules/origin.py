@@ -48,6 +48,21 @@ class Origin:
         return out
 
 
+def literal_value(node):
+    """The number or bool of a literal node (`_literal`), else None."""
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return node.evaluated_value
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
+        return -node.expression.evaluated_value
+    if isinstance(node, cst.Name):
+        return {"True": True, "False": False}.get(node.value)
+    return None
+
+
+def _empty_display(node) -> bool:
+    return isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set)) and not node.elements
+
+
 def _same(a: Site, b: Site) -> bool:
     return a.file is b.file and a.node is b.node
 
@@ -61,21 +76,44 @@ def _literal(node) -> bool:
         isinstance(node.expression, (cst.Integer, cst.Float))
 
 
-def origin(prog, src, node, fn=None, files=None) -> Optional[Origin]:
+def origin(prog, src, node, fn=None, files=None, accept=None) -> Optional[Origin]:
     """The definition of the value of `node` (an expression of `src`, inside the function `fn`, or
     found from the tree when not given) in the program `prog` (analysis.facts.ProgramFacts).
-    `files`: the side's SourceFiles, where base classes are looked up by name."""
+    `files`: the side's SourceFiles, where base classes are looked up by name. `accept(origin)`:
+    whether a literal definition can be the value the rule computed; a name assigned in several
+    branches (`tx1 = 0` in one, `tx1 = int((W - w) / 2)` in the other) is then traced through the
+    assignment that can be."""
     if node is None or src is None:
         return None
     if fn is None:
         fn = enclosing_function(src, node)
-    return _Walk(prog, files or [src]).expr(src, node, fn, [], 0)
+    return _Walk(prog, files or [src], accept).expr(src, node, fn, [], 0)
+
+
+def defined_at(facts, site, accept=None) -> Optional[Origin]:
+    """origin() of the expression at `site` over the programs of one side (analysis.facts.SideFacts):
+    the first program whose recorded calls follow the value back from its use. None when the value
+    is defined where it is used."""
+    if facts is None or site is None or site.node is None:
+        return None
+    files = list(facts.side.files.values())
+    fn = enclosing_function(site.file, site.node)
+
+    def ran_it(prog) -> bool:  # the programs that called the function using the value come first
+        return prog.entry is site.file or any(c.func.node is fn for c in prog.of(FunctionCall))
+
+    for prog in sorted(facts.programs(), key=lambda prog: not ran_it(prog)):
+        found = origin(prog, site.file, site.node, files=files, accept=accept)
+        if found is not None and found.hops and not _same(found.site, site):
+            return found
+    return None
 
 
 class _Walk:
-    def __init__(self, prog, files):
+    def __init__(self, prog, files, accept=None):
         self.prog = prog
         self.files = files
+        self.accept = accept
         self.seen: set = set()
 
     def expr(self, src, node, fn, hops: list, depth: int) -> Origin:
@@ -94,15 +132,34 @@ class _Walk:
             found = self.attribute(src, node, fn, hops, depth)
             if found is not None:
                 return found
+        elif isinstance(node, cst.Subscript) and isinstance(node.value, (cst.Name, cst.Attribute)):
+            # `self.ab[0]`: the element of a table is defined where the table is
+            found = self.expr(src, node.value, fn, hops + [(here, f"`{_text(node.value)}` is indexed here")], depth + 1)
+            if not _same(found.site, Site(src, node.value)) and not _empty_display(found.site.node):
+                return found  # (a table built by appends to `[]` is not defined where it starts empty)
+        elif isinstance(node, (cst.Tuple, cst.List)) and node.elements:
+            # `((ab[0], ab[1]), (ab[2], ab[3]))`: one definition for every element, or none
+            found = [self.expr(src, e.value, fn, hops, depth + 1) for e in node.elements
+                     if isinstance(e, cst.Element)]
+            if len(found) == len(node.elements) and found[0].hops and \
+                    all(_same(f.site, found[0].site) for f in found[1:]):
+                return found[0]
         return Origin(here, "expression", hops)
 
     # ---------------------------------------------------------------- names
     def name(self, src, node: cst.Name, fn, hops, depth) -> Optional[Origin]:
         name = node.value
         scope = fn if fn is not None else src.module
-        value = _assigned_before(scope, name, node)
-        if value is not None:
-            return self.expr(src, value, fn, hops + [(Site(src, node), f"`{name}` is used here")], depth + 1)
+        values = _assignments_before(scope, name, node)
+        if values:
+            step = hops + [(Site(src, node), f"`{name}` is used here")]
+            first = None
+            for value in reversed(values):  # the last assignment first
+                found = self.expr(src, value, fn, step, depth + 1)
+                if self.accept is None or not found.literal or self.accept(found):
+                    return found
+                first = first or found
+            return first
         if fn is not None and isinstance(fn, cst.FunctionDef) and name in params_of(fn):
             return self.parameter(src, fn, name, node, hops, depth)
         if fn is not None:  # a module-level constant
@@ -225,7 +282,13 @@ def _text(node) -> str:
 def _assigned_before(scope, name: str, before) -> Optional[cst.BaseExpression]:
     """The value of the last plain `name = value` in `scope` before the node `before` (anywhere
     in the scope when `before` is None); `a, b = x, y` is split element-wise."""
-    found = None
+    found = _assignments_before(scope, name, before)
+    return found[-1] if found else None
+
+
+def _assignments_before(scope, name: str, before) -> list:
+    """The values of every plain `name = value` in `scope` before the node `before`, in order."""
+    found = []
     body = scope.body if isinstance(scope, cst.FunctionDef) else scope
     for n in walk(body):
         if before is not None and n is before:
@@ -235,15 +298,15 @@ def _assigned_before(scope, name: str, before) -> Optional[cst.BaseExpression]:
         for t in n.targets:
             target = t.target
             if isinstance(target, cst.Name) and target.value == name:
-                found = n.value
+                found.append(n.value)
             elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(n.value, (cst.Tuple, cst.List)) and \
                     len(target.elements) == len(n.value.elements):
                 for te, ve in zip(target.elements, n.value.elements):
                     if isinstance(te.value, cst.Name) and te.value.value == name:
-                        found = ve.value
+                        found.append(ve.value)
             elif isinstance(target, (cst.Tuple, cst.List)) and any(
                     isinstance(e.value, cst.Name) and e.value.value == name for e in target.elements):
-                found = n.value  # unpacked from a call or a name: the fix goes there
+                found.append(n.value)  # unpacked from a call or a name: the fix goes there
     return found
 
 
@@ -288,4 +351,37 @@ def _default(fn: cst.FunctionDef, name: str):
     for param in list(p.posonly_params) + list(p.params) + list(p.kwonly_params):
         if param.name.value == name:
             return param.default
+    return None
+
+
+def decision_site(facts, site) -> Optional[tuple]:
+    """(Site, note) of what chose the ported code at `site` over an alternative, for findings whose
+    fix is to take another path (a keep-ratio letterbox where the original stretches):
+    - the constant switch of an enclosing `if` (`if self.use_resize_padding:` with
+      `self.use_resize_padding = True` in `__init__`): its definition;
+    - else the call of the helper holding `site` (`self.letterbox(img, ..., auto=False)`): the
+      caller chose the helper and its options.
+    None when neither is known: the finding stays at `site`."""
+    if facts is None or site is None or site.node is None:
+        return None
+    src = site.file
+    fn = enclosing_function(src, site.node)
+    for a in ancestors(src, site.node):
+        if a is fn:
+            break
+        if isinstance(a, cst.If):
+            test = a.test
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                test = test.expression
+            if isinstance(test, (cst.Name, cst.Attribute)):
+                found = defined_at(facts, Site(src, test))
+                if found is not None and found.literal and isinstance(literal_value(found.site.node), bool):
+                    return found.site, f"the switch `{_text(test)}` selects the branch that resizes this way"
+    if fn is None:
+        return None
+    for prog in facts.programs():
+        for call in prog.of(FunctionCall):
+            if call.func.node is fn and call.site is not None and isinstance(call.site.node, cst.Call) and \
+                    enclosing_function(call.site.file, call.site.node) is not fn:
+                return call.site, f"the call of {fn.name.value}() chooses this resize"
     return None

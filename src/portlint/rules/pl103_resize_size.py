@@ -80,7 +80,11 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
         same = sem_o == sem_p
         msg = (f"for a {w}x{h} image the original resizes to {fmt_size(oo)}, the ported program to {fmt_size(op_)}"
                + (f" (both {sem_o}; the sizes are computed or rounded differently)" if same else f" ({sem_o} vs {sem_p})"))
-        return [RULE.finding(msg, rp.site, ro.site, fix=shorter_side_fix(ro, rp, ctx))]
+        where, related = rp.site, []
+        if (sem_o, sem_p) == ("fixed size", "keep the aspect ratio"):
+            where, related, note = _decision(ctx, rp)
+            msg += f"; {note}" if note else ""
+        return [RULE.finding(msg, where, ro.site, fix=shorter_side_fix(ro, rp, ctx), related=related)]
     # semantics, knowable without numbers: shorter-side resize vs a size independent of the image
     out = rp.out
     if ro.mode == "shorter" and isinstance(out, tuple) and len(out) == 2 and not any(
@@ -97,6 +101,19 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
                "width; aligned only if the bmodel input is square (give --input-shape or --bmodel to know)")
         return [RULE.finding(msg, rp.site, ro.site, severity="warning", fix=swap_fix(ro, rp))]
     return []
+
+
+def _decision(ctx: PairContext, rp: Resize):
+    """A port that letterboxes where the original stretches chose the letterbox somewhere: a
+    switch (`self.use_resize_padding = True`) or the call of its letterbox helper. The finding
+    points there, with the resize as a related place."""
+    from portlint.rules.origin import decision_site
+
+    found = decision_site(ctx.ported_facts, rp.site)
+    if found is None:
+        return rp.site, [], ""
+    site, note = found
+    return site, [(rp.site, "the keep-ratio resize is here")], note
 
 
 def _swapped_bmodel_dims(out) -> bool:

@@ -55,10 +55,11 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     for po, pp in zip(opads, ppads):
         vo, vp = _pad_value(po.value), _pad_value(pp.value)
         if vo and vp and set(vo) != set(vp):
+            where, related = _defined(ctx, pp, "value", "the padding uses the fill here")
             findings.append(RULE.finding(
                 f"original pads with value {_fmt_val(vo)}, ported with {_fmt_val(vp)}: the border differs by up to "
-                f"{fmt_num(max(abs(a - b) for a in vo for b in vp))} grey levels", pp.site, po.site,
-                fix=value_fix(po, pp)))
+                f"{fmt_num(max(abs(a - b) for a in vo for b in vp))} grey levels", where, po.site,
+                fix=value_fix(po, pp, where), related=related))
         for h, w in SAMPLES:
             env = ctx.env(h, w)
             ao = [evaluate(getattr(po, k), env) for k in _SIDES]
@@ -67,12 +68,42 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                 continue
             if any(abs(a - b) >= 0.5 for a, b in zip(ao, ap)):
                 placement = _placement(ao, ap)
+                where, related = pp.site, []
+                if "placement" in placement:  # the offsets are the fix: point at where they are computed
+                    side = "top" if abs(ao[0] - ap[0]) >= 0.5 else "left"
+                    amount = ap[0] if side == "top" else ap[2]
+                    where, related = _defined(ctx, pp, side, f"the padding's {side} offset is used here",
+                                              accept=lambda found, amount=amount: _literal_is(found, amount))
                 findings.append(RULE.finding(
                     f"for a {w}x{h} image the original pads top/bottom/left/right {_fmt_amounts(ao)}, the ported "
-                    f"program {_fmt_amounts(ap)}{placement}", pp.site, po.site,
-                    fix=placement_fix() if "top-left" in placement else None))
+                    f"program {_fmt_amounts(ap)}{placement}", where, po.site,
+                    fix=placement_fix(placement), related=related))
                 break
     return findings
+
+
+def _defined(ctx: PairContext, pad: Pad, key: str, use_note: str, accept=None):
+    """(primary site, related) of a ported padding finding: where the program defines the amount
+    or fill `key` (a literal passed down to a letterbox helper, an offset computed before the
+    call, a PaddingAtrr setter), with the padding call as a related place; the padding call
+    itself when the value is written there."""
+    from portlint.rules.origin import defined_at
+
+    arg = (pad.arg_sites or {}).get(key)
+    found = defined_at(ctx.ported_facts, arg, accept=accept) if arg is not None else None
+    if found is None:
+        if arg is not None and pad.library == "sail":  # attr.set_r(114): the setter is the definition
+            return arg, [(pad.site, use_note)]
+        return pad.site, []
+    return found.site, found.related(pad.site, use_note)
+
+
+def _literal_is(found, amount) -> bool:
+    """A literal definition can be the offset the rule computed (the branch that ran)."""
+    from portlint.rules.origin import literal_value
+
+    value = literal_value(found.site.node)
+    return isinstance(value, (int, float)) and abs(value - amount) < 0.5
 
 
 def _fmt_val(v):
@@ -83,31 +114,68 @@ def _fmt_amounts(a):
     return "/".join(fmt_num(x) for x in a)
 
 
+def _centred(a) -> bool:
+    return abs(a[0] - a[1]) <= 1 and abs(a[2] - a[3]) <= 1
+
+
+def _top_left(a) -> bool:
+    return a[0] == 0 and a[2] == 0 and (a[1] > 1 or a[3] > 1)
+
+
 def _placement(ao, ap):
-    o_centred = abs(ao[0] - ao[1]) <= 1 and abs(ao[2] - ao[3]) <= 1
-    p_topleft = ap[0] == 0 and ap[2] == 0 and (ap[1] > 1 or ap[3] > 1)
-    if o_centred and p_topleft:
+    if _centred(ao) and _top_left(ap):
         return " (centred vs top-left placement)"
-    if abs(sum(ao) - sum(ap)) < 0.5:
+    if _top_left(ao) and _centred(ap):
+        shift = max(ap[0], ap[2])
+        return f" (top-left vs centred placement: the ported image sits {fmt_num(shift)} px further in)"
+    if abs(sum(ao) - sum(ap)) < 0.5 and all(abs(a - b) <= 1 for a, b in zip(ao, ap)):
         return " (same total, rounded differently: up to 1 px shift of the whole image)"
     return ""
 
 
-def placement_fix() -> Fix:
+def placement_fix(placement: str) -> Optional[Fix]:
     """No automatic rewrite: moving the image inside the canvas also moves every box the ported
     post-processing unscales with its own offsets, so both must change together."""
-    return Fix("display-only", "pad centred like the original (top = int((H - h) / 2), left = int((W - w) / 2)) and "
-               "subtract the same offsets when scaling boxes back")
+    if "centred vs top-left" in placement:
+        return Fix("display-only", "pad centred like the original (top = int((H - h) / 2), left = int((W - w) / 2)) "
+                   "and subtract the same offsets when scaling boxes back")
+    if "top-left vs centred" in placement:
+        return Fix("display-only", "place the image at the top-left like the original (top = left = 0, all padding "
+                   "bottom/right) and use offsets 0 when scaling boxes back")
+    return None
 
 
-def value_fix(po: Pad, pp: Pad) -> Optional[Fix]:
-    node = pp.value_node
+def value_fix(po: Pad, pp: Pad, defined: Optional[Site] = None) -> Optional[Fix]:
+    """The fill is rewritten where the program writes it (`color=(114, 114, 114)` passed to a
+    letterbox helper), else at the cv2 call; a scalar original fill becomes a full tuple there,
+    since the same scalar in another call could fill only channel 0."""
     value = po.value
-    if node is None or not isinstance(value, (int, float, tuple, list)):
+    if not isinstance(value, (int, float, tuple, list)):
         return None
-    text = repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)
-    e = edit(pp.site, node.value, text)
-    return Fix("safe", f"pad with {text} as the original", [e]) if e else None
+    node = defined.node if defined is not None and _numbers_display(defined.node) else None
+    in_place = node is not None
+    site = defined if in_place else pp.site
+    if node is None:
+        if pp.value_node is None:
+            return None
+        node = pp.value_node.value
+    text = desc = repr(tuple(value)) if isinstance(value, (tuple, list)) else repr(value)
+    if in_place:  # a display of one number per channel: keep its form and length
+        n = len(node.elements)
+        values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+        inner = ", ".join(fmt_num(v) for v in values) + ("," if len(values) == 1 else "")
+        text = inner if getattr(node, "lpar", None) else f"({inner})"
+    e = edit(site, node, text)
+    return Fix("safe", f"pad with {desc} as the original", [e]) if e else None
+
+
+def _numbers_display(node) -> bool:
+    """`(114, 114, 114)` or `[114] * 3`-free plain displays of numbers: safe to rewrite in place."""
+    import libcst as cst
+
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return bool(node.elements) and all(isinstance(e.value, (cst.Integer, cst.Float)) for e in node.elements)
+    return False
 
 
 @guarded

@@ -9,7 +9,7 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.context import PairContext
-from portlint.analysis.image import Img
+from portlint.analysis.image import Img, Site
 from portlint.analysis.ops import Normalize
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
@@ -66,8 +66,22 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     others = f" ({len(diffs) - 1} more channel{'s differ' if len(diffs) > 2 else ' differs'})" if len(diffs) > 1 else ""
     msg = f"{detail}{hint}{others}: model inputs differ by up to {worst:.3g}"
     op_p, op_o = last_op(p, "normalize"), last_op(o, "normalize")
-    return [RULE.finding(msg, site_of(op_p, site_of(last_op(p, "dtype", "layout"))), site_of(op_o),
-                         fix=normalize_fix(o, p))]
+    where, related = _defined(ctx, op_p, site_of(op_p, site_of(last_op(p, "dtype", "layout"))))
+    return [RULE.finding(msg, where, site_of(op_o), fix=normalize_fix(o, p), related=related)]
+
+
+def _defined(ctx: PairContext, op, use):
+    """(primary site, related) of the finding: a SAIL convert_to's alpha/beta are usually computed
+    once in `__init__` (`self.ab = [x * self.input_scale for x in [...]]`) and indexed at the call;
+    the finding points at that definition, with the call as a related place."""
+    from portlint.rules.origin import defined_at
+
+    if not isinstance(op, Normalize) or op.library != "sail" or op.node is None or use is None:
+        return use, []
+    found = defined_at(ctx.ported_facts, Site(use.file, op.node.value))
+    if found is None:
+        return use, []
+    return found.site, found.related(use, "convert_to applies alpha/beta here")
 
 
 def normalize_fix(o: Img, p: Img) -> Optional[Fix]:

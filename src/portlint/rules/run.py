@@ -23,12 +23,14 @@ class PairFacts:
 
 def run_rules(pair: PairFacts) -> list:
     o_sinks, p_sinks = candidates(pair.original.sinks), candidates(pair.ported.sinks)
+    pair.ctx.ported_facts = pair.ported
     pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx)
     several = len({s.entry.path for s in o_sinks}) > 1
     findings, reported = [], set()
     for match in sorted(pair.matches, key=lambda m: not m.primary):  # primary matches first
         for f in match.findings:
-            where = (f.code, f.ported.path if f.ported else None, f.ported.line if f.ported else None)
+            where = (f.code, f.ported.path if f.ported else None, f.ported.line if f.ported else None,
+                     f.ported.cell if f.ported else None)
             if not match.primary and where in reported:
                 continue  # the same place already differs from the closest program
             reported.add(where)
@@ -43,7 +45,8 @@ def run_rules(pair: PairFacts) -> list:
 def _dedupe(findings):
     seen, out = set(), []
     for f in findings:
-        key = (f.code, f.message, f.ported.path if f.ported else None, f.ported.line if f.ported else None)
+        key = (f.code, f.message, f.ported.path if f.ported else None, f.ported.line if f.ported else None,
+               f.ported.cell if f.ported else None)
         if key not in seen:
             seen.add(key)
             out.append(f)

@@ -509,6 +509,20 @@ def _outputs_view(ctx: Ctx):
     return view
 
 
+@handles("random.choice")
+def _random_choice(ctx: Ctx):
+    """`random.choice(seq)` of a sequence holding one value (however many times) is that value
+    whatever the draw: test-time transforms reuse the training class with one size,
+    `RandomResize([800], max_size=1333)`. A real choice between values stays unknown."""
+    seq = ctx.arg(0, "seq")
+    if isinstance(seq, (list, tuple)) and seq:
+        first = seq[0]
+        if isinstance(first, (int, float, str)) and not isinstance(first, bool) and \
+                all(type(x) is type(first) and x == first for x in seq):
+            return first
+    return UNKNOWN
+
+
 @handles("functools.partial")
 def _partial(ctx: Ctx):
     """`functools.partial(f, *args, **kw)`: calling it calls f with those arguments first

@@ -24,6 +24,16 @@ def handles(*qnames: str):
     return deco
 
 
+def arg_sites(ctx: "Ctx", spec) -> dict:
+    """{name: Site of the argument's expression} for the (index, name) pairs given and passed."""
+    out = {}
+    for index, name in spec:
+        node = ctx.arg_node(index, name)
+        if node is not None and ctx.site is not None:
+            out[name] = Site(ctx.site.file, node.value)
+    return out
+
+
 @dataclass
 class Ctx:
     interp: Any

@@ -5,7 +5,7 @@ INTER_LINEAR and never antialiases; copyMakeBorder pads (top, bottom, left, righ
 
 from __future__ import annotations
 
-from portlint.analysis.apis.common import Ctx, as_pair, handles, normalized, permute_channels, set_layout
+from portlint.analysis.apis.common import Ctx, arg_sites, as_pair, handles, normalized, permute_channels, set_layout
 from portlint.analysis.apis.constants import CV2_COLOR, CV2_INTERP
 from portlint.analysis.image import Img, fresh_image
 from portlint.analysis.ops import Colour, Decode, Layout, Normalize, Other, Pad, Resize
@@ -131,7 +131,8 @@ def _border(ctx: Ctx):
     out_h = numeric_op("add", numeric_op("add", h, top), bottom)
     out_w = numeric_op("add", numeric_op("add", w, left), right)
     op = ctx.op(Pad, library="cv2", top=top, bottom=bottom, left=left, right=right, value=value if border == 0 else None,
-                border=border, placement="explicit", in_=(h, w), out=(out_h, out_w), value_node=ctx.arg_node(6, "value"))
+                border=border, placement="explicit", in_=(h, w), out=(out_h, out_w), value_node=ctx.arg_node(6, "value"),
+                arg_sites=arg_sites(ctx, ((1, "top"), (2, "bottom"), (3, "left"), (4, "right"), (6, "value"))))
     return img.evolve(op, size=(out_h, out_w))
 
 

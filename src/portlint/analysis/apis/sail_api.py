@@ -8,7 +8,7 @@ a dict in lexicographic key order (§4); get_input_shape comes from the bmodel a
 from __future__ import annotations
 
 from portlint.analysis import affine
-from portlint.analysis.apis.common import Ctx, handles, normalized, permute_channels
+from portlint.analysis.apis.common import Ctx, arg_sites, handles, normalized, permute_channels
 from portlint.analysis.apis.constants import SAIL_FORMATS, SAIL_INTERP
 from portlint.analysis.events import SailOutputs
 from portlint.analysis.image import Img, fresh_image
@@ -318,8 +318,19 @@ def _resize_op(ctx: Ctx, img: Img, w, h, alg_index, crop=None, pad=None):
         top, left = a.get("sty", UNKNOWN), a.get("stx", UNKNOWN)
         pop = ctx.op(Pad, library="sail", top=top, left=left, bottom=numeric_op("sub", numeric_op("sub", h, top), rh),
                      right=numeric_op("sub", numeric_op("sub", w, left), rw),
-                     value=_pad_value(a, img), placement="explicit", in_=(rh, rw), out=(h, w))
+                     value=_pad_value(a, img), placement="explicit", in_=(rh, rw), out=(h, w),
+                     arg_sites=_pad_sites(a))
         out = out.evolve(pop, size=(h, w))
+    return out
+
+
+def _pad_sites(attrs) -> dict:
+    """Where the padding's offsets and fill were set: sty is the top, stx the left."""
+    sites = dict(attrs.get("__sites__") or {})
+    names = {"sty": "top", "stx": "left", "r": "value", "g": "value", "b": "value"}
+    out = {}
+    for key, site in sites.items():
+        out.setdefault(names.get(key, key), site)
     return out
 
 
@@ -389,9 +400,11 @@ def _crop_resize_padding(ctx: Ctx):
 @handles(S + "PaddingAtrr")
 def _padding_attr(ctx: Ctx):
     obj = ApiObject(S + "PaddingAtrr", site=ctx.site)
-    for i, key in enumerate(("stx", "sty", "w", "h", "r", "g", "b")):
+    keys = ("stx", "sty", "w", "h", "r", "g", "b")
+    for i, key in enumerate(keys):
         if i < len(ctx.args):
             obj.attrs[key] = ctx.args[i]
+    obj.attrs["__sites__"] = arg_sites(ctx, list(enumerate(keys)))
     return obj
 
 
@@ -399,7 +412,9 @@ def _padding_attr(ctx: Ctx):
 def _padding_setter(ctx: Ctx):
     name = ctx.qname.rsplit(".", 1)[-1]
     if name.startswith("set_"):
-        ctx.args[0].attrs[name[4:]] = ctx.arg(1)
+        attrs = ctx.args[0].attrs
+        attrs[name[4:]] = ctx.arg(1)
+        attrs.setdefault("__sites__", {}).update({name[4:]: s for s in arg_sites(ctx, [(1, None)]).values()})
     return None
 
 
