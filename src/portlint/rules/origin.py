@@ -63,6 +63,17 @@ def _empty_display(node) -> bool:
     return isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set)) and not node.elements
 
 
+def _statement(site: Site):
+    if isinstance(site.node, cst.SimpleStatementLine):
+        return site.node
+    return next((a for a in ancestors(site.file, site.node) if isinstance(a, cst.SimpleStatementLine)), site.node)
+
+
+def _same_statement(a: Site, b: Site) -> bool:
+    """Both definitions are in one statement (`tw, th = int(w * r), int(h * r)`)."""
+    return _same(a, b) or (a.file is b.file and _statement(a) is _statement(b))
+
+
 def _same(a: Site, b: Site) -> bool:
     return a.file is b.file and a.node is b.node
 
@@ -141,8 +152,9 @@ class _Walk:
             # `((ab[0], ab[1]), (ab[2], ab[3]))`: one definition for every element, or none
             found = [self.expr(src, e.value, fn, hops, depth + 1) for e in node.elements
                      if isinstance(e, cst.Element)]
-            if len(found) == len(node.elements) and found[0].hops and \
-                    all(_same(f.site, found[0].site) for f in found[1:]):
+            moved = all(f.site.node is not e.value for f, e in zip(found, node.elements))  # defined elsewhere
+            if len(found) == len(node.elements) and found[0].hops and moved and \
+                    all(_same_statement(f.site, found[0].site) for f in found[1:]):
                 return found[0]
         return Origin(here, "expression", hops)
 

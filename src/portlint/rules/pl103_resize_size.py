@@ -84,6 +84,8 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
         if (sem_o, sem_p) == ("fixed size", "keep the aspect ratio"):
             where, related, note = _decision(ctx, rp)
             msg += f"; {note}" if note else ""
+        elif same:
+            where, related = _size_defined(ctx, rp)
         return [RULE.finding(msg, where, ro.site, fix=shorter_side_fix(ro, rp, ctx), related=related)]
     # semantics, knowable without numbers: shorter-side resize vs a size independent of the image
     out = rp.out
@@ -101,6 +103,21 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
                "width; aligned only if the bmodel input is square (give --input-shape or --bmodel to know)")
         return [RULE.finding(msg, rp.site, ro.site, severity="warning", fix=swap_fix(ro, rp))]
     return []
+
+
+def _size_defined(ctx: PairContext, rp: Resize):
+    """Sizes computed or rounded differently: the finding points at the statement that computes
+    the ported size (`new_unpad = int(round(w * r)), ...`), with the resize as a related place."""
+    from portlint.analysis.image import Site
+    from portlint.rules.origin import defined_at
+
+    node = rp.size_node
+    if node is None or rp.site is None:
+        return rp.site, []
+    found = defined_at(ctx.ported_facts, Site(rp.site.file, node.value))
+    if found is None or found.literal:
+        return rp.site, []
+    return found.site, found.related(rp.site, "the resize uses the size here")
 
 
 def _decision(ctx: PairContext, rp: Resize):
