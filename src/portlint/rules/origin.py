@@ -87,21 +87,22 @@ def _literal(node) -> bool:
         isinstance(node.expression, (cst.Integer, cst.Float))
 
 
-def origin(prog, src, node, fn=None, files=None, accept=None) -> Optional[Origin]:
+def origin(prog, src, node, fn=None, files=None, accept=None, unique=False) -> Optional[Origin]:
     """The definition of the value of `node` (an expression of `src`, inside the function `fn`, or
     found from the tree when not given) in the program `prog` (analysis.facts.ProgramFacts).
     `files`: the side's SourceFiles, where base classes are looked up by name. `accept(origin)`:
     whether a literal definition can be the value the rule computed; a name assigned in several
     branches (`tx1 = 0` in one, `tx1 = int((W - w) / 2)` in the other) is then traced through the
-    assignment that can be."""
+    assignment that can be. `unique`: a name assigned more than once before its use (in two
+    branches) is not followed at all: which assignment ran is not known."""
     if node is None or src is None:
         return None
     if fn is None:
         fn = enclosing_function(src, node)
-    return _Walk(prog, files or [src], accept).expr(src, node, fn, [], 0)
+    return _Walk(prog, files or [src], accept, unique).expr(src, node, fn, [], 0)
 
 
-def defined_at(facts, site, accept=None) -> Optional[Origin]:
+def defined_at(facts, site, accept=None, unique=False) -> Optional[Origin]:
     """origin() of the expression at `site` over the programs of one side (analysis.facts.SideFacts):
     the first program whose recorded calls follow the value back from its use. None when the value
     is defined where it is used."""
@@ -114,17 +115,18 @@ def defined_at(facts, site, accept=None) -> Optional[Origin]:
         return prog.entry is site.file or any(c.func.node is fn for c in prog.of(FunctionCall))
 
     for prog in sorted(facts.programs(), key=lambda prog: not ran_it(prog)):
-        found = origin(prog, site.file, site.node, files=files, accept=accept)
+        found = origin(prog, site.file, site.node, files=files, accept=accept, unique=unique)
         if found is not None and found.hops and not _same(found.site, site):
             return found
     return None
 
 
 class _Walk:
-    def __init__(self, prog, files, accept=None):
+    def __init__(self, prog, files, accept=None, unique=False):
         self.prog = prog
         self.files = files
         self.accept = accept
+        self.unique = unique
         self.seen: set = set()
 
     def expr(self, src, node, fn, hops: list, depth: int) -> Origin:
@@ -163,6 +165,8 @@ class _Walk:
         name = node.value
         scope = fn if fn is not None else src.module
         values = _assignments_before(scope, name, node)
+        if len(values) > 1 and self.unique:
+            return None
         if values:
             step = hops + [(Site(src, node), f"`{name}` is used here")]
             first = None

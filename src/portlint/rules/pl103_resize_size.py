@@ -114,7 +114,7 @@ def _size_defined(ctx: PairContext, rp: Resize):
     node = rp.size_node
     if node is None or rp.site is None:
         return rp.site, []
-    found = defined_at(ctx.ported_facts, Site(rp.site.file, node.value))
+    found = defined_at(ctx.ported_facts, Site(rp.site.file, node.value), unique=True)
     if found is None or found.literal:
         return rp.site, []
     return found.site, found.related(rp.site, "the resize uses the size here")
