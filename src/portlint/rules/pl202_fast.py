@@ -231,7 +231,8 @@ def instance_scope(prog: ProgramFacts, src, cfn) -> Optional[Scope]:
 
 
 def reachable(facts: SideFacts, src, call, cfn, scope) -> bool:
-    """False when an `if` around `call` inside `cfn` is known to take the other branch."""
+    """False when an `if` around `call` inside `cfn` is known to take the other branch, or an `if`
+    before it in the same block is known to take a branch that returns."""
     child = call
     for a in ancestors(src, call):
         if a is cfn:
@@ -242,8 +243,24 @@ def reachable(facts: SideFacts, src, call, cfn, scope) -> bool:
                 in_body = child is a.body
                 if in_body != v:
                     return False
+        if type(a) is cst.IndentedBlock and child in a.body:
+            for stmt in a.body[:a.body.index(child)]:
+                if type(stmt) is cst.If and _returns_when_known(facts, stmt, scope):
+                    return False
         child = a
     return True
+
+
+def _returns_when_known(facts: SideFacts, stmt: cst.If, scope) -> bool:
+    """`if flag: ... return x` with flag known true (or an else that returns, flag known false)."""
+    v = facts.evaluate(stmt.test, scope)
+    if not isinstance(v, bool):
+        return False
+    branch = stmt.body if v else (stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else None)
+    if branch is None or not isinstance(branch, cst.IndentedBlock) or not branch.body:
+        return False
+    last = branch.body[-1]
+    return type(last) is cst.SimpleStatementLine and any(type(x) in (cst.Return, cst.Raise) for x in last.body)
 
 
 def call_sites(facts: SideFacts, name: str, wfn) -> list:
