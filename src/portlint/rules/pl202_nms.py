@@ -41,6 +41,7 @@ from portlint.rules.common import fmt, guarded, number
 from portlint.rules.base import RuleMeta
 from portlint.rules.origin import Origin, origin
 from portlint.rules import pl202_fast as fast
+from portlint.rules import pl202_classes as classes
 from portlint.analysis.tree import compound_statements, small_statements
 from portlint.findings import Fix, TextEdit
 
@@ -322,6 +323,10 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                 v = _static_number(facts, info.prog, src, n.test, kinds=(bool,))
             if isinstance(v, bool):
                 info.multi_label = v
+    if "class_guard" not in info.extra:
+        found = classes.guard(facts, host, scope)
+        if found is not None:
+            info.extra["class_guard"] = found
     if nms_call is not None and info.per_class is None:
         for a in ancestors(src, nms_call):
             if a is host:
@@ -333,6 +338,8 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
 
 
 def _finish(info: Nms) -> None:
+    if info.extra.get("class_guard") is False:  # `multi_label &= nc > 1` with one class: best class only
+        info.multi_label = False
     if info.per_class is None:
         if info.offset is not None:
             info.per_class = info.offset != 0
@@ -878,7 +885,9 @@ def differences(o: Nms, p: Nms, ctx=None) -> list[Diff]:
                         _use(p, "offset") or p.offset_site or p.site, o.offset_site or o.site, setting="offset",
                         target=o.offset, fix=("unsafe", f"use the original's class offset {fmt(o.offset)}")))
     if o.has_classes and p.has_classes and o.multi_label is not None and p.multi_label is not None and \
-            o.multi_label != p.multi_label:
+            o.multi_label != p.multi_label and not (
+                (classes.unknown_guard(o) or classes.unknown_guard(p)) and
+                not (o.extra.get("several_classes") or p.extra.get("several_classes"))):
         desc = {True: "multi-label (one candidate per class above the score threshold)", False: "best class only"}
         if p.multi_label is False and p.best_class is not None and "multi_label" not in p.exprs:
             out.append(Diff("multi_label", f"ported NMS input is {desc[False]} ({_code(p.best_class)} keeps one class per "
@@ -1060,6 +1069,9 @@ def _originals(facts: SideFacts) -> list[Nms]:
             found.append(items[0])
     found.extend(static_contexts(facts, covered))
     found.extend(_static_fast(facts, covered | {o.program for o in found}))
+    several = classes.several_classes(facts)
+    for o in found:
+        o.extra["several_classes"] = several
     return found
 
 
@@ -1119,6 +1131,7 @@ def check(pair) -> list:
         if not ported_nms:
             continue
         p = ported_nms[0]
+        p.extra["several_classes"] = classes.several_classes(ported)
         pool = _one_task(p, originals, pair.ctx)
         findings.extend(_compare(p, pool, _same_mode(p, pool, modes), pair.ctx))
     return findings
