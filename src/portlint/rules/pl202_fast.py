@@ -117,11 +117,11 @@ def _sort_index(fn):
             continue
         desc = any(arg.keyword is not None and arg.keyword.value == "descending" and
                    isinstance(arg.value, cst.Name) and arg.value.value == "True" for arg in v.args)
-        data = v.args[0].value if v.args and v.args[0].keyword is None and not call_name(v).startswith(".") and \
-            "." in call_name(v) and call_name(v).split(".")[0] in ("np", "numpy", "torch") else None
+        module_call = call_name(v).split(".")[0] in ("np", "numpy", "torch")  # np.argsort(-s), not s.argsort()
+        data = v.args[0].value if module_call and v.args and v.args[0].keyword is None else None
         if isinstance(data, cst.UnaryOperation) and isinstance(data.operator, cst.Minus):
             desc = not desc
-        if isinstance(a.value, cst.Subscript) and "[::-1]" in cst.Module([]).code_for_node(a.value.slice[0]):
+        if isinstance(a.value, cst.Subscript) and _reversed(a.value):
             desc = not desc
         index = names[1] if name == "sort" and len(names) == 2 else names[0] if len(names) == 1 else None
         dim = v.args[0].value if name == "sort" and v.args and v.args[0].keyword is None else None
@@ -135,10 +135,10 @@ def _sort_index(fn):
 def _cut(fn, index: str):
     """(cut subscript, k expr, 2-D) of the first `idx[:k]` / `idx[:, :k]` of the sorted index."""
     for n in walk(fn):
-        if type(n) is cst.Subscript and _base(n.value) == index and isinstance(n.value, cst.Name) and n.slice:
-            last = n.slice[-1].slice
-            if isinstance(last, cst.Slice) and last.lower is None and last.upper is not None and last.step is None:
-                return n, last.upper, len(n.slice) == 2
+        if type(n) is cst.Subscript and isinstance(n.value, cst.Name) and n.value.value == index:
+            found = _cut_of(n)
+            if found is not None:
+                return found
     return None
 
 
@@ -149,6 +149,16 @@ def _cut_of(node):
         if isinstance(last, cst.Slice) and last.lower is None and last.upper is not None and last.step is None:
             return node, last.upper, len(node.slice) == 2
     return None
+
+
+def _reversed(node: cst.Subscript) -> bool:
+    """`x[::-1]`."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
+        return False
+    sl = node.slice[0].slice
+    step = sl.step
+    return sl.lower is None and sl.upper is None and isinstance(step, cst.UnaryOperation) and \
+        isinstance(step.operator, cst.Minus) and isinstance(step.expression, cst.Integer) and step.expression.value == "1"
 
 
 def _best_class(fn) -> Optional[cst.Call]:
@@ -171,7 +181,6 @@ def fill(facts: SideFacts, info, src, fn, scope) -> list:
         info.extra["iou_test"] = Site(src, node)
         info.exprs["iou"] = (src, thr)
         skip.append(node)
-    info.plus_one = False if info.plus_one is None else info.plus_one
     sort = _sort_index(fn)
     if sort is not None:
         desc, index, call, dim, a_value = sort
