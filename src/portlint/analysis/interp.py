@@ -28,6 +28,7 @@ from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, r
 from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
 from portlint.analysis.writes import loop_writes
 from portlint.analysis.unknowns import flag_condition, named_attribute
+from portlint.analysis.scoping import global_names
 from portlint.analysis.bounds import concat_fits
 from portlint.local_files import search_roots
 from portlint.analysis.values import (
@@ -495,7 +496,11 @@ class Interpreter:
     # ---------------------------------------------------------------- assignment
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
-            frame.locals[target.value] = value
+            func = frame.func
+            if func is not None and not frame.is_module and target.value in global_names(func.node):
+                frame.globals[target.value] = value  # `global args` then `args = ...`
+            else:
+                frame.locals[target.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             star = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]

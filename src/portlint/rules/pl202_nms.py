@@ -40,6 +40,8 @@ from portlint.analysis.values import UNKNOWN
 from portlint.rules.common import fmt, guarded, number
 from portlint.rules.base import RuleMeta
 from portlint.rules.origin import Origin, origin
+from portlint.rules import pl202_fast as fast
+from portlint.rules import pl202_classes as classes
 from portlint.analysis.tree import compound_statements, small_statements
 from portlint.findings import Fix, TextEdit
 
@@ -140,20 +142,7 @@ _FLIP = {cst.LessThan: cst.GreaterThan, cst.LessThanEqual: cst.GreaterThanEqual,
 
 def _iou_test(fn, ratios: set):
     """(comparison node, threshold expr, suppress op) of `ovr <= thr` style tests."""
-    for n in walk(fn):
-        if not isinstance(n, cst.Comparison) or len(n.comparisons) != 1:
-            continue
-        target = n.comparisons[0]
-        op = type(target.operator)
-        if op not in _FLIP:
-            continue
-        left, right = n.left, target.comparator
-        if _base_name(left) in ratios:
-            thr = right
-        elif _base_name(right) in ratios:
-            thr, op = left, _FLIP[op]
-        else:
-            continue
+    for n, thr, op in fast.ratio_tests(fn, ratios):
         suppress = {cst.LessThanEqual: "gt", cst.LessThan: "ge", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge"}[op]
         return n, thr, suppress
     return None
@@ -334,6 +323,10 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                 v = _static_number(facts, info.prog, src, n.test, kinds=(bool,))
             if isinstance(v, bool):
                 info.multi_label = v
+    if "class_guard" not in info.extra:
+        found = classes.guard(facts, host, scope)
+        if found is not None:
+            info.extra["class_guard"] = found
     if nms_call is not None and info.per_class is None:
         for a in ancestors(src, nms_call):
             if a is host:
@@ -345,6 +338,8 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
 
 
 def _finish(info: Nms) -> None:
+    if info.extra.get("class_guard") is False:  # `multi_label &= nc > 1` with one class: best class only
+        info.multi_label = False
     if info.per_class is None:
         if info.offset is not None:
             info.per_class = info.offset != 0
@@ -496,6 +491,9 @@ def _library_nms(facts: SideFacts, prog: ProgramFacts, p: NmsCall) -> Nms:
         k = number(p.top_k)
         if k:
             info.max_det, info.max_det_site, info.has_max_det = k, site, True
+            # NMSBoxes' top_k also keeps only the k best candidates before suppressing (measured with
+            # cv2 5.0: boxes 0.9 / 0.8 overlapping, 0.7 apart, top_k=2 -> [0], not [0, 2])
+            info.sort = (True, k, site, None)
     func = p.func
     if func is not None:
         host = func.node
@@ -551,7 +549,7 @@ def collect(facts: SideFacts, prog: ProgramFacts) -> list[Nms]:
     out = []
     # candidates: the defs this program called (only its calls are looked up below), in files that
     # sort with argsort as a hand-written numpy NMS does; no walk of the files' other functions
-    numpy_fns, looked_at = {}, set()
+    numpy_fns, fast_fns, looked_at = {}, {}, set()
     for call in prog.of(FunctionCall):
         fn = call.func.node
         if type(fn) is not cst.FunctionDef or id(fn) in looked_at:
@@ -559,6 +557,8 @@ def collect(facts: SideFacts, prog: ProgramFacts) -> list[Nms]:
         looked_at.add(id(fn))
         if "argsort" in call.func.file.text and facts.executed(fn) and _is_numpy_nms(fn):
             numpy_fns[id(fn)] = fn
+        elif "triu" in call.func.file.text and fast.is_fast_nms(fn):
+            fast_fns[id(fn)] = fn
     seen = set()
     for event in prog.events:
         if type(event) is NmsCall:
@@ -571,6 +571,38 @@ def collect(facts: SideFacts, prog: ProgramFacts) -> list[Nms]:
             if key not in seen:
                 seen.add(key)
                 out.append(_numpy_nms(facts, prog, event, numpy_fns[id(event.func.node)]))
+        elif type(event) is FunctionCall and id(event.func.node) in fast_fns and isinstance(event.site.node, cst.Call):
+            key = id(event.site.node)
+            if key not in seen:
+                seen.add(key)
+                host, hscope = prog.host_scope(event.site.file, event.site.node, event.index)
+                out.append(_fast_nms(facts, prog, event.site.file, host, hscope, event.site.node,
+                                     event.func.file, event.func.node, event.scope()))
+    return out
+
+
+def _fast_nms(facts: SideFacts, prog, csrc, cfn, cscope, call, wsrc, wfn, wscope) -> Nms:
+    """A Fast NMS (rules/pl202_fast.py) called at `call` in `cfn`: its own facts, then the score
+    filter and the rest from the calling function."""
+    info = Nms(impl=f"Fast NMS {wfn.name.value}()", family=fast.FAMILY, prog=prog, site=Site(csrc, call),
+               program=prog.display if prog is not None else csrc.display)
+    skip = fast.fill(facts, info, wsrc, wfn, wscope)
+    if cfn is not None and cfn is not wfn:
+        _host_facts(facts, info, csrc, cfn, cscope, nms_call=call)
+    _host_facts(facts, info, wsrc, wfn, wscope, skip=tuple(skip))
+    _finish(info)
+    return info
+
+
+def _static_fast(facts: SideFacts, covered: set) -> list[Nms]:
+    """The Fast NMS calls the interpreter did not run, read from their call sites."""
+    out = []
+    for prog, csrc, cfn, cscope, call, wsrc, wfn in fast.static_sites(facts, covered):
+        args = _bind(facts, prog, csrc, call, cscope, wsrc, wfn)
+        env = _constants(facts, wsrc, wfn, args)
+        info = _fast_nms(facts, prog, csrc, cfn, cscope, call, wsrc, wfn, Scope(wsrc, env, {}, facts.module_env(wsrc)))
+        info.extra["static"] = True
+        out.append(info)
     return out
 
 
@@ -771,7 +803,7 @@ def _nth_arg(call, pos, names):
 _SUPPRESS_TEXT = {"gt": "IoU > thr", "ge": "IoU >= thr"}
 # what is compared with the originals of the port's mode only (thresholds, the IoU arithmetic),
 # and what with every original program (it is fixed in the code for every run)
-MODE_KEYS = ("iou", "conf", "suppress", "plus_one", "family", "greedy")
+MODE_KEYS = ("iou", "conf", "suppress", "plus_one", "family", "greedy", "fast")
 ALL_KEYS = ("sort", "given_xyxy", "given_centre", "per_class", "offset", "multi_label", "max_det", "max_nms", "min_size")
 
 
@@ -853,7 +885,9 @@ def differences(o: Nms, p: Nms, ctx=None) -> list[Diff]:
                         _use(p, "offset") or p.offset_site or p.site, o.offset_site or o.site, setting="offset",
                         target=o.offset, fix=("unsafe", f"use the original's class offset {fmt(o.offset)}")))
     if o.has_classes and p.has_classes and o.multi_label is not None and p.multi_label is not None and \
-            o.multi_label != p.multi_label:
+            o.multi_label != p.multi_label and not (
+                (classes.unknown_guard(o) or classes.unknown_guard(p)) and
+                not (o.extra.get("several_classes") or p.extra.get("several_classes"))):
         desc = {True: "multi-label (one candidate per class above the score threshold)", False: "best class only"}
         if p.multi_label is False and p.best_class is not None and "multi_label" not in p.exprs:
             out.append(Diff("multi_label", f"ported NMS input is {desc[False]} ({_code(p.best_class)} keeps one class per "
@@ -880,6 +914,11 @@ def differences(o: Nms, p: Nms, ctx=None) -> list[Diff]:
                         fix=("display-only", f"keep at most {fmt(k)} detections per image after NMS, as the original"
                              if who == "original" and k is not None else
                              "remove the cap" if who == "ported" else "cut the NMS result to max_det, as the original")))
+    if o.sort is not None and o.sort[0] and o.sort[1] is not None and p.sort is not None and p.sort[0] and \
+            p.sort[1] is not None and o.sort[1] != p.sort[1]:
+        out.append(Diff("max_nms", f"the port runs NMS on the {fmt(p.sort[1])} best candidates ({_code(p.sort[2])}), the "
+                        f"original on the {fmt(o.sort[1])} best ({_code(o.sort[2])}): they differ when more than "
+                        f"{fmt(min(o.sort[1], p.sort[1]))} boxes pass the score threshold", p.sort[2], o.sort[2]))
     if o.sort is not None and o.sort[0] and o.sort[1] is not None and p.sort is None and p.family != _SAIL_HELPER:
         k = fmt(o.sort[1])
         out.append(Diff("max_nms", f"the original runs NMS on the {k} best candidates only ({_code(o.sort[2])}); the port "
@@ -892,6 +931,12 @@ def differences(o: Nms, p: Nms, ctx=None) -> list[Diff]:
         who, v = ("ported", p.min_size) if p.min_size is not None else ("original", o.min_size)
         out.append(Diff("min_size", f"only the {who} program drops boxes smaller than {fmt(v)} px before NMS",
                         p.extra.get("min_size_site") or p.site, o.extra.get("min_size_site") or o.site))
+    if (o.family == fast.FAMILY) != (p.family == fast.FAMILY):
+        which = ("original", on, pn) if o.family == fast.FAMILY else ("ported", pn, on)
+        out.append(Diff("fast", f"the {which[0]} program runs Fast NMS ({which[1]}), the other a greedy NMS "
+                        f"({which[2]}): {fast.NOTE}, so the two keep different boxes from the same candidates",
+                        p.site, o.site, "warning",
+                        fix=("display-only", "run the same NMS algorithm as the original")))
     # implementation families
     if not out and _semantics(o.family) != _semantics(p.family):
         out.append(Diff("family", _family_message(o, p), p.site, o.site, "warning"))
@@ -931,6 +976,7 @@ def _family_message(o: Nms, p: Nms) -> str:
                       "a centred, int-truncated letterbox)",
         "torchvision": "torchvision.ops.nms suppresses IoU > thr on xyxy boxes",
         "greedy": "a hand-written greedy NMS",
+        fast.FAMILY: fast.NOTE,
     }
     return (f"NMS implementations differ: ported {p.impl}, original {o.impl}; {notes.get(p.family, p.family)}, "
             "so borderline boxes can be kept or suppressed differently (the precision-alignment guide's "
@@ -988,7 +1034,8 @@ def _why_display(d: Diff) -> str:
     return {"given_centre": " (display-only: the conversion and the NMS's reading change together)",
             "per_class": " (display-only: where the class ids come from depends on the code around the NMS)",
             "multi_label": " (display-only: the candidate matrix has to be rebuilt)",
-            "max_det": " (display-only: the cut has to be added where the NMS result is indexed)"}.get(d.key, "")
+            "max_det": " (display-only: the cut has to be added where the NMS result is indexed)",
+            "fast": " (display-only: the two algorithms are written differently; an exact port of the original's is code, not an edit of a value)"}.get(d.key, "")
 
 
 def _value_fix(d: Diff, found: Origin) -> Optional[Fix]:
@@ -1021,6 +1068,10 @@ def _originals(facts: SideFacts) -> list[Nms]:
             covered.add(prog.display)
             found.append(items[0])
     found.extend(static_contexts(facts, covered))
+    found.extend(_static_fast(facts, covered | {o.program for o in found}))
+    several = classes.several_classes(facts)
+    for o in found:
+        o.extra["several_classes"] = several
     return found
 
 
@@ -1080,6 +1131,7 @@ def check(pair) -> list:
         if not ported_nms:
             continue
         p = ported_nms[0]
+        p.extra["several_classes"] = classes.several_classes(ported)
         pool = _one_task(p, originals, pair.ctx)
         findings.extend(_compare(p, pool, _same_mode(p, pool, modes), pair.ctx))
     return findings

@@ -24,6 +24,7 @@ from portlint.analysis.syntax import call_name, code, functions, walk
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import guarded, ran_functions
+from portlint.rules import pl206_plus_one as plus_one
 
 RULE = RuleMeta("PL206", "other", "warning", ("safe",), "boxes clipped to the image differently")
 
@@ -245,4 +246,5 @@ def check(pair) -> list:
             done.add(key)
             findings.extend(_findings(group, o_clips, o_other))
         findings.extend(_unclamped_decodes(prog, decodes, done))
+    findings.extend(plus_one.findings(pair, RULE, box_columns))
     return findings

@@ -21,6 +21,7 @@ from portlint.analysis.syntax import call_name, code, functions, params_of, walk
 from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import fmt, guarded, ran_functions
+from portlint.rules import pl207_mask_order as mask_order
 
 RULE = RuleMeta("PL207", "other", "warning", ("safe", "unsafe"), "masks binarised at a different threshold")
 
@@ -217,6 +218,10 @@ def _reported(cut: Cut, ref: Cut) -> bool:
 
 @guarded
 def check(pair) -> list:
+    return mask_order.findings(pair, RULE) + _threshold_findings(pair)
+
+
+def _threshold_findings(pair) -> list:
     o_protos, o_named = original_cuts(pair.original)
     if not o_protos and not o_named:
         return []
