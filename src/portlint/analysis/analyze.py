@@ -11,9 +11,12 @@ from portlint.analysis.objects import ClassVal, FunctionVal, Instance
 from portlint.analysis.source import Side
 
 
-def interpret(side: Side, ctx: PairContext, strict: bool = False) -> SideFacts:
+def interpret(side: Side, ctx: PairContext, strict: bool = False, runs=()) -> SideFacts:
+    """`runs`: the commands the user gave for this side (runspec.Run), run before its programs."""
     strict = strict or ctx.strict
     interp = Interpreter(side, {"input_shape": ctx.input_shape, "bmodel": ctx.bmodel, "strict": strict})
+    for run in runs:
+        interp.run_command(run)
     for src in side.entries:
         before = len(interp.sinks)
         interp.run_entry(src)

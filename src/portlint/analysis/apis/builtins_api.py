@@ -307,7 +307,7 @@ def _setattr(ctx: Ctx):
 
 @handles(B + "eval")
 def _eval(ctx: Ctx):
-    """Never executes: only resolves the sophon-demo idiom eval('sail.BMImageArray{}D'.format(n))."""
+    """Never executes: resolves the sophon-demo idiom eval('sail.BMImageArray{}D'.format(n)) and known texts (eval_api)."""
     node = ctx.node
     import libcst as cst
     if node is not None and node.args:
@@ -316,6 +316,11 @@ def _eval(ctx: Ctx):
             template = expr.func.value
             if isinstance(template, cst.SimpleString) and "BMImageArray" in template.evaluated_value:
                 return ApiRef("sophon.sail.BMImageArray")
+    text = ctx.arg(0)
+    if isinstance(text, str) and len(ctx.args) == 1 and not ctx.kwargs:
+        from portlint.analysis.apis.eval_api import eval_text
+
+        return eval_text(text, ctx.frame)  # a literal's value, a certain raise, or UNKNOWN
     return UNKNOWN
 
 
