@@ -392,9 +392,28 @@ def _dict_get(ctx: Ctx):
 @handles("dict.update", "dict.setdefault", "dict.pop")
 def _dict_update(ctx: Ctx):
     d = ctx.args[0]
-    if ctx.qname.endswith("update") and isinstance(ctx.arg(1), dict):
-        d.update(ctx.arg(1))
-    return UNKNOWN if not ctx.qname.endswith("update") else None
+    if ctx.qname.endswith("update"):
+        if isinstance(ctx.arg(1), dict):
+            d.update(ctx.arg(1))
+        return None
+    key = ctx.arg(1)
+    if ctx.kwargs or not _known(key) or not _hashable(key):
+        return UNKNOWN
+    if ctx.qname.endswith("pop"):  # `task = overrides.pop("task", None)` (ultralytics' entrypoint)
+        if key in d:
+            return d.pop(key)
+        return ctx.args[2] if len(ctx.args) > 2 else UNKNOWN  # no default: KeyError, not followed
+    if key not in d:  # setdefault
+        d[key] = ctx.args[2] if len(ctx.args) > 2 else None
+    return d[key]
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
 
 
 @handles("str.format", "str.join", "str.split", "str.strip", "str.lower", "str.upper", "str.replace", "str.rstrip",
