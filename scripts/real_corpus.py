@@ -52,7 +52,7 @@ MIRRORS = Path(os.environ.get("PORTLINT_MIRRORS", "/work/.mirror"))
 # Repositories read through another mirror that carries their history (pairs.json says why).
 MIRROR_OF = {"ultralytics/ultralytics": "THU-MIG/yolov10"}
 MAX_CLOSURE = 400  # files of the original side's import closure
-DATA_SUFFIXES = (".yaml", ".yml", ".json", ".ipynb", ".py")
+DATA_SUFFIXES = (".yaml", ".yml", ".json", ".ipynb", ".py", ".toml")  # .toml: a listed pyproject (console scripts)
 
 
 class CorpusError(Exception):

@@ -23,6 +23,7 @@ class Pair:
     ported: str
     bmodel: Optional[str] = None
     input_shape: Optional[tuple[int, ...]] = None
+    original_runs: tuple[str, ...] = ()  # how the user runs a framework original (analysis/runspec.py)
 
 
 @dataclass
@@ -39,11 +40,14 @@ class CheckOptions:
     @classmethod
     def from_cli(cls, original=None, ported=None, bmodel=None, input_shape=None, select=None, ignore=None,
                  config=None, no_cache=False, files=(), show_unused_suppressions=False,
-                 all_dir=None, jobs=None) -> "CheckOptions":
+                 all_dir=None, jobs=None, original_run=()) -> "CheckOptions":
         from portlint.config import load_config
 
         cfg = load_config(config, Path.cwd())
         shape = parse_shape(input_shape) if input_shape else None
+        runs = tuple(original_run or ())
+        if any(not r.strip() for r in runs):
+            raise PortlintError("--original-run: expected a command, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\"")
         if jobs is not None and jobs < 1:
             raise PortlintError(f"--jobs {jobs}: expected a positive number of processes")
         if all_dir is not None:
@@ -51,17 +55,18 @@ class CheckOptions:
                 raise PortlintError("give either ORIGINAL and PORTED or --all DIR, not both")
             from portlint.discover import CONVENTION, discover_pairs
 
-            pairs = [Pair(f.original, f.ported, bmodel, shape) for f in discover_pairs(all_dir)]
+            pairs = [Pair(f.original, f.ported, bmodel, shape, runs) for f in discover_pairs(all_dir)]
             if not pairs:
                 raise PortlintError(f"--all {all_dir}: no pairs found (expected {CONVENTION})")
         elif original and ported:
-            pairs = [Pair(original, ported, bmodel, shape)]
+            pairs = [Pair(original, ported, bmodel, shape, runs)]
         elif original or ported:
             raise PortlintError("give both ORIGINAL and PORTED, or neither to check the pairs in pyproject.toml")
         else:
             if not cfg.pairs:
                 raise PortlintError("no ORIGINAL and PORTED given and no [tool.portlint] pairs configured in pyproject.toml")
-            pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape) for p in cfg.pairs]
+            pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape, runs or p.original_runs)
+                     for p in cfg.pairs]
             if files:
                 wanted = {Path(f).resolve() for f in files}
                 pairs = [p for p in pairs if _pair_touches(p, wanted)]
@@ -156,7 +161,9 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     report.files = len(original.files) + len(ported.files)
     report.paths = [src.display for side in (original, ported) for src in side.files.values()]
     ctx = pair_context(pair, options)
-    o_facts = interpret(original, ctx)
+    from portlint.analysis.runspec import resolve_run
+
+    o_facts = interpret(original, ctx, runs=[resolve_run(cmd, original) for cmd in pair.original_runs])
     p_facts = interpret(ported, ctx)
     report.inputs.update(_data_digests(o_facts, p_facts))
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)

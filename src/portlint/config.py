@@ -33,7 +33,7 @@ except ModuleNotFoundError:  # Python 3.10
 from portlint.errors import PortlintError
 
 _TOP_KEYS = {"pairs", "select", "ignore", "rules", "cache-dir"}
-_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape"}
+_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape", "original-run"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class PairConfig:
     ported: str
     bmodel: Optional[str] = None
     input_shape: Optional[tuple[int, ...]] = None
+    original_runs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -178,7 +179,8 @@ def _pair(item: Any, key: str, check: _Checker, place) -> PairConfig:
     ported = place(check.string(item["ported"], f"{key}.ported"))
     bmodel = place(check.string(item["bmodel"], f"{key}.bmodel")) if "bmodel" in item else None
     shape = check.shape(item["input-shape"], f"{key}.input-shape") if "input-shape" in item else None
-    return PairConfig(original, ported, bmodel, shape)
+    runs = tuple(check.strings(item["original-run"], f"{key}.original-run")) if "original-run" in item else ()
+    return PairConfig(original, ported, bmodel, shape, runs)
 
 
 def _place(p: str, root: Path, start: Path) -> str:

@@ -11,10 +11,16 @@ from portlint.analysis.objects import ClassVal, FunctionVal, Instance
 from portlint.analysis.source import Side
 
 
-def interpret(side: Side, ctx: PairContext, strict: bool = False) -> SideFacts:
+def interpret(side: Side, ctx: PairContext, strict: bool = False, runs=()) -> SideFacts:
+    """`runs`: the commands the user gave for this side (runspec.Run), run before its programs."""
     strict = strict or ctx.strict
     interp = Interpreter(side, {"input_shape": ctx.input_shape, "bmodel": ctx.bmodel, "strict": strict})
+    for run in runs:
+        interp.run_command(run)
+    started = {run.file.path for run in runs}  # the user said how these run: not again with an unknown argv
     for src in side.entries:
+        if src.path in started:
+            continue
         before = len(interp.sinks)
         interp.run_entry(src)
         if len(interp.sinks) == before:

@@ -22,7 +22,8 @@ import libcst as cst
 from portlint.analysis import apis
 from portlint.analysis.events import Entry, Event, FunctionCall, Scope, Sink
 from portlint.analysis.image import Img, Site
-from portlint.analysis import protocols
+from portlint.analysis import protocols, raising
+from portlint.analysis.raising import ProgramRaise
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance, LocalModule
 from portlint.analysis.source import Side, SourceFile, dotted_name as _dotted, resolve_local_module
 from portlint.analysis.merging import _carries_image, conditional_merge, merge_values
@@ -72,6 +73,7 @@ class Frame:
     # condition gives ifelse(cond, early, later) instead of an unknown merge
     guards: list = field(default_factory=list)
     return_guards: list = field(default_factory=list)
+    raised: Optional[str] = None  # the exception a certain raise (raising.py) is propagating
 
 
 NORMAL, RETURN, BREAK, CONTINUE, RAISE = "normal", "return", "break", "continue", "raise"
@@ -100,6 +102,7 @@ class Interpreter:
         self.stack: list = []
         self.steps = 0
         self.entry: Optional[SourceFile] = None
+        self.argv: Optional[list] = None  # sys.argv of the program being run, when the user gave its command
         self.executed_functions: set[int] = set()
         self.deadline = float("inf")
         self.loop_depth = 0  # `for` loops being unrolled, calls included
@@ -124,6 +127,32 @@ class Interpreter:
             self.exec_block(src.module.body, frame)
         except _Stop as stop:
             self._limit(src, stop)
+
+    def run_command(self, run) -> None:
+        """The program as the user runs it (analysis/runspec.py): a file as __main__, or a module
+        imported and its console-script function called, with the command's sys.argv."""
+        src = run.file
+        self._start(src)
+        self.argv = list(run.argv)
+        self.data_files.update(run.read)  # the project file that named the script: in the cache key
+        try:
+            if run.function is None:
+                env = {"__name__": "__main__", "__file__": str(src.path)}
+                self.record(Entry(env))
+                self.entry_envs[src.path] = env
+                self.exec_block(src.module.body, Frame(src, env, env, is_module=True))
+                return
+            env = self.module_env(src)
+            self.record(Entry(env))
+            func = env.get(run.function)
+            if isinstance(func, FunctionVal):
+                self.call_function(func, [], {}, Site(src, func.node))
+        except _Stop as stop:
+            self._limit(src, stop)
+        except ProgramRaise:
+            pass  # the program stops there, as it would when run
+        finally:
+            self.argv = None
 
     def construct_as_entry(self, init: FunctionVal, src: SourceFile) -> None:
         """Fallback: an instance of a class of the program, made with unknown arguments."""
@@ -234,6 +263,9 @@ class Interpreter:
             return handler(stmt, frame)
         except (_Stop, KeyboardInterrupt):
             raise
+        except ProgramRaise as exc:  # the program certainly raises here: the block stops
+            frame.raised = exc.name
+            return RAISE
         except RecursionError:
             return NORMAL
         except Exception:  # an analyser bug must not stop the analysis of the rest
@@ -478,17 +510,26 @@ class Interpreter:
             flow = self.exec_block(node.orelse.body, frame)
         if node.finalbody is not None:
             self.exec_block(node.finalbody.body, frame)
+        if flow == RAISE:
+            frame.raised = None  # the handlers are not followed; the program goes on after the try
         return flow if flow != RAISE else NORMAL
 
     stmt_TryStar = stmt_Try
 
     def stmt_With(self, node: cst.With, frame: Frame) -> str:
+        handled: list = []
         for item in node.items:
             value = self.eval(item.item, frame)
+            if isinstance(value, ApiObject) and value.qname == "contextlib.suppress":
+                handled.extend(value.attrs.get("handled", ()))
             if item.asname is not None:
                 # `with open(path) as f`: f is the file (a context manager returns itself here)
                 self.assign(item.asname.name, UNKNOWN if isinstance(value, ApiObject) and value.qname == "open" else value, frame)
-        return self.exec_block(node.body, frame)
+        flow = self.exec_block(node.body, frame)
+        if flow == RAISE and frame.raised is not None and raising.covers(handled, frame.raised):
+            frame.raised = None  # `with contextlib.suppress(Exception):` swallows it
+            return NORMAL
+        return flow
 
     def stmt_Match(self, node, frame: Frame) -> str:
         return self.exec_branches([case.body for case in node.cases], frame)
@@ -569,7 +610,7 @@ class Interpreter:
             return UNKNOWN
         try:
             return method(self, node, frame)
-        except (_Stop, KeyboardInterrupt):
+        except (_Stop, KeyboardInterrupt, ProgramRaise):
             raise
         except RecursionError:
             return UNKNOWN
@@ -688,6 +729,8 @@ class Interpreter:
             return sub if sub is not None else UNKNOWN
         if isinstance(obj, Namespace):
             return obj.attrs.get(name, UNKNOWN)
+        if name == "argv" and self.argv is not None and type(obj) is ApiRef and obj.qname == "sys":
+            return list(self.argv)  # the command line the user gave for this program (--original-run)
         return apis.get_attribute(self, obj, name, site)
 
     def ev_Subscript(self, node: cst.Subscript, frame):
@@ -1061,9 +1104,11 @@ class Interpreter:
         try:
             if isinstance(node, cst.Lambda):
                 return self.eval(node.body, frame)
-            self.exec_block(node.body, frame)
+            flow = self.exec_block(node.body, frame)
         finally:
             self.stack.pop()
+        if flow == RAISE and frame.raised is not None:
+            raise ProgramRaise(frame.raised)  # not handled in the function: its caller's statement stops
         if generator:  # calling a generator: what iterating it yields (its body has run once)
             elem = frame.yields[0] if frame.yields else UNKNOWN
             for y in frame.yields[1:]:

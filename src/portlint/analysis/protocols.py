@@ -98,6 +98,9 @@ def instance_element(interp, obj: Instance, site):
     getitem = method(obj, "__getitem__")
     if getitem is not None:
         return interp.call_function(getitem, [UNKNOWN], {}, site)
+    wrapped = obj.attrs.get("__iterates__")  # a subclass of a library wrapper (tqdm) over an iterable
+    if wrapped is not None and wrapped is not obj:
+        return interp.element_of(wrapped, site)
     return UNKNOWN
 
 

@@ -73,6 +73,7 @@ def check(
     all_dir: Optional[str] = typer.Option(None, "--all", metavar="DIR", help="Check every pair found under DIR: original.py|original/ beside ported.py|ported/, NAME_torch.py beside NAME_sail.py / NAME_opencv.py / NAME_bmcv.py / NAME_cv2.py."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
     show_fixes: bool = typer.Option(False, "--show-fixes", help="Text: under each finding, the diff its fix makes."),
+    original_run: Optional[List[str]] = typer.Option(None, "--original-run", metavar="COMMAND", help="How the original is run, when it is a framework without a script, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\" (a console script of its pyproject/setup.cfg/setup.py, module:function, or a .py file, then its arguments). Repeatable."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -82,6 +83,7 @@ def check(
         original=original, ported=ported, bmodel=bmodel, input_shape=input_shape, select=select,
         ignore=ignore, config=config, no_cache=no_cache, files=files or [],
         show_unused_suppressions=show_unused_suppressions, all_dir=all_dir, jobs=jobs,
+        original_run=original_run or [],
     )
     report = run_check(options)
     color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()

@@ -60,6 +60,10 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                 f"original pads with value {_fmt_val(vo)}, ported with {_fmt_val(vp)}: the border differs by up to "
                 f"{fmt_num(max(abs(a - b) for a in vo for b in vp))} grey levels", where, po.site,
                 fix=value_fix(po, pp, where), related=related))
+        if _size_varies(po, ctx) and _size_static(pp, ctx):
+            continue  # stride-rectangle vs fixed-size letterbox: the padded size differs (PL204), not the padding
+        if _unknown_input(po, ctx) or _unknown_input(pp, ctx):
+            continue  # a letterbox's amounts follow the size it pads: not known, not compared
         for h, w in SAMPLES:
             env = ctx.env(h, w)
             ao = [evaluate(getattr(po, k), env) for k in _SIDES]
@@ -104,6 +108,39 @@ def _literal_is(found, amount) -> bool:
 
     value = literal_value(found.site.node)
     return isinstance(value, (int, float)) and abs(value - amount) < 0.5
+
+
+def _out_sizes(pad: Pad, ctx: PairContext) -> Optional[set]:
+    """The padded (h, w) at the sample image sizes, or None where it is not known."""
+    if not isinstance(pad.out, tuple) or len(pad.out) != 2:
+        return None
+    sizes = set()
+    for h, w in SAMPLES:
+        v = tuple(evaluate(x, ctx.env(h, w)) for x in pad.out)
+        if None in v:
+            return None
+        sizes.add(v)
+    return sizes
+
+
+def _unknown_input(pad: Pad, ctx: PairContext) -> bool:
+    """The size entering the pad is recorded but cannot be evaluated (a size the analysis lost)."""
+    if not isinstance(pad.in_, tuple) or len(pad.in_) != 2:
+        return False
+    h, w = SAMPLES[0]
+    return any(evaluate(x, ctx.env(h, w)) is None for x in pad.in_)
+
+
+def _size_varies(pad: Pad, ctx: PairContext) -> bool:
+    """ultralytics/yolov5 `LetterBox(auto=True)`: the canvas is the minimum stride rectangle, so
+    its size follows the image (640x480 -> 640x480, 451x300 -> 640x448)."""
+    sizes = _out_sizes(pad, ctx)
+    return sizes is not None and len(sizes) > 1
+
+
+def _size_static(pad: Pad, ctx: PairContext) -> bool:
+    sizes = _out_sizes(pad, ctx)
+    return sizes is not None and len(sizes) == 1
 
 
 def _fmt_val(v):

@@ -47,7 +47,7 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, config_api, cv2_api, data_api, hub_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, config_api, cv2_api, data_api, eval_api, hub_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 

@@ -327,7 +327,7 @@ def _setattr(ctx: Ctx):
 
 @handles(B + "eval")
 def _eval(ctx: Ctx):
-    """Never executes: only resolves the sophon-demo idiom eval('sail.BMImageArray{}D'.format(n))."""
+    """Never executes: resolves the sophon-demo idiom eval('sail.BMImageArray{}D'.format(n)) and known texts (eval_api)."""
     node = ctx.node
     import libcst as cst
     if node is not None and node.args:
@@ -336,6 +336,11 @@ def _eval(ctx: Ctx):
             template = expr.func.value
             if isinstance(template, cst.SimpleString) and "BMImageArray" in template.evaluated_value:
                 return ApiRef("sophon.sail.BMImageArray")
+    text = ctx.arg(0)
+    if isinstance(text, str) and len(ctx.args) == 1 and not ctx.kwargs:
+        from portlint.analysis.apis.eval_api import eval_text
+
+        return eval_text(text, ctx.frame)  # a literal's value, a certain raise, or UNKNOWN
     return UNKNOWN
 
 
@@ -407,9 +412,28 @@ def _dict_get(ctx: Ctx):
 @handles("dict.update", "dict.setdefault", "dict.pop")
 def _dict_update(ctx: Ctx):
     d = ctx.args[0]
-    if ctx.qname.endswith("update") and isinstance(ctx.arg(1), dict):
-        d.update(ctx.arg(1))
-    return UNKNOWN if not ctx.qname.endswith("update") else None
+    if ctx.qname.endswith("update"):
+        if isinstance(ctx.arg(1), dict):
+            d.update(ctx.arg(1))
+        return None
+    key = ctx.arg(1)
+    if ctx.kwargs or not _known(key) or not _hashable(key):
+        return UNKNOWN
+    if ctx.qname.endswith("pop"):  # `task = overrides.pop("task", None)` (ultralytics' entrypoint)
+        if key in d:
+            return d.pop(key)
+        return ctx.args[2] if len(ctx.args) > 2 else UNKNOWN  # no default: KeyError, not followed
+    if key not in d:  # setdefault
+        d[key] = ctx.args[2] if len(ctx.args) > 2 else None
+    return d[key]
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
 
 
 @handles("str.format", "str.join", "str.split", "str.strip", "str.lower", "str.upper", "str.replace", "str.rstrip",

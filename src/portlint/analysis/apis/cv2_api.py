@@ -43,7 +43,7 @@ def _video(ctx: Ctx):
     return ApiObject("cv2.VideoCapture", tuple(ctx.args), dict(ctx.kwargs), site=ctx.site)
 
 
-@handles("cv2.VideoCapture.read")
+@handles("cv2.VideoCapture.read", "cv2.VideoCapture.retrieve")  # read() is grab() then retrieve()
 def _video_read(ctx: Ctx):
     op = ctx.op(Decode, library="cv2", flags=1, mode="video", exif=False, source="video")
     return (True, fresh_image("ndarray", ("B", "G", "R"), "HWC", "uint8", op))

@@ -114,6 +114,21 @@ def _tqdm(ctx: Ctx):
     return ctx.arg(0, "iterable", UNKNOWN)
 
 
+_TQDM = ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm", "tqdm.tqdm.tqdm")
+
+
+@handles(*(q + ".__init__" for q in _TQDM))
+def _tqdm_init(ctx: Ctx):
+    """`super().__init__(iterable, ...)` in a progress-bar subclass (ultralytics' TQDM): the
+    instance iterates what it wraps (protocols.instance_element reads `__iterates__`)."""
+    obj = ctx.args[0]
+    attrs = getattr(obj, "attrs", None)
+    iterable = ctx.args[1] if len(ctx.args) > 1 else ctx.kwargs.get("iterable", UNKNOWN)
+    if isinstance(attrs, dict) and not ctx.kwargs.get("__splat__"):
+        attrs["__iterates__"] = iterable
+    return None
+
+
 IMAGE_FOLDER = "torchvision.datasets.ImageFolder"
 DEFAULT_LOADER = "torchvision.datasets.folder.default_loader"
 
