@@ -26,7 +26,7 @@ from portlint.rules.base import RuleMeta
 from portlint.rules.common import guarded, ran_functions
 from portlint.rules import pl206_plus_one as plus_one
 
-RULE = RuleMeta("PL206", "other", "warning", ("safe",), "boxes clipped to the image differently")
+RULE = RuleMeta("PL206", "other", "warning", ("safe", "unsafe"), "boxes clipped to the image differently")
 
 _CLIP_METHODS_NAMES = ("clip", "clamp", "clamp_", "clip_")
 _CLIP_FUNCS = ("np.clip", "numpy.clip", "torch.clamp", "torch.clip")

@@ -75,7 +75,9 @@ def findings(pair, rule, box_columns) -> list:
                 fix = None
                 whole = span(Site(s, stmt.value))
                 if whole:
-                    fix = Fix("safe", "drop the + 1, as the original",
+                    # unsafe: the original compared writes no pixel box sizes, so no end-to-end replay
+                    # shows the edited stage exact (tests/test_fix_post_replay.py covers safe fixes)
+                    fix = Fix("unsafe", "drop the + 1, as the original",
                               [TextEdit(s.display, whole[0], whole[1], code(s, scaled).strip())])
                 out.append(rule.finding(msg, Site(s, stmt), None, fix=fix))
     return out
