@@ -823,7 +823,7 @@ def differences(o: Nms, p: Nms, ctx=None) -> list[Diff]:
     out = []
     pn, on = p.impl, o.impl
     # sort order of the top-k cut before NMS
-    if p.sort is not None and p.sort[0] is False and p.sort[1] is not None and not _unreachable_cut(p, ctx):
+    if p.sort is not None and p.sort[0] is False and p.sort[1] is not None:
         k = fmt(p.sort[1])
         o_desc = o.sort is not None and o.sort[0]
         o_text = (f"the original keeps the {fmt(o.sort[1])} highest (descending sort)" if o_desc and o.sort[1] is not None
@@ -955,10 +955,6 @@ def _offsets_beyond_input(a: float, b: float, ctx) -> bool:
     if not shape or len(shape) < 4:
         return False
     return min(a, b) > 2 * max(shape[2], shape[3])
-
-
-def _unreachable_cut(p: Nms, ctx) -> bool:
-    return False
 
 
 def _semantics(family: str) -> str:
