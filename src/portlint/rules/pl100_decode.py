@@ -17,7 +17,8 @@ def _decode_ops(img: Img):
 
 
 def _summary(img: Img) -> dict:
-    s = {"library": None, "exif": None, "unchanged": False, "hardware": False, "rgb3": False, "site": None}
+    s = {"library": None, "exif": None, "unchanged": False, "hardware": False, "rgb3": False, "site": None,
+         "video": False}
     for op in _decode_ops(img):
         if s["site"] is None:
             s["site"] = op.site
@@ -31,6 +32,8 @@ def _summary(img: Img) -> dict:
             s["hardware"] = True
         if op.convert and op.mode == "RGB":
             s["rgb3"] = True
+        if op.source in ("video", "stream") or op.mode == "video":
+            s["video"] = True
     return s
 
 
@@ -54,9 +57,11 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
             "original decodes with IMREAD_UNCHANGED and handles alpha, greyscale and 16-bit files itself; the port decodes "
             "every file to 8-bit BGR (and applies the EXIF orientation), so such files reach the model differently",
             sp["site"], so["site"], severity="info"))
-    elif ctx.options.get("PL100", {}).get("exif", True) and so["exif"] is not None and sp["exif"] is not None and so["exif"] != sp["exif"]:
+    elif ctx.options.get("PL100", {}).get("exif", True) and so["exif"] is not None and sp["exif"] is not None and \
+            so["exif"] != sp["exif"] and not so["video"] and not sp["video"]:
         # on by default (`[tool.portlint.rules.PL100] exif = false` turns it off): only photos
-        # carrying an EXIF orientation tag differ, so it is information, not an error
+        # carrying an EXIF orientation tag differ, so it is information, not an error. A video
+        # frame has no EXIF tag: a frame read from a video is not said to "ignore" it
         who_o = "applies" if so["exif"] else "ignores"
         who_p = "applies" if sp["exif"] else "ignores"
         out.append(RULE.finding(
