@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from portlint.analysis.tree import _statements
+
 _GLOBALS: dict = {}  # id(FunctionDef) -> (node, names): the node is kept so a reused id is seen
 
 
@@ -15,13 +17,13 @@ def global_names(fn_node) -> frozenset:
     if found is None or found[0] is not fn_node:
         names: set = set()
         if type(fn_node) is cst.FunctionDef:
-            stack = list(fn_node.body.children)
-            while stack:
-                n = stack.pop()
-                t = type(n)
-                if t is cst.Global:
-                    names.update(item.name.value for item in n.names)
-                elif t is not cst.FunctionDef and t is not cst.ClassDef and t is not cst.Lambda:
-                    stack.extend(n.children)
+            # `global` is a small statement: a statement-only walk (tree._statements, no
+            # expression visited, nested definitions not entered) finds every one
+            for node in _statements([fn_node.body], enter_definitions=False):
+                t = type(node)
+                if t is cst.SimpleStatementLine or t is cst.SimpleStatementSuite:
+                    for small in node.body:
+                        if type(small) is cst.Global:
+                            names.update(item.name.value for item in small.names)
         found = _GLOBALS[id(fn_node)] = (fn_node, frozenset(names))
     return found[1]
