@@ -59,34 +59,52 @@ def _rounded_placement(node, truncation: bool = False) -> Optional[tuple]:
     return None
 
 
+# Both are facts of a function's syntax alone, asked by PL104 and PL105 for every program that ran
+# the function: computed once per function node (the node is kept, so a reused id is seen).
+_SUBTRACTS: dict = {}
+_HANDED: dict = {}
+
+
 def _subtracts_from_array(fn) -> bool:
-    return any(type(n) is cst.AugAssign and isinstance(n.operator, cst.SubtractAssign) and isinstance(n.target, cst.Subscript)
-               for n in walk(fn.body))
+    found = _SUBTRACTS.get(id(fn))
+    if found is None or found[0] is not fn:
+        value = any(type(n) is cst.AugAssign and isinstance(n.operator, cst.SubtractAssign) and
+                    isinstance(n.target, cst.Subscript) for n in walk(fn.body))
+        found = _SUBTRACTS[id(fn)] = (fn, value)
+    return found[1]
 
 
-def ported_unpads(prog, truncation: bool = False, need_subtract: bool = True) -> list[Unpad]:
-    """Tuples of names the function placed the image with through a rounding, handed on unrounded
-    (returned or stored), in a program whose functions subtract a padding from an array."""
-    out = []
-    fns = list(ran_functions(prog))
-    if need_subtract and not any(_subtracts_from_array(fn) for _, fn in fns):
-        return out
-    for src, fn in fns:
-        placed = {}
-        for n in walk(fn.body):
-            hit = _rounded_placement(n, truncation) if type(n) is cst.Call else None
-            if hit and hit[0] not in placed:
-                placed[hit[0]] = hit[1]
-        if len(placed) < 2:
-            continue
+def _handed_on(fn, truncation: bool) -> list:
+    """[(stmt, tuple, placed)] of one function: the names it placed the image with through a
+    rounding, and the tuples of two of them it returns or stores."""
+    key = (id(fn), truncation)
+    found = _HANDED.get(key)
+    if found is not None and found[0] is fn:
+        return found[1]
+    placed, out = {}, []
+    for n in walk(fn.body):
+        hit = _rounded_placement(n, truncation) if type(n) is cst.Call else None
+        if hit and hit[0] not in placed:
+            placed[hit[0]] = hit[1]
+    if len(placed) >= 2:
         for stmt in walk(fn.body):
             if type(stmt) not in (cst.Return, cst.Assign) or stmt.value is None:
                 continue
             for n in walk(stmt.value):
                 if type(n) is cst.Tuple and len(n.elements) == 2 and all(
                         isinstance(e.value, cst.Name) and e.value.value in placed for e in n.elements):
-                    out.append(Unpad(src, stmt, n, placed))
+                    out.append((stmt, n, placed))
+    _HANDED[key] = (fn, out)
     return out
+
+
+def ported_unpads(prog, truncation: bool = False, need_subtract: bool = True) -> list[Unpad]:
+    """Tuples of names the function placed the image with through a rounding, handed on unrounded
+    (returned or stored), in a program whose functions subtract a padding from an array."""
+    fns = list(ran_functions(prog))
+    if need_subtract and not any(_subtracts_from_array(fn) for _, fn in fns):
+        return []
+    return [Unpad(src, stmt, tup, placed) for src, fn in fns for stmt, tup, placed in _handed_on(fn, truncation)]
 
 
 def original_integer_unpad(facts) -> Optional[Site]:
