@@ -207,7 +207,7 @@ def value_fix(po: Pad, pp: Pad, defined: Optional[Site] = None) -> Optional[Fix]
 
 
 def _numbers_display(node) -> bool:
-    """`(114, 114, 114)` or `[114] * 3`-free plain displays of numbers: safe to rewrite in place."""
+    """A plain tuple or list of number literals (`(114, 114, 114)`): safe to rewrite in place."""
     import libcst as cst
 
     if isinstance(node, (cst.Tuple, cst.List)):
