@@ -105,3 +105,27 @@ def test_bmodel_gives_the_input_shape(tiny_cnn_artifacts):
     # a non-square model exposes the size mismatch only when the shape is known
     r = portlint("check", ORIG, PORT, "--format", "json", "--input-shape", "1,3,224,320")
     assert "PL103" in [f["code"] for f in json.loads(r.stdout)["findings"]]
+
+
+def test_the_process_exit_skips_teardown_but_keeps_output_and_codes(tmp_path):
+    """`python -m portlint` ends with os._exit after flushing (cli.run): the report, the notes
+    on stderr and every exit code must come out exactly as `main` gives them."""
+    import portlint.cli as cli
+
+    src = Path(cli.__file__).read_text()
+    assert "os._exit(code)" in src  # the fast exit is what this test is about
+    r = portlint("check", ORIG, PORT, "--format", "json")
+    assert r.returncode == 1 and json.loads(r.stdout)["findings"]
+    r = portlint("check", ORIG, "missing.py")
+    assert r.returncode == 2 and r.stderr.startswith("portlint: error:")
+    r = portlint("--version")
+    assert r.returncode == 0 and r.stdout.strip()
+    # a reader that stops early: no traceback, no "Exception ignored" from the flush
+    big = subprocess.run(f"{sys.executable} -m portlint check {ORIG} {PORT} --format json | head -c 5",
+                         shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert big.stdout == "{\n  \"" and "Traceback" not in big.stderr and "Exception" not in big.stderr
+
+
+def test_the_console_script_is_the_fast_exit_entry():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'portlint = "portlint.cli:run"' in text
