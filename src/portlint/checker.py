@@ -163,8 +163,9 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
     ctx = pair_context(pair, options)
     from portlint.analysis.runspec import resolve_run
 
-    o_facts = interpret(original, ctx, runs=[resolve_run(cmd, original) for cmd in pair.original_runs])
-    p_facts = interpret(ported, ctx)
+    o_facts = _side_facts(pair.original, original, ctx, pair, lambda: interpret(
+        original, ctx, runs=[resolve_run(cmd, original) for cmd in pair.original_runs]))
+    p_facts = _side_facts(pair.ported, ported, ctx, pair, lambda: interpret(ported, ctx))
     report.inputs.update(_data_digests(o_facts, p_facts))
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
     o_pipes, p_pipes = side_pipelines(o_facts), side_pipelines(p_facts)
@@ -182,6 +183,21 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
                                 "pre-processing was not compared")
     report.findings = run_rules(PairFacts(o_facts, p_facts, ctx))
     return report
+
+
+# One run's interpreted sides, by what the interpretation depends on: a side checked against
+# several others (one original with its opencv and its bmcv port, a pyproject's list of pairs)
+# is interpreted once. Facts are read-only to the rules; cleared by every run_check.
+_FACTS: dict = {}
+
+
+def _side_facts(arg: str, side, ctx, pair: Pair, compute):
+    key = (arg, tuple(sorted(side.digests.items())), ctx.input_shape, str(pair.bmodel or ""), ctx.strict,
+           tuple(pair.original_runs) if arg == pair.original else ())
+    found = _FACTS.get(key)
+    if found is None or found.side.digests != side.digests:
+        found = _FACTS[key] = compute()
+    return found
 
 
 def _data_digests(*facts) -> dict:
@@ -222,11 +238,13 @@ def run_check(options: CheckOptions) -> CheckReport:
     from portlint.suppressions import apply_suppressions
 
     _forget_file_system()
+    _FACTS.clear()
     report = CheckReport()
     bmodels = {str(p.bmodel) for p in options.pairs if p.bmodel}
     for result in analyze_pairs(options.pairs, options, options.jobs, analyze_one):
         result.findings = [f for f in result.findings if selected(f.code, f.kind, options)]
         report.extend(result)
+    _FACTS.clear()
     apply_suppressions(report, show_unused=options.show_unused_suppressions)
     # A bmodel the user named that cannot be read is an input error (exit 2, docs/contract.md) even
     # though every pair was still analysed and reported without it.
