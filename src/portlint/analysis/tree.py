@@ -399,9 +399,10 @@ def module_index(module: cst.CSTNode) -> ModuleIndex:
     return found
 
 
-def find(node, recent: int = 6) -> Optional[tuple[ModuleIndex, int]]:
-    """The index of a recently used module holding `node` (a pair's rules work on a few modules
-    at a time; looking through every module ever indexed would cost more than walking)."""
+def find(node, recent: int = 32) -> Optional[tuple[ModuleIndex, int]]:
+    """The index of a recently used module or function holding `node` (a pair's rules work on a
+    few dozen ran functions at a time; looking through every index ever built would cost more
+    than walking)."""
     for idx in _RECENT[:recent]:
         i = idx.index_of(node)
         if i is not None:
