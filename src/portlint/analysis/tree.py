@@ -396,13 +396,13 @@ def module_index(module: cst.CSTNode) -> ModuleIndex:
         if found in _RECENT:
             _RECENT.remove(found)
         _RECENT.insert(0, found)
+        del _RECENT[64:]  # find() looks at the first few only: kept short, as moving in it is linear
     return found
 
 
 def find(node, recent: int = 32) -> Optional[tuple[ModuleIndex, int]]:
-    """The index of a recently used module or function holding `node` (a pair's rules work on a
-    few dozen ran functions at a time; looking through every index ever built would cost more
-    than walking)."""
+    """The index of a recently used module holding `node` (a pair's rules work on a few dozen
+    modules at a time; looking through every module ever indexed would cost more than walking)."""
     for idx in _RECENT[:recent]:
         i = idx.index_of(node)
         if i is not None:

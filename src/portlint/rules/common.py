@@ -120,12 +120,13 @@ def ran_functions(prog: ProgramFacts):
         fn = call.func.node
         if isinstance(fn, cst.FunctionDef) and id(fn) not in seen:
             seen.add(id(fn))
-            # the rules walk what they are given: with the function indexed (the most recent
-            # index), walking its body and then each statement in it is a slice of one traversal,
-            # not a traversal each (measured: most walks were of such nodes); the function alone,
-            # as indexing its whole module costs more than the walks it saves
-            module_index(fn)
-            yield call.func.file, fn
+            src = call.func.file
+            if getattr(src, "module", None) is not None:
+                # the rules walk what they are given: with its module indexed (and the most
+                # recent index), walking the body and then each statement in it is a slice of
+                # one traversal, not a traversal each (measured: most walks were of such nodes)
+                module_index(src.module)
+            yield src, fn
 
 
 def origin_edit(prog: Optional[ProgramFacts], value, pattern: str, literal_arg=None, src=None):
