@@ -102,9 +102,11 @@ def ported_unpads(prog, truncation: bool = False, need_subtract: bool = True) ->
     """Tuples of names the function placed the image with through a rounding, handed on unrounded
     (returned or stored), in a program whose functions subtract a padding from an array."""
     fns = list(ran_functions(prog))
-    if need_subtract and not any(_subtracts_from_array(fn) for _, fn in fns):
+    # the file's text first: a function cannot hold a `-=` or a `round` its file does not
+    if need_subtract and not any("-=" in src.text and _subtracts_from_array(fn) for src, fn in fns):
         return []
-    return [Unpad(src, stmt, tup, placed) for src, fn in fns for stmt, tup, placed in _handed_on(fn, truncation)]
+    return [Unpad(src, stmt, tup, placed) for src, fn in fns if "round" in src.text or (truncation and "int" in src.text)
+            for stmt, tup, placed in _handed_on(fn, truncation)]
 
 
 def original_integer_unpad(facts) -> Optional[Site]:
