@@ -194,6 +194,20 @@ def _ort_run(ctx: Ctx):
     return model_output(ctx.interp, ctx.args[0], ctx.site)
 
 
+@handles("portlint.Model.get_inputs")
+def _ort_inputs(ctx: Ctx):
+    """`session.get_inputs()[0].shape` of an onnxruntime session: the pair's model input shape,
+    symbolic until --input-shape or --bmodel binds it, as sail's `get_input_shape` (the ONNX a
+    port runs beside its bmodel is the network the bmodel was compiled from, at the same static
+    shape; with neither option the shape stays unknown). Its name and type are unknown."""
+    if ctx.args[0].attrs.get("__factory__") != "onnxruntime.InferenceSession":
+        return UNKNOWN
+    from portlint.analysis.apis.sail_api import _bmodel_input_shape
+
+    return Seq(ApiObject("portlint.OnnxInput", attrs={"shape": _bmodel_input_shape(ctx.interp), "name": UNKNOWN,
+                                                       "type": UNKNOWN}))
+
+
 @handles("portlint.Model.load_state_dict", "portlint.Model.*")
 def _model_other(ctx: Ctx):
     return UNKNOWN
