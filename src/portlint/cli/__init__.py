@@ -74,6 +74,7 @@ def check(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Pairs analysed in parallel (processes); default: one per core."),
     show_fixes: bool = typer.Option(False, "--show-fixes", help="Text: under each finding, the diff its fix makes."),
     original_run: Optional[List[str]] = typer.Option(None, "--original-run", metavar="COMMAND", help="How the original is run, when it is a framework without a script, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\" (a console script of its pyproject/setup.cfg/setup.py, module:function, or a .py file, then its arguments). Repeatable."),
+    ported_run: Optional[List[str]] = typer.Option(None, "--ported-run", metavar="COMMAND", help="How the port is run, e.g. \"python yolov5_opencv.py --conf_thresh 0.3\" (as its README or test script does): its arguments become sys.argv. Repeatable, one per program."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -83,7 +84,7 @@ def check(
         original=original, ported=ported, bmodel=bmodel, input_shape=input_shape, select=select,
         ignore=ignore, config=config, no_cache=no_cache, files=files or [],
         show_unused_suppressions=show_unused_suppressions, all_dir=all_dir, jobs=jobs,
-        original_run=original_run or [],
+        original_run=original_run or [], ported_run=ported_run or [],
     )
     report = run_check(options)
     color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()
@@ -179,6 +180,10 @@ def run() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code
+    except BrokenPipeError:  # the reader stopped early (`portlint check | head`): quietly, as the Python docs advise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
     if code is None:
         code = 0
     elif not isinstance(code, int):
