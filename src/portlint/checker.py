@@ -24,6 +24,7 @@ class Pair:
     bmodel: Optional[str] = None
     input_shape: Optional[tuple[int, ...]] = None
     original_runs: tuple[str, ...] = ()  # how the user runs a framework original (analysis/runspec.py)
+    ported_runs: tuple[str, ...] = ()  # the arguments the port is documented to run with
 
 
 @dataclass
@@ -40,7 +41,7 @@ class CheckOptions:
     @classmethod
     def from_cli(cls, original=None, ported=None, bmodel=None, input_shape=None, select=None, ignore=None,
                  config=None, no_cache=False, files=(), show_unused_suppressions=False,
-                 all_dir=None, jobs=None, original_run=()) -> "CheckOptions":
+                 all_dir=None, jobs=None, original_run=(), ported_run=()) -> "CheckOptions":
         from portlint.config import load_config
 
         cfg = load_config(config, Path.cwd())
@@ -48,6 +49,9 @@ class CheckOptions:
         runs = tuple(original_run or ())
         if any(not r.strip() for r in runs):
             raise PortlintError("--original-run: expected a command, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\"")
+        p_runs = tuple(ported_run or ())
+        if any(not r.strip() for r in p_runs):
+            raise PortlintError("--ported-run: expected a command, e.g. \"python yolov5_opencv.py --conf_thresh 0.3\"")
         if jobs is not None and jobs < 1:
             raise PortlintError(f"--jobs {jobs}: expected a positive number of processes")
         if all_dir is not None:
@@ -55,18 +59,18 @@ class CheckOptions:
                 raise PortlintError("give either ORIGINAL and PORTED or --all DIR, not both")
             from portlint.discover import CONVENTION, discover_pairs
 
-            pairs = [Pair(f.original, f.ported, bmodel, shape, runs) for f in discover_pairs(all_dir)]
+            pairs = [Pair(f.original, f.ported, bmodel, shape, runs, p_runs) for f in discover_pairs(all_dir)]
             if not pairs:
                 raise PortlintError(f"--all {all_dir}: no pairs found (expected {CONVENTION})")
         elif original and ported:
-            pairs = [Pair(original, ported, bmodel, shape, runs)]
+            pairs = [Pair(original, ported, bmodel, shape, runs, p_runs)]
         elif original or ported:
             raise PortlintError("give both ORIGINAL and PORTED, or neither to check the pairs in pyproject.toml")
         else:
             if not cfg.pairs:
                 raise PortlintError("no ORIGINAL and PORTED given and no [tool.portlint] pairs configured in pyproject.toml")
-            pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape, runs or p.original_runs)
-                     for p in cfg.pairs]
+            pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape, runs or p.original_runs,
+                          p_runs or p.ported_runs) for p in cfg.pairs]
             if files:
                 wanted = {Path(f).resolve() for f in files}
                 pairs = [p for p in pairs if _pair_touches(p, wanted)]
@@ -165,7 +169,8 @@ def analyze_pair(pair: Pair, options: CheckOptions) -> CheckReport:
 
     o_facts = _side_facts(pair.original, original, ctx, pair, lambda: interpret(
         original, ctx, runs=[resolve_run(cmd, original) for cmd in pair.original_runs]))
-    p_facts = _side_facts(pair.ported, ported, ctx, pair, lambda: interpret(ported, ctx))
+    p_facts = _side_facts(pair.ported, ported, ctx, pair, lambda: interpret(
+        ported, ctx, runs=[resolve_run(cmd, ported, "ported") for cmd in pair.ported_runs]))
     report.inputs.update(_data_digests(o_facts, p_facts))
     report.notes.extend(o_facts.limits_hit + p_facts.limits_hit)
     o_pipes, p_pipes = side_pipelines(o_facts), side_pipelines(p_facts)
@@ -193,7 +198,7 @@ _FACTS: dict = {}
 
 def _side_facts(arg: str, side, ctx, pair: Pair, compute):
     key = (arg, tuple(sorted(side.digests.items())), ctx.input_shape, str(pair.bmodel or ""), ctx.strict,
-           tuple(pair.original_runs) if arg == pair.original else ())
+           tuple(pair.original_runs) if arg == pair.original else tuple(pair.ported_runs))
     found = _FACTS.get(key)
     if found is None or found.side.digests != side.digests:
         found = _FACTS[key] = compute()

@@ -33,7 +33,7 @@ except ModuleNotFoundError:  # Python 3.10
 from portlint.errors import PortlintError
 
 _TOP_KEYS = {"pairs", "select", "ignore", "rules", "cache-dir"}
-_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape", "original-run"}
+_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape", "original-run", "ported-run"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class PairConfig:
     bmodel: Optional[str] = None
     input_shape: Optional[tuple[int, ...]] = None
     original_runs: tuple[str, ...] = ()
+    ported_runs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -180,7 +181,8 @@ def _pair(item: Any, key: str, check: _Checker, place) -> PairConfig:
     bmodel = place(check.string(item["bmodel"], f"{key}.bmodel")) if "bmodel" in item else None
     shape = check.shape(item["input-shape"], f"{key}.input-shape") if "input-shape" in item else None
     runs = tuple(check.strings(item["original-run"], f"{key}.original-run")) if "original-run" in item else ()
-    return PairConfig(original, ported, bmodel, shape, runs)
+    ported_runs = tuple(check.strings(item["ported-run"], f"{key}.ported-run")) if "ported-run" in item else ()
+    return PairConfig(original, ported, bmodel, shape, runs, ported_runs)
 
 
 def _place(p: str, root: Path, start: Path) -> str:

@@ -158,6 +158,16 @@ class ArgparseDefault(Event):
 
 
 @dataclass(slots=True)
+class CommandLineValue(Event):
+    """An option's value read from the command line the user said the program runs with
+    (--original-run, --ported-run): it, not the default, is what the program used."""
+
+    dest: str
+    value: Any
+    site: Site  # the parse_args call
+
+
+@dataclass(slots=True)
 class OutputsView(Event):
     """outputs.values() / .keys() / .items() of a model's outputs mapping."""
 

@@ -130,7 +130,7 @@ class SideFacts:
 
     def module_env(self, src) -> dict:
         """A module's namespace as imported (empty if no program imported it)."""
-        return self._interp.module_envs.get(src.path, {})
+        return self._interp.imported_env(src.path)
 
     def evaluate(self, expr, scope):
         """The value of a call-free expression (names, attributes, constants, arithmetic) in a

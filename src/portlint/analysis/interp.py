@@ -98,7 +98,8 @@ class Interpreter:
         self.context = context  # e.g. {"input_shape": (1,3,224,224), "bmodel": BModelInfo}
         self.sinks: list[Sink] = []
         self.events: list[Event] = []  # typed facts for the rules (analysis/events.py), in execution order
-        self.module_envs: dict = {}
+        self.module_envs: dict = {}  # the modules the program being run imported: path -> namespace
+        self._imported: dict = {}  # the first namespace of each module an earlier program imported
         self.stack: list = []
         self.steps = 0
         self.entry: Optional[SourceFile] = None
@@ -119,6 +120,7 @@ class Interpreter:
     # ---------------------------------------------------------------- entry points
     def run_entry(self, src: SourceFile) -> None:
         self._start(src)
+        self._new_process()
         env = {"__name__": "__main__", "__file__": str(src.path)}
         self.record(Entry(env))  # the program's top-level names, for the rules
         self.entry_envs[src.path] = env
@@ -133,6 +135,7 @@ class Interpreter:
         imported and its console-script function called, with the command's sys.argv."""
         src = run.file
         self._start(src)
+        self._new_process()
         self.argv = list(run.argv)
         self.data_files.update(run.read)  # the project file that named the script: in the cache key
         try:
@@ -161,6 +164,20 @@ class Interpreter:
             self.call_function(init, [], {}, None)
         except _Stop as stop:
             self._limit(src, stop)
+
+    def _new_process(self) -> None:
+        """Each program runs in a process of its own: it imports the modules afresh, so what one
+        program did to module state (a class's `_defaults` dict updated by its constructor, a
+        module-level cache) is not what the next program starts from."""
+        for path, env in self.module_envs.items():
+            self._imported.setdefault(path, env)
+        self.module_envs = {}
+
+    def imported_env(self, path) -> dict:
+        """A module's namespace as a program imported it (the last program that did, else the first
+        earlier one); empty if none did."""
+        env = self.module_envs.get(path)
+        return env if env is not None else self._imported.get(path, {})
 
     def _start(self, src: SourceFile) -> None:
         self.entry = src
@@ -1166,7 +1183,7 @@ class Interpreter:
         if where is None:
             return UNKNOWN
         if isinstance(where, SourceFile):
-            env = self.module_envs.get(where.path, {})
+            env = self.imported_env(where.path)
             frame = Frame(where, env, dict(env), is_module=True)
         else:
             frame = Frame(where.file, where.globals, where.env(), func=where.func)

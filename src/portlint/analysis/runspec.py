@@ -1,5 +1,6 @@
 """How the user runs the original program, when the side is a framework with no script of its
-own (`--original-run "yolo predict model=yolov8s.pt source=bus.jpg"`).
+own (`--original-run "yolo predict model=yolov8s.pt source=bus.jpg"`), or the ported program with
+the arguments its documentation runs it with (`--ported-run "python yolov34_opencv.py --conf_thresh 0.3"`).
 
 The command's first word is resolved without executing anything:
 - `python [-m] ...`: the interpreter word is dropped; `-m pkg.mod` is that module run as main;
@@ -45,62 +46,64 @@ class Run:
     read: dict
 
 
-def resolve_run(command: str, side) -> Run:
-    """The program `command` starts on `side`, or a one-line PortlintError."""
+def resolve_run(command: str, side, role: str = "original") -> Run:
+    """The program `command` starts on `side` (the `role` side: original or ported), or a one-line
+    PortlintError naming the option it came from."""
+    option = f"--{role}-run"
     try:
         words = shlex.split(command)
     except ValueError as exc:
-        raise PortlintError(f"--original-run {command!r}: {exc}") from None
+        raise PortlintError(f"{option} {command!r}: {exc}") from None
     if words and Path(words[0]).name in _PYTHONS:
         words = words[1:]
     if not words:
-        raise PortlintError(f"--original-run {command!r}: no program to run")
+        raise PortlintError(f"{option} {command!r}: no program to run")
     read: dict = {}
     head, rest = words[0], words[1:]
     if head == "-m":
         if not rest:
-            raise PortlintError(f"--original-run {command!r}: -m needs a module")
-        src = _module_file(rest[0], side, command)
+            raise PortlintError(f"{option} {command!r}: -m needs a module")
+        src = _module_file(rest[0], side, command, role)
         return Run(command, src, None, [str(src.path), *rest[1:]], read)
     if head.endswith((".py", ".pyw")):
-        return Run(command, _script_file(head, side, command), None, words, read)
-    target = head if ":" in head else _console_script(head, side, read, command)
+        return Run(command, _script_file(head, side, command, role), None, words, read)
+    target = head if ":" in head else _console_script(head, side, read, command, role)
     module, _, function = target.partition(":")
     function = function.split("[")[0].strip()  # `mod:func [extra]`
     if not module.strip() or not function.isidentifier():
-        raise PortlintError(f"--original-run {command!r}: {target!r} is not a module:function entry")
-    src = _module_file(module.strip(), side, command)
+        raise PortlintError(f"{option} {command!r}: {target!r} is not a module:function entry")
+    src = _module_file(module.strip(), side, command, role)
     return Run(command, src, function, words, read)
 
 
-def _script_file(word: str, side, command: str):
+def _script_file(word: str, side, command: str, role: str = "original"):
     for candidate in (Path(side.root) / word, Path(word)):
         path = candidate.resolve()
         if path in side.files:
             return side.files[path]
-    raise PortlintError(f"--original-run {command!r}: {word} is not a file of the original side")
+    raise PortlintError(f"--{role}-run {command!r}: {word} is not a file of the {role} side")
 
 
-def _module_file(dotted: str, side, command: str):
+def _module_file(dotted: str, side, command: str, role: str = "original"):
     parts = dotted.split(".")
     if not all(p.isidentifier() for p in parts):
-        raise PortlintError(f"--original-run {command!r}: {dotted!r} is not a module name")
+        raise PortlintError(f"--{role}-run {command!r}: {dotted!r} is not a module name")
     for root in search_roots(Path(side.root)):
         base = Path(root).joinpath(*parts)
         for path in (base.with_suffix(".py"), base / "__init__.py"):
             resolved = path.resolve()
             if resolved in side.files:
                 return side.files[resolved]
-    raise PortlintError(f"--original-run {command!r}: module {dotted} is not a file of the original side")
+    raise PortlintError(f"--{role}-run {command!r}: module {dotted} is not a file of the {role} side")
 
 
-def _console_script(name: str, side, read: dict, command: str) -> str:
+def _console_script(name: str, side, read: dict, command: str, role: str = "original") -> str:
     for root in search_roots(Path(side.root)):
         for reader in (_pyproject_scripts, _setup_cfg_scripts, _setup_py_scripts):
             scripts = reader(Path(root), read)
             if name in scripts:
                 return scripts[name]
-    raise PortlintError(f"--original-run {command!r}: {name!r} is not a .py file, a module:function or a console "
+    raise PortlintError(f"--{role}-run {command!r}: {name!r} is not a .py file, a module:function or a console "
                         "script of the project (pyproject.toml, setup.cfg or setup.py beside or above the side)")
 
 

@@ -17,7 +17,7 @@ from typing import Optional
 
 import libcst as cst
 
-from portlint.analysis.events import ArgparseDefault, FunctionCall
+from portlint.analysis.events import ArgparseDefault, CommandLineValue, FunctionCall
 from portlint.analysis.image import Site
 from portlint.analysis.syntax import ancestors, enclosing_function, params_of, walk
 
@@ -274,6 +274,10 @@ class _Walk:
             return None
         d = defaults[-1]
         call = d.site.node
+        given = [c for c in self.prog.of(CommandLineValue) if c.dest == dest]
+        if given:  # the command the user gave sets it: no edit of the default changes what runs
+            return Origin(d.site, f"--{dest} {fmt_value(given[-1].value)} in the command it is run with", hops,
+                          literal=False, option=dest)
         value = next((a.value for a in getattr(call, "args", ()) if a.keyword is not None and a.keyword.value == "default"),
                      None)
         site = Site(d.site.file, value if value is not None else call)
@@ -401,3 +405,12 @@ def decision_site(facts, site) -> Optional[tuple]:
                     enclosing_function(call.site.file, call.site.node) is not fn:
                 return call.site, f"the call of {fn.name.value}() chooses this resize"
     return None
+
+
+def fmt_value(value) -> str:
+    """A command-line value as the user wrote it: 0.3, 640, [480, 640]."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return " ".join(fmt_value(v) for v in value)
+    return str(value)

@@ -1005,7 +1005,7 @@ _USE_NOTE = {"iou": "the IoU threshold is used here", "conf": "the score thresho
 
 def _finding(d: Diff, p: Nms, o: Nms, several: bool):
     """The finding of one difference, at the ported line that defines the differing value."""
-    primary, related, fix = d.ported, [], None
+    primary, related, fix, found = d.ported, [], None, None
     if d.setting is not None and d.ported is not None and p.prog is not None:
         found = origin(p.prog, d.ported.file, d.ported.node, files=None)
         if found is not None:
@@ -1015,7 +1015,10 @@ def _finding(d: Diff, p: Nms, o: Nms, several: bool):
     if fix is None and isinstance(d.fix, tuple):
         fix = Fix(d.fix[0], d.fix[1] + _why_display(d), []) if d.fix[0] == "display-only" else None
         if fix is None and d.fix[0] == "unsafe":
-            fix = Fix("display-only", d.fix[1] + " (the value is computed, not written as a literal here)", [])
+            given = found is not None and found.option and "command it is run with" in found.what
+            why = f" (display-only: {found.what}; change it there)" if given else \
+                " (the value is computed, not written as a literal here)"
+            fix = Fix("display-only", d.fix[1] + why, [])
     elif isinstance(d.fix, Fix):
         fix = d.fix
     if o.program and several:

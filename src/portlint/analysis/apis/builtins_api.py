@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Optional
 
+from portlint.analysis.apis.argv_parse import OptionSpec, parse_words
 from portlint.analysis.apis.common import Ctx, handles
 from portlint.analysis.bounds import str_call_fits
-from portlint.analysis.events import ArgparseDefault, ListOf, OutputsView
+from portlint.analysis.events import ArgparseDefault, CommandLineValue, ListOf, OutputsView
 from portlint.analysis.image import Img
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef, Namespace, Seq, Sym, numeric_op
 
@@ -483,6 +485,8 @@ def _add_argument(ctx: Ctx):
         except ValueError:
             default = UNKNOWN
     parser.attrs["__defaults__"][dest] = default
+    parser.attrs.setdefault("__options__", []).append(OptionSpec(
+        tuple(names) or (dest,), dest, action, ctx.kwargs.get("nargs"), typ, ctx.kwargs.get("const")))
     ctx.interp.record(ArgparseDefault(dest, default, ctx.site))
     return None
 
@@ -498,14 +502,35 @@ def _set_defaults(ctx: Ctx):
     return None
 
 
+def _command_line(ctx: Ctx) -> Optional[tuple[dict, list]]:
+    """The parser's values for the words it is given (`parse_args(['--a', '1'])`) or, in a program
+    the user said how to run, for its sys.argv[1:]; None: the defaults (the command is unknown)."""
+    words = ctx.arg(1, "args", None)
+    if not (isinstance(words, (list, tuple)) and all(isinstance(w, str) for w in words)):
+        argv = ctx.interp.argv
+        if words is not None or argv is None:
+            return None
+        words = argv[1:]
+    parser = ctx.args[0]
+    given: set = set()
+    values, rest = parse_words(parser.attrs.get("__options__", []), parser.attrs["__defaults__"], list(words), given)
+    for dest in sorted(given):
+        ctx.interp.record(CommandLineValue(dest, values.get(dest), ctx.site))
+    return values, rest
+
+
 @handles("argparse.ArgumentParser.parse_args")
 def _parse_args(ctx: Ctx):
-    return Namespace(dict(ctx.args[0].attrs["__defaults__"]))
+    parsed = _command_line(ctx)
+    return Namespace(dict(ctx.args[0].attrs["__defaults__"]) if parsed is None else parsed[0])
 
 
 @handles("argparse.ArgumentParser.parse_known_args")
 def _parse_known(ctx: Ctx):
-    return (Namespace(dict(ctx.args[0].attrs["__defaults__"])), [])
+    parsed = _command_line(ctx)
+    if parsed is None:
+        return (Namespace(dict(ctx.args[0].attrs["__defaults__"])), [])
+    return (Namespace(parsed[0]), parsed[1])
 
 
 @handles("argparse.Namespace")
