@@ -150,3 +150,26 @@ def test_sweep_is_fast():
     start = time.perf_counter()
     sweep(a, b, {})
     assert time.perf_counter() - start < 0.5
+
+
+# ----------------------------------------------------------------------------- PL103 on the sizes
+def _resize(out):
+    from portlint.analysis.ops import Resize
+
+    return Resize(api="cv2.resize", site=None, library="cv2", out=out, in_=(H, W), mode="fixed", order="wh")
+
+
+def test_pl103_quiet_on_a_tie_at_a_sample_size():
+    """Target 638: a 640x480 image scales to 478.5 rows, a tie (round() 478, int(x + 0.5) 479) at
+    a sample size; the other sizes agree but for 0.02% of ties, so PL103 says nothing."""
+    from portlint.analysis.context import PairContext
+    from portlint.rules.pl103_resize_size import compare_pair
+
+    assert _plain(_half_up(638), 480, 640) == (479, 638) and _plain(_rounded(638), 480, 640) == (478, 638)
+    assert not sweep(_half_up(638), _rounded(638), {}).reportable()
+    assert compare_pair(_resize(_half_up(638)), _resize(_rounded(638)), PairContext()) == []
+    found = compare_pair(_resize(_trunc(638)), _resize(_rounded(638)), PairContext())
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert int(1080 * 638 / 1920) == 358 and round(1080 * 638 / 1920) == 359
+    assert "for a 1920x1080 image the original resizes to 638x358, the ported program to 638x359" in found[0].message
+    assert "the original truncates (int(x)), the ported program rounds (int(round(x)))" in found[0].message

@@ -69,10 +69,11 @@ def _node(value: Sym, env: dict, memo: dict) -> Optional[np.ndarray]:
     op, args = value.op, value.args
     if op == "var":
         v = env.get(args[0])
-        if v is None or isinstance(v, (str, bytes)):
-            return None
-        arr = np.asarray(v, dtype=np.float64) if not isinstance(v, np.ndarray) else v.astype(np.float64, copy=False)
-        return arr
+        if isinstance(v, np.ndarray):
+            return v.astype(np.float64, copy=False)
+        if isinstance(v, (bool, int, float)):
+            return np.float64(v)
+        return None  # unbound, or not a plain number
     if op == "round" and len(args) != 1:
         return None  # round(x, n): Python's decimal rounding is not numpy's
     vals = [_eval(a, env, memo) for a in args]
