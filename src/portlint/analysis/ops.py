@@ -84,6 +84,7 @@ class Resize(Op):
     size_arg: Any = None  # torchvision: the size argument as given
     max_size: Any = None  # torchvision
     size_node: Any = None  # the size argument's libcst Arg (fixes)
+    size_sites: Any = None  # SAIL padding resizes: {"w": Site, "h": Site} of the PaddingAtrr setters' arguments
     interp_node: Any = None  # the interpolation argument's libcst Arg (fixes)
 
 

@@ -1,6 +1,8 @@
 """PL103 resize-size: a different target size or size semantics: torchvision `Resize(int)`
 (shorter side, aspect kept) vs a fixed size, (w, h) vs (h, w), keep-ratio vs stretch, rounding.
-Sizes are compared numerically at the sample image sizes (rules/common.SAMPLES)."""
+Sizes are compared numerically at the sample image sizes (rules/common.SAMPLES); two keep-ratio sizes
+are also compared over a sweep of image sizes (rules/size_sweep.py), where truncation vs rounding
+shows."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from portlint.rules.base import RuleMeta
 from portlint.rules.common import SAMPLES, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
 from portlint.rules.fixkit import edit, from_import, import_alias, insert_after_imports, node_code
 from portlint.rules.resize import describe, resize_pairs
+from portlint.rules.size_sweep import sweep
 
 RULE = RuleMeta("PL103", "resize-size", "error", ("safe",),
                 "Resize target size or size semantics differ (shorter side, (w,h) vs (h,w), keep-ratio vs stretch)")
@@ -78,15 +81,26 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
             return [RULE.finding(msg, rp.site, ro.site, fix=swap_fix(ro, rp))]
         sem_o, sem_p = _semantics(ro), _semantics(rp)
         same = sem_o == sem_p
+        severity, swept_note = None, ""
+        if same and sem_o == KEEP_RATIO and abs(oo[0] - op_[0]) <= 1 and abs(oo[1] - op_[1]) <= 1:
+            swept = sweep(ro.out, rp.out, env)
+            if swept is not None and not swept.reportable():
+                return []  # exact ties or float representation only (rules/size_sweep.py)
+            if swept is not None:
+                severity, swept_note = "warning", f"; {swept.describe()}"
         msg = (f"for a {w}x{h} image the original resizes to {fmt_size(oo)}, the ported program to {fmt_size(op_)}"
-               + (f" (both {sem_o}; the sizes are computed or rounded differently)" if same else f" ({sem_o} vs {sem_p})"))
+               + (f" (both {sem_o}; {_how_rounded(ro, rp)})" if same else f" ({sem_o} vs {sem_p})") + swept_note)
         where, related = rp.site, []
         if (sem_o, sem_p) == ("fixed size", "keep the aspect ratio"):
             where, related, note = _decision(ctx, rp)
             msg += f"; {note}" if note else ""
         elif same:
             where, related = _size_defined(ctx, rp)
-        return [RULE.finding(msg, where, ro.site, fix=shorter_side_fix(ro, rp, ctx), related=related)]
+        return [RULE.finding(msg, where, ro.site, severity=severity, fix=shorter_side_fix(ro, rp, ctx), related=related)]
+    if evaluated and _semantics(ro) == _semantics(rp) == KEEP_RATIO:
+        found = _swept_difference(ro, rp, ctx)
+        if found:
+            return found
     # semantics, knowable without numbers: shorter-side resize vs a size independent of the image
     out = rp.out
     if ro.mode == "shorter" and isinstance(out, tuple) and len(out) == 2 and not any(
@@ -105,19 +119,106 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
     return []
 
 
+def _swept_difference(ro: Resize, rp: Resize, ctx: PairContext) -> list:
+    """Keep-ratio sizes that agree at every sample size but differ on other image sizes
+    (truncation vs rounding): found by sweeping a grid of sizes (rules/size_sweep.py)."""
+    swept = sweep(ro.out, rp.out, ctx.env(*SAMPLES[0]))
+    if swept is None or not swept.reportable():
+        return []
+    h, w = swept.size
+    samples = ", ".join(f"{sw}x{sh}" for sh, sw in SAMPLES)
+    msg = (f"for a {w}x{h} image the original resizes to {fmt_size(swept.original)}, the ported program to "
+           f"{fmt_size(swept.ported)} (both {KEEP_RATIO}; {_how_rounded(ro, rp)}); {swept.describe()} "
+           f"(the sample sizes {samples} happen to agree)")
+    where, related = _size_defined(ctx, rp)
+    return [RULE.finding(msg, where, ro.site, severity="warning" if swept.max_diff <= 1 else None, related=related)]
+
+
+def _how_rounded(ro: Resize, rp: Resize) -> str:
+    """`the original truncates (int(x)), the ported program rounds (int(round(x)))` when the size
+    expressions say so, else the general words."""
+    o, p = _rounding(ro.out), _rounding(rp.out)
+    if o and p and o != p:
+        return f"the original {o}, the ported program {p}"
+    return "the sizes are computed or rounded differently"
+
+
+_ROUNDINGS = {"int": "truncates (int(x))", "round": "rounds (round(x))", "floor": "floors (math.floor)",
+              "ceil": "rounds up (math.ceil)"}
+
+
+def _rounding(value) -> Optional[str]:
+    """How an (h, w) size expression turns its product into whole pixels: the first rounding
+    operator met from the top (through min/max and conditionals)."""
+    if isinstance(value, tuple):
+        return next((r for r in map(_rounding, value) if r), None)
+    if not isinstance(value, Sym):
+        return None
+    if value.op == "int" and value.args and isinstance(value.args[0], Sym):
+        inner = value.args[0]
+        if inner.op == "round":
+            return "rounds (int(round(x)))"
+        if inner.op == "add" and any(a == 0.5 for a in inner.args if isinstance(a, float)):
+            return "rounds half up (int(x + 0.5))"
+    if value.op in _ROUNDINGS:
+        return _ROUNDINGS[value.op]
+    if value.op in ("min", "max", "ifelse"):
+        args = value.args[1:] if value.op == "ifelse" else value.args
+        return next((r for r in map(_rounding, args) if r), None)
+    return None
+
+
 def _size_defined(ctx: PairContext, rp: Resize):
     """Sizes computed or rounded differently: the finding points at the statement that computes
     the ported size (`new_unpad = int(round(w * r)), ...`), with the resize as a related place."""
     from portlint.analysis.image import Site
     from portlint.rules.origin import defined_at
 
-    node = rp.size_node
-    if node is None or rp.site is None:
+    if rp.site is None:
         return rp.site, []
-    found = defined_at(ctx.ported_facts, Site(rp.site.file, node.value), unique=True)
-    if found is None or found.literal:
-        return rp.site, []
-    return found.site, found.related(rp.site, "the resize uses the size here")
+    for use in _size_uses(rp):
+        found = defined_at(ctx.ported_facts, use, unique=True)
+        if found is not None and not found.literal:
+            return found.site, found.related(rp.site, "the resize uses the size here")
+        rounded = _rounding_assignment(use)
+        if rounded is not None:
+            return rounded, [(rp.site, "the resize uses the size here")]
+    return rp.site, []
+
+
+def _size_uses(rp: Resize) -> list:
+    """Where the resize reads its size: the size argument, or for a SAIL padding resize the
+    `attr.set_w(tw)` / `attr.set_h(th)` arguments."""
+    from portlint.analysis.image import Site
+
+    if rp.size_node is not None:
+        return [Site(rp.site.file, rp.size_node.value)]
+    return [s for s in (rp.size_sites or {}).values() if s is not None]
+
+
+def _rounding_assignment(use):
+    """A size name assigned several times in its function (`new_unpad = int(round(w * r)), ...`
+    and, in a `scaleFill` branch, `new_unpad = (new_shape[1], new_shape[0])`): the one assignment
+    before the use that rounds a computed number (int/round/math.floor/ceil), if there is one."""
+    from portlint.analysis.image import Site
+    from portlint.analysis.syntax import enclosing_function, walk
+
+    node = use.node
+    if not isinstance(node, cst.Name):
+        return None
+    fn = enclosing_function(use.file, node)
+    if not isinstance(fn, cst.FunctionDef):
+        return None
+    rounded = []
+    for n in walk(fn.body):
+        if n is node:
+            break
+        if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value == node.value for t in n.targets):
+            if any(isinstance(c, cst.Call) and isinstance(c.func, cst.Name) and c.func.value in ("int", "round")
+                   or isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute) and c.func.attr.value in ("floor", "ceil")
+                   for c in walk(n.value)):
+                rounded.append(n.value)
+    return Site(use.file, rounded[0]) if len(rounded) == 1 else None
 
 
 def _decision(ctx: PairContext, rp: Resize):
@@ -140,12 +241,15 @@ def _swapped_bmodel_dims(out) -> bool:
     return False
 
 
+KEEP_RATIO = "keep the aspect ratio"
+
+
 def _semantics(op: Resize) -> str:
     if op.mode == "shorter":
         return "resize the shorter side"
     out = op.out
     if isinstance(out, tuple) and any({"H", "W"} & sym_vars(v) for v in out):
-        return "keep the aspect ratio"
+        return KEEP_RATIO
     return "fixed size"
 
 

@@ -25,7 +25,11 @@ def run_rules(pair: PairFacts) -> list:
     o_sinks, p_sinks = candidates(pair.original.sinks), candidates(pair.ported.sinks)
     pair.ctx.ported_facts = pair.ported
     pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx)
-    several = len({s.entry.path for s in o_sinks}) > 1
+    # several original programs (a demo, a test script, an export script): each finding names the
+    # one its pipeline was compared with, also when the others reach no model the analyser traced
+    # (SCRFD's test_widerface.py builds its pipeline from an mmdet config: its port is compared
+    # with the demo tools/scrfd.py, and the finding says so)
+    several = len({s.entry.path for s in o_sinks}) > 1 or len(pair.original.programs()) > 1
     findings, reported = [], set()
     for match in sorted(pair.matches, key=lambda m: not m.primary):  # primary matches first
         for f in match.findings:

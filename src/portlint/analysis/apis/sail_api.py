@@ -308,10 +308,14 @@ def _resize_op(ctx: Ctx, img: Img, w, h, alg_index, crop=None, pad=None):
             op = ctx.op(Crop, library="sail", top=y0, left=x0, height=ch, width=cw, in_=out.state.size, style="box")
             out = out.evolve(op, size=(ch, cw))
     rh, rw = (h, w)
+    size_sites = None
     if pad is not None:
         rw, rh = pad.attrs.get("w", UNKNOWN), pad.attrs.get("h", UNKNOWN)
+        sites = pad.attrs.get("__sites__") or {}
+        size_sites = {k: sites[k] for k in ("w", "h") if k in sites}
     op = ctx.op(Resize, library="sail", out=(rh, rw), in_=out.state.size, interp=interp, interp_given=given,
-                antialias=False, mode="fixed", order="wh", size_node=None, interp_node=ctx.arg_node(alg_index, "resize_alg"))
+                antialias=False, mode="fixed", order="wh", size_node=None, size_sites=size_sites,
+                interp_node=ctx.arg_node(alg_index, "resize_alg"))
     out = out.evolve(op, size=(rh, rw))
     if pad is not None:
         a = pad.attrs
