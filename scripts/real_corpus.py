@@ -150,9 +150,20 @@ def _resolve(tree: dict, importer: str, level: int, module: str, roots: list[str
     return []
 
 
+def _ancestors(folder: str) -> list[str]:
+    out = []
+    while folder:
+        out.append(folder)
+        folder = posixpath.dirname(folder)
+    return out
+
+
 def closure(tree: dict, read, start: list[str], limit: int = MAX_CLOSURE) -> list[str]:
     """The listed files and, transitively, the local modules and config bases they need."""
-    roots = sorted({""} | {posixpath.dirname(p) for p in start})
+    # absolute imports resolve from the folders of the listed files and their parents (an
+    # OpenMMLab project in a subfolder, detection/scrfd, imports its installed package mmdet
+    # from detection/scrfd/tools/test_widerface.py)
+    roots = sorted({""} | {d for p in start for d in _ancestors(posixpath.dirname(p))})
     todo, seen = list(start), []
     while todo and len(seen) < limit:
         path = todo.pop(0)

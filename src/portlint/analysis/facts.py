@@ -99,6 +99,11 @@ class SideFacts:
         self._programs: Optional[list[ProgramFacts]] = None
 
     @property
+    def run_files(self) -> set:
+        """The paths of the programs the user gave the command of (runspec.Run)."""
+        return getattr(self._interp, "run_files", set())
+
+    @property
     def sinks(self) -> list:
         """Every value that reached a model call (events.Sink), in the order found."""
         return self._interp.sinks

@@ -114,6 +114,7 @@ class Interpreter:
         self.limits_hit: list[str] = []  # one message per program whose analysis was cut short
         self.entry_envs: dict = {}  # each program's top-level names after its run
         self.data_files: dict = {}  # configuration files read as data: real path -> bytes read
+        self.run_files: set = set()  # the programs the user said how to run (--original-run / --ported-run)
         self.forward_limit: Optional[int] = None  # step count at which a module forward is cut off
         self.forward_site: Optional[Site] = None  # where the program calls the module being followed
 
@@ -137,7 +138,10 @@ class Interpreter:
         self._start(src)
         self._new_process()
         self.argv = list(run.argv)
+        self.run_files.add(src.path)
         self.data_files.update(run.read)  # the project file that named the script: in the cache key
+        roots = self.import_roots
+        self.import_roots = roots + _project_folders(src.path, self.side.root)
         try:
             if run.function is None:
                 env = {"__name__": "__main__", "__file__": str(src.path)}
@@ -156,6 +160,7 @@ class Interpreter:
             pass  # the program stops there, as it would when run
         finally:
             self.argv = None
+            self.import_roots = roots
 
     def construct_as_entry(self, init: FunctionVal, src: SourceFile) -> None:
         """Fallback: an instance of a class of the program, made with unknown arguments."""
@@ -396,7 +401,7 @@ class Interpreter:
         the evaluation program's NMS facts on the real corpus, and wrappers add nothing a call
         of the function itself does not show."""
         for deco, node in reversed(decorators):
-            if not isinstance(deco, FunctionVal) or not isinstance(value, ClassVal):
+            if not isinstance(value, ClassVal) or not (isinstance(deco, FunctionVal) or apis.is_class_decorator(deco)):
                 continue  # function decorators (wrappers, yolov5's smart_inference_mode) stay as written
             result = self.call(deco, [value], {}, Site(frame.file, node))
             if isinstance(result, (FunctionVal, ClassVal)):
@@ -1208,6 +1213,24 @@ class UnknownKey:
 
 _DECORATORS = {"staticmethod": "staticmethod", "classmethod": "classmethod", "property": "property",
                "cached_property": "property", "functools.cached_property": "property"}
+
+
+def _project_folders(script, root) -> tuple:
+    """The folders between the side's folder and a script the user runs (`detection/scrfd` for
+    `python detection/scrfd/tools/test_widerface.py`): absolute imports are looked for there
+    too, as when the project in it is installed (`pip install -e .`, mmdet/mmseg's setup) or the
+    script is run from it (`cd detection/scrfd && python tools/...`)."""
+    from pathlib import Path
+
+    try:
+        rel = Path(script).resolve().parent.relative_to(Path(root).resolve())
+    except ValueError:
+        return ()
+    out, cur = [], Path(root).resolve()
+    for part in rel.parts:
+        cur = cur / part
+        out.append(str(cur))
+    return tuple(out)
 
 
 def _numeric(v) -> bool:

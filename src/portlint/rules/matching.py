@@ -45,9 +45,12 @@ def compare_pipelines(o_img, p_img, ctx: PairContext) -> list:
     return findings
 
 
-def match_pipelines(o_sinks: list[Sink], p_sinks: list[Sink], ctx: PairContext) -> list[Match]:
+def match_pipelines(o_sinks: list[Sink], p_sinks: list[Sink], ctx: PairContext, named=frozenset()) -> list[Match]:
     """For each ported pipeline: the primary match (the original pipeline with the fewest findings
-    against it), then the closest pipeline of every other original program."""
+    against it), then the closest pipeline of every other original program. `named`: the original
+    programs the user gave the command of (--original-run): the port reproduces one of them, so
+    the primary match is among them when any reaches a model (SCRFD's evaluation
+    test_widerface.py, not the demo tools/scrfd.py that happens to truncate sizes as the port does)."""
     programs: dict = {}
     for os_ in o_sinks:
         programs.setdefault(id(os_.entry), []).append(os_)
@@ -58,7 +61,8 @@ def match_pipelines(o_sinks: list[Sink], p_sinks: list[Sink], ctx: PairContext) 
             scored = [(os_, compare_pipelines(os_.img, ps.img, ctx)) for os_ in sinks]
             best, _ = closest(scored, lambda item: distance(item[1]))
             per_program.append(best)
-        primary, _ = closest(per_program, lambda item: distance(item[1]))
+        pool = [item for item in per_program if item[0].entry.path in named] or per_program
+        primary, _ = closest(pool, lambda item: distance(item[1]))
         if primary is None:
             matches.append(Match(ps, None, []))
             continue

@@ -24,7 +24,7 @@ class PairFacts:
 def run_rules(pair: PairFacts) -> list:
     o_sinks, p_sinks = candidates(pair.original.sinks), candidates(pair.ported.sinks)
     pair.ctx.ported_facts = pair.ported
-    pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx)
+    pair.matches = match_pipelines(o_sinks, p_sinks, pair.ctx, named=pair.original.run_files)
     # several original programs (a demo, a test script, an export script): each finding names the
     # one its pipeline was compared with, also when the others reach no model the analyser traced
     # (SCRFD's test_widerface.py builds its pipeline from an mmdet config: its port is compared

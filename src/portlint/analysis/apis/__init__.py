@@ -31,6 +31,15 @@ _CANONICAL_PREFIXES = (
     ("torch.nn.modules.module.", "torch.nn."),
     ("torch.utils.data.dataloader.", "torch.utils.data."),
     ("torch.utils.data.dataset.", "torch.utils.data."),
+    # mmcv 1.x re-exports mmcv.utils and mmcv.image at the top (mmcv/__init__.py: `from .utils import *`)
+    ("mmcv.utils.config.", "mmcv."),
+    ("mmcv.utils.registry.", "mmcv."),
+    ("mmcv.utils.", "mmcv."),
+    ("mmcv.image.geometric.", "mmcv."),
+    ("mmcv.image.photometric.", "mmcv."),
+    ("mmcv.image.io.", "mmcv."),
+    ("mmcv.image.", "mmcv."),
+    ("mmcv.parallel.collate.", "mmcv.parallel."),
 )
 _CANONICAL_EXACT = {"sail": "sophon.sail", "np": "numpy", "sophon.sail.sail": "sophon.sail",
                     "torchvision.transforms.v2": "torchvision.transforms"}
@@ -47,7 +56,7 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, config_api, cv2_api, data_api, eval_api, hub_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, config_api, cv2_api, data_api, eval_api, hub_api, mmcv_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 
@@ -157,6 +166,11 @@ def call_api(interp, func, args, kwargs, site, frame=None, node=None):
         if images and any(k in name for k in ("model", "net", "session", "infer", "predict")):
             interp.record_sink(images[0], site, "call:" + _callee_name(node.func))
     return UNKNOWN
+
+
+def is_class_decorator(value) -> bool:
+    """A library decorator that registers a class (mmcv's `@REGISTRY.register_module()`)."""
+    return isinstance(value, ApiObject) and value.qname == mmcv_api.REGISTER_DECORATOR
 
 
 def _unknown_library_call(interp, qname, args, kwargs, site):

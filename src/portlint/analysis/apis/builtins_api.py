@@ -236,6 +236,8 @@ def _isinstance(ctx: Ctx):
             return True
         if types and {x.qname for x in types} & v.cls.api_bases():
             return True
+        if types and all(x.qname in _PY_TYPES for x in types) and _plain_class(v.cls):
+            return False  # a class of the program's own with no library base is no dict or list
         return False if not types else UNKNOWN
     if program and _library_types(v) is None and not _is_python_value(v):
         return UNKNOWN  # an unknown value may be an object of that class
@@ -250,6 +252,16 @@ def _isinstance(ctx: Ctx):
     if not (v is None or isinstance(v, (bool, int, float, str, tuple, list, dict))):
         return UNKNOWN
     return any(isinstance(v, _PY_TYPES[x.qname]) for x in types if x.qname in _PY_TYPES)
+
+
+def _plain_class(cls, depth: int = 0) -> bool:
+    """The class and all its bases are the program's own (or `object`): the mmseg `Compose`
+    test `isinstance(transform, dict)` on a `LoadImage()` instance is False."""
+    from portlint.analysis.objects import ClassVal
+
+    return depth < 16 and all(
+        (isinstance(b, ClassVal) and _plain_class(b, depth + 1)) or (isinstance(b, ApiRef) and b.qname == B + "object")
+        for b in cls.bases)
 
 
 def _subclass_of(cls, target, depth: int = 0) -> bool:

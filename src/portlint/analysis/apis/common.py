@@ -138,8 +138,11 @@ def dtype_name(value) -> Optional[str]:
 
 
 def image_args(args, kwargs) -> list[Img]:
+    """The images a call is given; a keyword holding a list of images counts too (OpenMMLab's
+    `model(return_loss=False, **data)`, where collate made data['img'] a list of batches)."""
     out = [a for a in args if isinstance(a, Img)]
     out += [v for v in kwargs.values() if isinstance(v, Img)]
+    out += [v[0] for v in kwargs.values() if isinstance(v, list) and v and all(isinstance(x, Img) for x in v)]
     return out
 
 

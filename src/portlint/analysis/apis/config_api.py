@@ -155,9 +155,10 @@ def _os_path(ctx: Ctx):
 
 # ------------------------------------------------------------------ reading data files
 
-def read_data(interp, path: str):
-    """The text of a data file the program reads, if it may be read (see the module docstring)."""
-    if not path.endswith(DATA_SUFFIXES):
+def read_data(interp, path: str, suffixes: tuple = DATA_SUFFIXES):
+    """The text of a data file the program reads, if it may be read (see the module docstring);
+    `suffixes`: the file names it may have (mmcv configs are `.py` files read as data)."""
+    if not path.endswith(suffixes):
         return UNKNOWN
     real = os.path.realpath(path if os.path.isabs(path) else os.path.join(str(interp.side.root), path))
     roots = [r for r in interp.import_roots if os.path.dirname(r) != r]  # never the file system's root

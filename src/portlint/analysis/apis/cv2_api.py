@@ -59,7 +59,7 @@ def _cvtcolor(ctx: Ctx):
     op = ctx.op(Colour, library="cv2", code=code, kind=kind)
     ch = img.state.channels
     if kind == "swap3" and ch and len(ch) == 3:
-        return permute_channels(img, (2, 1, 0), op)
+        return _into_dst(ctx, 2, permute_channels(img, (2, 1, 0), op))
     if kind == "drop_alpha":
         return img.evolve(op, channels=ch[:3] if ch else None, affine=img.state.affine[:3] if img.state.affine else None)
     if kind == "drop_alpha_swap" and ch:
@@ -213,3 +213,47 @@ def _geometry_only(ctx: Ctx):
     elif name in ("rotate", "transpose", "remap"):
         size = (UNKNOWN, UNKNOWN)
     return img.evolve(ctx.op(Other, function=name), size=size)
+
+
+def _into_dst(ctx: Ctx, index: int, result):
+    """OpenCV writes its result into `dst` too when one is passed (`cv2.cvtColor(img, code, img)`,
+    mmcv's in-place imnormalize_): the variable passed there holds the result afterwards."""
+    if ctx.has(index, "dst") and isinstance(result, Img):
+        ctx.set_arg(index, result, "dst")
+    return result
+
+
+def _channel_constant(value):
+    """A per-channel constant as cv2 arithmetic reads it: a number, a tuple, or a (1, n) array."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    data = getattr(value, "data", value)
+    if isinstance(data, (tuple, list)) and data and all(isinstance(x, (int, float)) for x in data):
+        return tuple(float(x) for x in data)
+    return None
+
+
+@handles("cv2.add", "cv2.subtract", "cv2.multiply", "cv2.divide")
+def _arith(ctx: Ctx):
+    """cv2.add/subtract/multiply/divide of an image and a per-channel constant (saturating on
+    integer images, plain float arithmetic on float ones; dtype kept): an affine map per channel."""
+    img, other = ctx.arg(0, "src1"), _channel_constant(ctx.arg(1, "src2"))
+    if not isinstance(img, Img):
+        return UNKNOWN
+    name = ctx.qname.rsplit(".", 1)[-1]
+    extra = ctx.arg(3, "scale", 1)
+    if other is None or (name in ("multiply", "divide") and extra != 1):
+        return _into_dst(ctx, 2, img.evolve(ctx.op(Normalize, library="cv2"), affine=None))
+    if isinstance(other, tuple) and img.state.channels and len(other) != len(img.state.channels):
+        return _into_dst(ctx, 2, img.evolve(ctx.op(Normalize, library="cv2"), affine=None))
+    if name == "add":
+        scale, offset = 1.0, other
+    elif name == "subtract":
+        scale, offset = 1.0, tuple(-x for x in other) if isinstance(other, tuple) else -other
+    elif name == "multiply":
+        scale, offset = other, 0.0
+    else:
+        if 0 in (other if isinstance(other, tuple) else (other,)):
+            return UNKNOWN
+        scale, offset = tuple(1.0 / x for x in other) if isinstance(other, tuple) else 1.0 / other, 0.0
+    return _into_dst(ctx, 2, normalized(img, ctx.op(Normalize, library="cv2", step=name, scale=scale, offset=offset)))

@@ -268,10 +268,12 @@ def _interpolate(ctx: Ctx):
 
 
 @handles("torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel",
-         "torch.nn.DistributedDataParallel")
+         "torch.nn.DistributedDataParallel", "mmcv.parallel.MMDataParallel", "mmcv.parallel.MMDistributedDataParallel",
+         "mmcv.parallel.data_parallel.MMDataParallel", "mmcv.parallel.distributed.MMDistributedDataParallel")
 def _data_parallel(ctx: Ctx):
     """`DataParallel(model)` runs the module it wraps on each device's slice of the batch: for
-    the pre-processing it is that module (its forward, its eval/to chains)."""
+    the pre-processing it is that module (its forward, its eval/to chains). mmcv's
+    MMDataParallel is a DataParallel that first unwraps DataContainers (mmcv/parallel/data_parallel.py)."""
     module = ctx.arg(0, "module")
     return module if module is not None else UNKNOWN
 
