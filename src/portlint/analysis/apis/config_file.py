@@ -80,8 +80,8 @@ def merge_into(a: dict, b: dict) -> dict:
     for k, v in a.items():
         if isinstance(v, dict):
             v = dict(v)
-            delete = v.pop(DELETE_KEY, False)
-            if k in b and not delete and isinstance(b[k], dict):
+            # as mmcv: `_delete_` is only looked at (and removed) when the base has the key
+            if k in b and not v.pop(DELETE_KEY, False) and isinstance(b[k], dict):
                 b[k] = merge_into(v, b[k])
             else:
                 b[k] = v

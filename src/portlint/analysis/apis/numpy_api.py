@@ -337,6 +337,8 @@ def _np_cast(ctx: Ctx):
     img = _img_arg(ctx)
     if img is None:
         v = ctx.arg(0)
+        if isinstance(v, ConstArray) and ctx.qname != "numpy.uint8":  # np.float64(mean.reshape(1, -1)) (mmcv imnormalize_)
+            return ConstArray(tuple(float(x) for x in v.data), v.shape)
         return float(v) if isinstance(v, (int, float)) else UNKNOWN
     dt = ctx.qname.rsplit(".", 1)[-1]
     return set_dtype(img, dt, ctx.op(Dtype, frm=img.state.dtype, to=dt))
