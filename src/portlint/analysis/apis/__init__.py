@@ -42,7 +42,12 @@ _CANONICAL_PREFIXES = (
     ("mmcv.parallel.collate.", "mmcv.parallel."),
 )
 _CANONICAL_EXACT = {"sail": "sophon.sail", "np": "numpy", "sophon.sail.sail": "sophon.sail",
-                    "torchvision.transforms.v2": "torchvision.transforms"}
+                    "torchvision.transforms.v2": "torchvision.transforms",
+                    # mmcv/utils/parrots_wrapper.py on PyTorch: torch's DataLoader, PoolDataLoader = DataLoader
+                    "mmcv.utils.parrots_wrapper.DataLoader": "torch.utils.data.DataLoader",
+                    "mmcv.utils.parrots_wrapper.PoolDataLoader": "torch.utils.data.DataLoader",
+                    "mmcv.parrots_wrapper.DataLoader": "torch.utils.data.DataLoader",
+                    "mmcv.parrots_wrapper.PoolDataLoader": "torch.utils.data.DataLoader"}
 
 
 def canonical(qname: str) -> str:
