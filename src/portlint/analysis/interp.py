@@ -136,6 +136,8 @@ class Interpreter:
         self.argv = list(run.argv)
         self.data_files.update(run.read)  # the project file that named the script: in the cache key
         try:
+            for package in run.packages:  # as importlib does: the enclosing packages first
+                self.module_env(package)
             if run.function is None:
                 env = {"__name__": "__main__", "__file__": str(src.path)}
                 self.record(Entry(env))
@@ -1263,3 +1265,4 @@ def _numbers(v) -> bool:
 def _path_condition(guard) -> Sym:
     terms = [c if taken else Sym("not", (c,)) for c, taken in guard]
     return terms[0] if len(terms) == 1 else Sym("and", tuple(terms))
+
