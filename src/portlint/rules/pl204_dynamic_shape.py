@@ -10,7 +10,7 @@ bmodel has one static input shape (docs/alignment.md §2).
   640x384) and native-size inference (no resize). And the reverse: the port feeds a size that
   varies with the image into a static bmodel. When the port's letterbox helper takes `auto` and
   its caller passes auto=False (the sophon-demo ports' `self.letterbox(img, (net_h, net_w),
-  auto=False)`), the finding is at that call, where the port chose the static square.
+  auto=False)`), the finding is at that argument, where the port chose the static square.
 """
 
 from __future__ import annotations
@@ -170,10 +170,10 @@ def _anchor(img: Img) -> Optional[Site]:
 
 
 def _static_choice_call(img: Img, facts) -> Optional[Site]:
-    """The call that chose the static letterbox, when the resize and padding run in a helper with
-    an `auto` parameter and the caller passes `auto=False` (`self.letterbox(img, (net_h, net_w),
-    auto=False)`): that call is where the port fixes its size, not the helper's cv2.resize every
-    caller shares. A helper whose default is used keeps the finding at its resize."""
+    """The `auto=False` a caller passes to the port's letterbox helper (`self.letterbox(img,
+    (net_h, net_w), auto=False)`), when the resize and padding run in that helper: the argument
+    is where the port chose the static square, not the helper's cv2.resize every caller shares.
+    A helper whose default is used keeps the finding at its resize."""
     from portlint.analysis.events import FunctionCall
     from portlint.analysis.locate import span
 
@@ -188,11 +188,12 @@ def _static_choice_call(img: Img, facts) -> Optional[Site]:
             continue
         if not isinstance(call.site.node, cst.Call) or call.func.file is not op.site.file:
             continue
-        if not any(a.keyword is not None and a.keyword.value == "auto" for a in call.site.node.args):
+        given = [a for a in call.site.node.args if a.keyword is not None and a.keyword.value == "auto"]
+        if not given:
             continue
         body = span(Site(call.func.file, fn))
         if where is not None and body is not None and body[0] <= where[0] and where[1] <= body[1]:
-            return call.site
+            return Site(call.site.file, given[0])
     return None
 
 
