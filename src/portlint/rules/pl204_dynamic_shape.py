@@ -169,7 +169,7 @@ def _anchor(img: Img) -> Optional[Site]:
     return None
 
 
-def _static_choice_call(img: Img, facts) -> Optional[Site]:
+def _static_choice_arg(img: Img, facts) -> Optional[Site]:
     """The `auto=False` a caller passes to the port's letterbox helper (`self.letterbox(img,
     (net_h, net_w), auto=False)`), when the resize and padding run in that helper: the argument
     is where the port chose the static square, not the helper's cv2.resize every caller shares.
@@ -182,6 +182,8 @@ def _static_choice_call(img: Img, facts) -> Optional[Site]:
         return None
     op = ops[-1]
     where = span(op.site)
+    if where is None:
+        return None
     for call in facts.events_of(FunctionCall):
         fn = call.func.node
         if call.args.get("auto") is not False or not isinstance(fn, cst.FunctionDef) or call.site is None:
@@ -192,7 +194,7 @@ def _static_choice_call(img: Img, facts) -> Optional[Site]:
         if not given:
             continue
         body = span(Site(call.func.file, fn))
-        if where is not None and body is not None and body[0] <= where[0] and where[1] <= body[1]:
+        if body is not None and body[0] <= where[0] and where[1] <= body[1]:
             return Site(call.site.file, given[0])
     return None
 
@@ -243,5 +245,5 @@ def check(pair) -> list:
         findings.append(RULE.finding(
             f"original {what} ({examples}{stride_note}); the port always feeds {size} to a static bmodel, "
             "so scale and padding differ for every image of another shape",
-            _static_choice_call(ps.img, pair.ported) or _anchor(ps.img), o_site or os_.site))
+            _static_choice_arg(ps.img, pair.ported) or _anchor(ps.img), o_site or os_.site))
     return findings
