@@ -139,6 +139,8 @@ class Interpreter:
         self.argv = list(run.argv)
         self.data_files.update(run.read)  # the project file that named the script: in the cache key
         try:
+            for package in run.packages:  # as importlib does: the enclosing packages first
+                self.module_env(package)
             if run.function is None:
                 env = {"__name__": "__main__", "__file__": str(src.path)}
                 self.record(Entry(env))
@@ -992,7 +994,15 @@ class Interpreter:
         items, elem = self.comprehension(node, frame, lambda f: self.eval(node.elt, f))
         return tuple(items) if items is not None else Seq(elem, kind="generator")
 
-    ev_SetComp = ev_GeneratorExp
+    def ev_SetComp(self, node, frame):
+        """A set's elements, once each: known constants are deduplicated; of two or more other values
+        (image shapes) any may equal another, so how many there are is not known."""
+        items, elem = self.comprehension(node, frame, lambda f: self.eval(node.elt, f))
+        if items is None:
+            return Seq(elem, kind="generator")
+        if all(_plain_constant(x) for x in items):
+            return tuple(dict.fromkeys(items))
+        return tuple(items) if len(items) <= 1 else UNKNOWN
 
     def ev_DictComp(self, node, frame):
         items, _ = self.comprehension(node, frame, lambda f: (self.eval(node.key, f), self.eval(node.value, f)))
@@ -1280,3 +1290,10 @@ def _numbers(v) -> bool:
 def _path_condition(guard) -> Sym:
     terms = [c if taken else Sym("not", (c,)) for c, taken in guard]
     return terms[0] if len(terms) == 1 else Sym("and", tuple(terms))
+
+
+def _plain_constant(value) -> bool:
+    """A value Python compares by content with no analysis unknowns in it (for set membership)."""
+    if isinstance(value, tuple):
+        return all(_plain_constant(v) for v in value)
+    return value is None or type(value) in (int, float, str, bool, bytes)
