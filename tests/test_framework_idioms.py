@@ -142,3 +142,20 @@ def test_set_comprehension_counts_equal_elements_once(tmp_path):
     two, one = calls[0].locals, calls[1].locals
     assert two["same_shapes"] is UNKNOWN and two["distinct"] == 2
     assert one["same_shapes"] is True and one["distinct"] == 0
+
+
+def test_or_with_an_unknown_left_is_not_true_unless_the_right_is():
+    """`weights or 'yolov8s.pt'` with `weights` unknown is one of the two, not True (AutoBackend got
+    weights=True); `flag or True` stays True."""
+    from portlint.analysis.values import UNKNOWN
+
+    import pathlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = pathlib.Path(tmp) / "prog.py"
+        prog.write_text("import sys\nw = sys.argv[1]\na = w or 'yolov8s.pt'\nb = w or True\nc = w and False\n"
+                        "d = w and 0\n")
+        facts = interpret(load_side(str(prog)), PairContext(), strict=True)
+        env = facts._interp.entry_envs[prog.resolve()]
+    assert env["a"] is UNKNOWN and env["b"] is True and env["c"] is False and env["d"] is UNKNOWN

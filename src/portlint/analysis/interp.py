@@ -828,9 +828,12 @@ class Interpreter:
             return left if lt else self.eval(node.right, frame)
         right = self.eval(node.right, frame)
         rt = self.truth(right)
-        if is_and and rt is False:
+        # with the left unknown, `x or y` is x or y: only a bool right settles the value as well as
+        # the truth (`x or True` is truthy, and True when x is a flag); `weights or 'yolov8s.pt'`
+        # is not True
+        if is_and and rt is False and right is False:
             return False
-        if not is_and and rt is True:
+        if not is_and and rt is True and right is True:
             return True
         if isinstance(left, Sym) and (isinstance(right, Sym) or rt is not None):
             # `h != net_h or w != net_w`: a condition on the image's size stays symbolic
