@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Benchmark `portlint check` against libcst parsing the same files, in one run.
 
-    python scripts/benchmark.py [--sophon-demo /work/sophon-demo] [--jobs N] [--repeat 3] [--profile]
+    python scripts/benchmark.py [--sophon-demo /work/sophon-demo] [--real-corpus WORK] [--jobs N] [--repeat 3] [--profile]
 
 Builds a corpus in a temporary folder: every fixture pair of tests/fixtures (each file given a
 unique trailing comment, so no two files of the corpus have the same content and the parser's
 in-process content cache cannot make portlint look faster than parsing), the ResNet example, and
 with --sophon-demo each `sample/*/python` folder of sophon-demo paired with the example's original
-(read where it is, not copied). The pairs, with their input shapes, go into the corpus's
+(read where it is, not copied), and with --real-corpus WORK the real corpus's pairs as
+scripts/real_corpus.py rebuilt them there. The pairs, with their input shapes, go into the corpus's
 pyproject.toml, so `portlint check` with no arguments checks them all.
 
 Then, each measurement in a fresh process (best of --repeat; parse-only and cold --jobs 1 in
@@ -75,7 +76,35 @@ def _shape(args: list) -> list | None:
     return None
 
 
-def build_corpus(root: Path, sophon_demo: Path | None, only_sophon_demo: bool = False) -> list[dict]:
+def _real_pairs(work: Path) -> list[dict]:
+    """The real corpus's pairs as scripts/real_corpus.py rebuilt them under `work` (its --work),
+    each with its family's arguments (tests/real_corpus/<family>.toml): input shape and the
+    commands the original and the port are run with. Read where they are, not copied."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    pairs = []
+    for toml in sorted((ROOT / "tests" / "real_corpus").glob("*.toml")):
+        family = work / toml.stem
+        if not ((family / "original").is_dir() and (family / "ported").is_dir()):
+            continue
+        args = tomllib.loads(toml.read_text()).get("args", [])
+        runs = {"--original-run": [], "--ported-run": []}
+        for flag, value in zip(args, args[1:]):
+            if flag in runs:
+                runs[flag].append(value)
+        pairs.append({"original": str(family / "original"), "ported": str(family / "ported"),
+                      "input-shape": _shape(args), "original-run": runs["--original-run"],
+                      "ported-run": runs["--ported-run"]})
+    if not pairs:
+        raise SystemExit(f"--real-corpus {work}: no family rebuilt there (run scripts/real_corpus.py --work {work} first)")
+    return pairs
+
+
+def build_corpus(root: Path, sophon_demo: Path | None, only_sophon_demo: bool = False,
+                 real_corpus: Path | None = None) -> list[dict]:
     pairs = []
     cases = [] if only_sophon_demo else sorted(e.parent for e in FIXTURES.glob("*/*/expected.json"))
     for case in cases:  # tests/fixtures/<CODE>/<case>/
@@ -94,10 +123,15 @@ def build_corpus(root: Path, sophon_demo: Path | None, only_sophon_demo: bool = 
     if sophon_demo:
         for d in sorted(sophon_demo.glob("sample/*/python")):
             pairs.append({"original": "example/resnet_torch.py", "ported": str(d), "input-shape": None})
+    if real_corpus:
+        pairs.extend(_real_pairs(real_corpus))
     lines = ["[tool.portlint]", 'cache-dir = ".bench_cache"', "pairs = ["]
     for pr in pairs:
-        shape = f", input-shape = {pr['input-shape']}" if pr["input-shape"] else ""
-        lines.append(f"  {{original = {json.dumps(pr['original'])}, ported = {json.dumps(pr['ported'])}{shape}}},")
+        extra = f", input-shape = {pr['input-shape']}" if pr["input-shape"] else ""
+        for key in ("original-run", "ported-run"):
+            if pr.get(key):
+                extra += f", {key} = {json.dumps(pr[key])}"
+        lines.append(f"  {{original = {json.dumps(pr['original'])}, ported = {json.dumps(pr['ported'])}{extra}}},")
     lines.append("]")
     (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
     return pairs
@@ -261,6 +295,8 @@ def main() -> int:
     ap.add_argument("--profile", action="store_true", help="print a cProfile of one cold --jobs 1 run")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--only-sophon-demo", action="store_true", help="the sophon-demo sample folders alone (no fixtures)")
+    ap.add_argument("--real-corpus", type=Path, metavar="WORK", help="also the real corpus's pairs, as scripts/real_corpus.py "
+                    "--work WORK rebuilt them (with each family's input shape and run commands)")
     ap.add_argument("--fixit", type=Path, help="a fixit 2.2.1 executable: also time `fixit lint` with a no-op rule")
     ap.add_argument("--_child", nargs=2, metavar=("MODE", "CORPUS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -282,7 +318,7 @@ def main() -> int:
         tmp = tempfile.TemporaryDirectory(prefix="portlint-bench-")
         corpus = Path(tmp.name)
     try:
-        pairs = build_corpus(corpus, args.sophon_demo, args.only_sophon_demo)
+        pairs = build_corpus(corpus, args.sophon_demo, args.only_sophon_demo, args.real_corpus)
         cache = corpus / ".bench_cache"
 
         def best(fn, n=args.repeat):

@@ -111,3 +111,51 @@ def test_video_retrieve_is_a_video_decode(tmp_path):
     """)
     assert sinks and sinks[0].img.state.ops[0].api == "cv2.VideoCapture.retrieve"
     assert sinks[0].img.state.ops[0].source == "video"
+
+
+SAME_SHAPES = """
+import cv2
+
+
+def check(images, sizes):
+    same_shapes = len({x.shape for x in images}) == 1
+    distinct = len({s for s in sizes})
+    return same_shapes, distinct
+
+
+if __name__ == "__main__":
+    a, b = cv2.imread("a.jpg"), cv2.imread("b.jpg")
+    check([a, b], [640, 640, 320])
+    check([a], [])
+"""
+
+
+def test_set_comprehension_counts_equal_elements_once(tmp_path):
+    """`len({x.shape for x in im}) == 1` (ultralytics pre_transform's same_shapes): the shapes of two
+    images may be equal, so it is not known; known constants are deduplicated as Python does."""
+    from portlint.analysis.events import FunctionCall
+    from portlint.analysis.values import UNKNOWN
+
+    (tmp_path / "prog.py").write_text(textwrap.dedent(SAME_SHAPES))
+    facts = interpret(load_side(str(tmp_path / "prog.py")), PairContext(), strict=True)
+    calls = [e for e in facts._interp.events if isinstance(e, FunctionCall) and e.func.node.name.value == "check"]
+    two, one = calls[0].locals, calls[1].locals
+    assert two["same_shapes"] is UNKNOWN and two["distinct"] == 2
+    assert one["same_shapes"] is True and one["distinct"] == 0
+
+
+def test_or_with_an_unknown_left_is_not_true_unless_the_right_is():
+    """`weights or 'yolov8s.pt'` with `weights` unknown is one of the two, not True (AutoBackend got
+    weights=True); `flag or True` stays True."""
+    from portlint.analysis.values import UNKNOWN
+
+    import pathlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prog = pathlib.Path(tmp) / "prog.py"
+        prog.write_text("import sys\nw = sys.argv[1]\na = w or 'yolov8s.pt'\nb = w or True\nc = w and False\n"
+                        "d = w and 0\n")
+        facts = interpret(load_side(str(prog)), PairContext(), strict=True)
+        env = facts._interp.entry_envs[prog.resolve()]
+    assert env["a"] is UNKNOWN and env["b"] is True and env["c"] is False and env["d"] is UNKNOWN

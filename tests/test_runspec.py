@@ -50,6 +50,30 @@ def test_module_function_file_and_dash_m(tmp_path):
     assert run.function is None and run.file.path.name == "cli.py" and run.argv[1:] == ["val"]
 
 
+CYCLE = {  # the package's __init__ imports an engine that imports the entry module back
+    "kit/__init__.py": "from kit.engine import Engine\n",
+    "kit/util.py": "DEFAULTS = {'imgsz': 640}\n",
+    "kit/engine.py": "from kit.cfg import get_cfg\n\n\nclass Engine:\n    def __init__(self):\n"
+                     "        self.args = get_cfg()\n",
+    "kit/cfg.py": "from kit.util import DEFAULTS\n\n\ndef get_cfg(overrides=None):\n"
+                  "    return {**DEFAULTS, **(overrides or {})}\n\n\ndef main():\n"
+                  "    from kit import Engine\n    size = Engine().args['imgsz']\n",
+}
+
+
+def test_console_script_imports_its_packages_first(tmp_path):
+    """As importlib does for `kit.cfg:main`: kit/__init__.py runs before kit/cfg.py, so the engine
+    it imports finds get_cfg defined (run first, kit/cfg.py would be half-run when the engine reads it)."""
+    side = _tree(tmp_path, CYCLE)
+    run = resolve_run("kit.cfg:main", side)
+    assert [p.path.name for p in run.packages] == ["__init__.py"]
+    facts = interpret(side, PairContext(), strict=True, runs=[run])
+    from portlint.analysis.events import FunctionCall
+
+    main = [e for e in facts._interp.events if isinstance(e, FunctionCall) and e.func.node.name.value == "main"]
+    assert main and main[0].locals["size"] == 640
+
+
 @pytest.mark.parametrize("command", ["", "python", "nosuch predict", "kit.nosuch:main", "missing.py", "-m", "kit.cli:1x"])
 def test_bad_commands_are_one_line_errors(tmp_path, command):
     side = _tree(tmp_path, PKG)

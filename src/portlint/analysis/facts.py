@@ -148,8 +148,12 @@ class SideFacts:
 
 
 def _is_fallback_call(call: FunctionCall) -> bool:
+    """A call the analyser made of a function no program reached (analyze._fallback: no site, or
+    the function's own definition as the site). A class decorator applied where the class is
+    defined (`@singleton`, a registry's `register_module()`) is the program's own call: it used to
+    count as a fallback and dropped the rest of the program's events (sophon-demo RetinaFace)."""
     site = call.site
-    return site is None or not isinstance(site.node, cst.Call)
+    return site is None or isinstance(site.node, cst.FunctionDef)
 
 
 def _group_programs(events: list) -> list[ProgramFacts]:

@@ -143,6 +143,8 @@ class Interpreter:
         roots = self.import_roots
         self.import_roots = roots + _project_folders(src.path, self.side.root)
         try:
+            for package in run.packages:  # as importlib does: the enclosing packages first
+                self.module_env(package)
             if run.function is None:
                 env = {"__name__": "__main__", "__file__": str(src.path)}
                 self.record(Entry(env))
@@ -831,9 +833,12 @@ class Interpreter:
             return left if lt else self.eval(node.right, frame)
         right = self.eval(node.right, frame)
         rt = self.truth(right)
-        if is_and and rt is False:
+        # with the left unknown, `x or y` is x or y: only a bool right settles the value as well as
+        # the truth (`x or True` is truthy, and True when x is a flag); `weights or 'yolov8s.pt'`
+        # is not True
+        if is_and and rt is False and right is False:
             return False
-        if not is_and and rt is True:
+        if not is_and and rt is True and right is True:
             return True
         if isinstance(left, Sym) and (isinstance(right, Sym) or rt is not None):
             # `h != net_h or w != net_w`: a condition on the image's size stays symbolic
@@ -997,7 +1002,15 @@ class Interpreter:
         items, elem = self.comprehension(node, frame, lambda f: self.eval(node.elt, f))
         return tuple(items) if items is not None else Seq(elem, kind="generator")
 
-    ev_SetComp = ev_GeneratorExp
+    def ev_SetComp(self, node, frame):
+        """A set's elements, once each: known constants are deduplicated; of two or more other values
+        (image shapes) any may equal another, so how many there are is not known."""
+        items, elem = self.comprehension(node, frame, lambda f: self.eval(node.elt, f))
+        if items is None:
+            return Seq(elem, kind="generator")
+        if all(_plain_constant(x) for x in items):
+            return tuple(dict.fromkeys(items))
+        return tuple(items) if len(items) <= 1 else UNKNOWN
 
     def ev_DictComp(self, node, frame):
         items, _ = self.comprehension(node, frame, lambda f: (self.eval(node.key, f), self.eval(node.value, f)))
@@ -1303,3 +1316,10 @@ def _numbers(v) -> bool:
 def _path_condition(guard) -> Sym:
     terms = [c if taken else Sym("not", (c,)) for c, taken in guard]
     return terms[0] if len(terms) == 1 else Sym("and", tuple(terms))
+
+
+def _plain_constant(value) -> bool:
+    """A value Python compares by content with no analysis unknowns in it (for set membership)."""
+    if isinstance(value, tuple):
+        return all(_plain_constant(v) for v in value)
+    return value is None or type(value) in (int, float, str, bool, bytes)

@@ -6,6 +6,9 @@ The command's first word is resolved without executing anything:
 - `python [-m] ...`: the interpreter word is dropped; `-m pkg.mod` is that module run as main;
 - a `.py` path (relative to the side's folder, or as given): that file run as main;
 - `pkg.mod:function`: the module imported, then `function()` called, as a console script does;
+  importing `pkg.mod` runs `pkg/__init__.py` first (importlib imports the parents first), which
+  settles a package whose `__init__` imports the module back (ultralytics: `ultralytics.cfg` is
+  complete before any engine module reads `get_cfg` from it);
 - any other word: a console script declared by the side's project, read as data from
   `pyproject.toml` ([project.scripts], [tool.poetry.scripts]), `setup.cfg`
   ([options.entry_points] console_scripts) or a literal `entry_points` in `setup.py` (parsed,
@@ -37,13 +40,16 @@ _PYTHONS = ("python", "python3")
 @dataclass
 class Run:
     """One command: the file it starts in, the function a console script calls (None: the file
-    runs as __main__), its argv, and the project files read to resolve it (path -> bytes)."""
+    runs as __main__), its argv, the project files read to resolve it (path -> bytes), and the
+    `__init__.py` of the packages enclosing a module run by name, outermost first (imported
+    before it)."""
 
     command: str
     file: object  # SourceFile
     function: Optional[str]
     argv: list
     read: dict
+    packages: tuple = ()
 
 
 def resolve_run(command: str, side, role: str = "original") -> Run:
@@ -64,7 +70,7 @@ def resolve_run(command: str, side, role: str = "original") -> Run:
         if not rest:
             raise PortlintError(f"{option} {command!r}: -m needs a module")
         src = _module_file(rest[0], side, command, role)
-        return Run(command, src, None, [str(src.path), *rest[1:]], read)
+        return Run(command, src, None, [str(src.path), *rest[1:]], read, _packages(rest[0], src, side))
     if head.endswith((".py", ".pyw")):
         return Run(command, _script_file(head, side, command, role), None, words, read)
     target = head if ":" in head else _console_script(head, side, read, command, role)
@@ -73,7 +79,7 @@ def resolve_run(command: str, side, role: str = "original") -> Run:
     if not module.strip() or not function.isidentifier():
         raise PortlintError(f"{option} {command!r}: {target!r} is not a module:function entry")
     src = _module_file(module.strip(), side, command, role)
-    return Run(command, src, function, words, read)
+    return Run(command, src, function, words, read, _packages(module.strip(), src, side))
 
 
 def _script_file(word: str, side, command: str, role: str = "original"):
@@ -95,6 +101,23 @@ def _module_file(dotted: str, side, command: str, role: str = "original"):
             if resolved in side.files:
                 return side.files[resolved]
     raise PortlintError(f"--{role}-run {command!r}: module {dotted} is not a file of the {role} side")
+
+
+def _packages(dotted: str, src, side) -> tuple:
+    """The `__init__.py` files of `dotted`'s parent packages that are files of the side, outermost
+    first: `a/__init__.py`, `a/b/__init__.py` for `a.b.c` (found by walking up from the module's
+    file, so the same search root)."""
+    parts = dotted.split(".")
+    folder = Path(src.path).parent
+    if Path(src.path).name == "__init__.py":  # `a.b` is a/b/__init__.py: its parents start above
+        folder = folder.parent
+    found = []
+    for _ in parts[:-1]:
+        init = side.files.get((folder / "__init__.py").resolve())
+        if init is not None:
+            found.append(init)
+        folder = folder.parent
+    return tuple(reversed(found))
 
 
 def _console_script(name: str, side, read: dict, command: str, role: str = "original") -> str:

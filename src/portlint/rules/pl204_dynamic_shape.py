@@ -8,12 +8,16 @@ bmodel has one static input shape (docs/alignment.md §2).
   is evaluated at hypothetical static shapes. Named idioms: yolov5 `letterbox(..., auto=True)`
   (pads to a multiple of the stride only: chelsea 451x300 -> 640x448, a 1920x1080 frame ->
   640x384) and native-size inference (no resize). And the reverse: the port feeds a size that
-  varies with the image into a static bmodel.
+  varies with the image into a static bmodel. When the port's letterbox helper takes `auto` and
+  its caller passes auto=False (the sophon-demo ports' `self.letterbox(img, (net_h, net_w),
+  auto=False)`), the finding is at that argument, where the port chose the static square.
 """
 
 from __future__ import annotations
 
 from typing import Optional
+
+import libcst as cst
 
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
@@ -136,7 +140,7 @@ def _variable_at_candidate_strides(img: Img, ctx):
 def _idiom(img: Img) -> tuple[str, Optional[Site]]:
     for op in ops_of(img, "pad"):
         if any(_has_mod(getattr(op, k)) for k in ("top", "bottom", "left", "right")):
-            return "letterbox(auto=True) pads only up to a multiple of the stride", op.site
+            return "letterbox(auto=True) pads only up to a multiple of the stride, a minimum rectangle", op.site
     resizes = [op for op in img.state.ops if op.stage in ("resize", "crop")]
     h, w = img.state.size
     if not resizes and all(isinstance(v, Sym) and v.op == "var" for v in (h, w)):
@@ -162,6 +166,36 @@ def _anchor(img: Img) -> Optional[Site]:
         ops = ops_of(img, stage)
         if ops and ops[-1].site is not None:
             return ops[-1].site
+    return None
+
+
+def _static_choice_arg(img: Img, facts) -> Optional[Site]:
+    """The `auto=False` a caller passes to the port's letterbox helper (`self.letterbox(img,
+    (net_h, net_w), auto=False)`), when the resize and padding run in that helper: the argument
+    is where the port chose the static square, not the helper's cv2.resize every caller shares.
+    A helper whose default is used keeps the finding at its resize."""
+    from portlint.analysis.events import FunctionCall
+    from portlint.analysis.locate import span
+
+    ops = [op for op in img.state.ops if op.stage in ("resize", "pad") and op.site is not None]
+    if not ops or facts is None:
+        return None
+    op = ops[-1]
+    where = span(op.site)
+    if where is None:
+        return None
+    for call in facts.events_of(FunctionCall):
+        fn = call.func.node
+        if call.args.get("auto") is not False or not isinstance(fn, cst.FunctionDef) or call.site is None:
+            continue
+        if not isinstance(call.site.node, cst.Call) or call.func.file is not op.site.file:
+            continue
+        given = [a for a in call.site.node.args if a.keyword is not None and a.keyword.value == "auto"]
+        if not given:
+            continue
+        body = span(Site(call.func.file, fn))
+        if body is not None and body[0] <= where[0] and where[1] <= body[1]:
+            return Site(call.site.file, given[0])
     return None
 
 
@@ -210,5 +244,6 @@ def check(pair) -> list:
             fmt_size(s) for _, s in o_var[0][:3]) + ", ..."
         findings.append(RULE.finding(
             f"original {what} ({examples}{stride_note}); the port always feeds {size} to a static bmodel, "
-            "so scale and padding differ for every image of another shape", _anchor(ps.img), o_site or os_.site))
+            "so scale and padding differ for every image of another shape",
+            _static_choice_arg(ps.img, pair.ported) or _anchor(ps.img), o_site or os_.site))
     return findings
