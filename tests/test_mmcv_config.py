@@ -62,6 +62,12 @@ def test_only_literal_data_is_evaluated():
     assert "os" not in cfg
 
 
+def test_numbers_too_large_to_compute_stay_unknown():
+    text = "a = 99999999999999999999\n" + "".join(f"a{i} = {'a' if i == 0 else f'a{i - 1}'} * {'a' if i == 0 else f'a{i - 1}'}\n" for i in range(40))
+    cfg = _load({"big.py": text}, "big.py")
+    assert cfg["a0"] == 99999999999999999999 ** 2 and cfg["a39"] is UNKNOWN
+
+
 def test_unreadable_or_broken_files_give_unknown():
     assert _load({}, "missing.py") is UNKNOWN
     assert _load({"bad.py": "x = (\n"}, "bad.py") is UNKNOWN

@@ -19,11 +19,13 @@ import posixpath
 from typing import Callable
 
 from portlint.analysis.apis.config_api import AttrDict
+from portlint.analysis.bounds import binop_fits
 from portlint.analysis.values import UNKNOWN
 
 MAX_DEPTH = 8  # _base_ nesting followed
 MAX_ITEMS = 100_000  # literal elements evaluated in one file
 BASE_KEY, DELETE_KEY = "_base_", "_delete_"
+_OP_NAMES = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.FloorDiv: "floordiv", ast.Mod: "mod"}
 _BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod}
 
@@ -173,7 +175,11 @@ def _value(node, env: dict, budget: list):
         left, right = _value(node.left, env, budget), _value(node.right, env, budget)
         if isinstance(node.op, ast.Mult) and not all(isinstance(x, (int, float)) for x in (left, right)):
             raise _NotData()  # sequence repetition: bounded data only
-        if isinstance(left, (list, tuple, str)) and len(left) + len(getattr(right, "__len__", lambda: 0)()) > MAX_ITEMS:
+        numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (left, right))
+        if numbers and not binop_fits(_OP_NAMES[type(node.op)], left, right):
+            raise _NotData()  # a number too large to compute (analysis/bounds.py)
+        sizes = [len(x) for x in (left, right) if isinstance(x, (list, tuple, str))]
+        if sum(sizes) > MAX_ITEMS:  # a concatenation of known data: bounded
             raise _NotData()
         return _BIN[type(node.op)](left, right)
     if isinstance(node, ast.Subscript):
