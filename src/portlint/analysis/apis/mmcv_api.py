@@ -235,10 +235,24 @@ def _pad(ctx: Ctx, img: Img, bottom, right, value):
     h, w = img.state.size
     if isinstance(value, (int, float)) and not isinstance(value, bool) and img.state.channels and len(img.state.channels) > 1:
         value = (value,) * len(img.state.channels)  # mmcv passes a number as every channel's value
+    value = _in_pixels(value, img.state.affine)
     out = (numeric_op("add", h, bottom), numeric_op("add", w, right))
     op = ctx.op(Pad, library="cv2", top=0, bottom=bottom, left=0, right=right, value=value, border=0,
                 placement="top-left", in_=(h, w), out=out, value_node=ctx.arg_node(None, "pad_val"))
     return img.evolve(op, size=out)
+
+
+def _in_pixels(value, affine):
+    """The fill as grey levels of the decoded image (what the rules compare): an mmdet Pad after
+    Normalize fills 0 in normalised units, which is pixel 127.5 for mean 127.5, std 128 (SCRFD's
+    test pipeline), the value a port padding before normalising has to use."""
+    if not (isinstance(value, tuple) and affine and len(affine) == len(value)):
+        return value
+    if not all(isinstance(a, (int, float)) and a and isinstance(b, (int, float)) for a, b in affine):
+        return value
+    if all(a == 1 and b == 0 for a, b in affine):
+        return value
+    return tuple((v - b) / a for v, (a, b) in zip(value, affine))
 
 
 @handles("mmcv.impad")
