@@ -25,6 +25,7 @@ class Pair:
     input_shape: Optional[tuple[int, ...]] = None
     original_runs: tuple[str, ...] = ()  # how the user runs a framework original (analysis/runspec.py)
     ported_runs: tuple[str, ...] = ()  # the arguments the port is documented to run with
+    image_sizes: tuple = ()  # ((h, w), ...): the sizes of the user's images, when they are all known
 
 
 @dataclass
@@ -41,7 +42,7 @@ class CheckOptions:
     @classmethod
     def from_cli(cls, original=None, ported=None, bmodel=None, input_shape=None, select=None, ignore=None,
                  config=None, no_cache=False, files=(), show_unused_suppressions=False,
-                 all_dir=None, jobs=None, original_run=(), ported_run=()) -> "CheckOptions":
+                 all_dir=None, jobs=None, original_run=(), ported_run=(), image_size=()) -> "CheckOptions":
         from portlint.config import load_config
 
         cfg = load_config(config, Path.cwd())
@@ -50,6 +51,7 @@ class CheckOptions:
         if any(not r.strip() for r in runs):
             raise PortlintError("--original-run: expected a command, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\"")
         p_runs = tuple(ported_run or ())
+        sizes = tuple(parse_image_size(t) for t in image_size or ())
         if any(not r.strip() for r in p_runs):
             raise PortlintError("--ported-run: expected a command, e.g. \"python yolov5_opencv.py --conf_thresh 0.3\"")
         if jobs is not None and jobs < 1:
@@ -59,18 +61,18 @@ class CheckOptions:
                 raise PortlintError("give either ORIGINAL and PORTED or --all DIR, not both")
             from portlint.discover import CONVENTION, discover_pairs
 
-            pairs = [Pair(f.original, f.ported, bmodel, shape, runs, p_runs) for f in discover_pairs(all_dir)]
+            pairs = [Pair(f.original, f.ported, bmodel, shape, runs, p_runs, sizes) for f in discover_pairs(all_dir)]
             if not pairs:
                 raise PortlintError(f"--all {all_dir}: no pairs found (expected {CONVENTION})")
         elif original and ported:
-            pairs = [Pair(original, ported, bmodel, shape, runs, p_runs)]
+            pairs = [Pair(original, ported, bmodel, shape, runs, p_runs, sizes)]
         elif original or ported:
             raise PortlintError("give both ORIGINAL and PORTED, or neither to check the pairs in pyproject.toml")
         else:
             if not cfg.pairs:
                 raise PortlintError("no ORIGINAL and PORTED given and no [tool.portlint] pairs configured in pyproject.toml")
             pairs = [Pair(p.original, p.ported, bmodel or p.bmodel, shape or p.input_shape, runs or p.original_runs,
-                          p_runs or p.ported_runs) for p in cfg.pairs]
+                          p_runs or p.ported_runs, sizes or p.image_sizes) for p in cfg.pairs]
             if files:
                 wanted = {Path(f).resolve() for f in files}
                 pairs = [p for p in pairs if _pair_touches(p, wanted)]
@@ -103,6 +105,18 @@ def _codes(text: Optional[str], option: str) -> set[str]:
         return set(resolve_all(text.split(","))) if text else set()
     except UnknownSelector as exc:
         raise PortlintError(f"{option} {exc}") from None
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """`2048x1024` (width x height, as cv2 and PIL say sizes) -> (h, w) = (1024, 2048)."""
+    parts = str(text).lower().replace(",", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise PortlintError(f"--image-size {text!r}: expected WIDTHxHEIGHT, e.g. 2048x1024") from None
+    if w <= 0 or h <= 0 or w > 65535 or h > 65535:
+        raise PortlintError(f"--image-size {text!r}: expected positive sizes up to 65535, e.g. 2048x1024")
+    return h, w
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

@@ -33,7 +33,7 @@ except ModuleNotFoundError:  # Python 3.10
 from portlint.errors import PortlintError
 
 _TOP_KEYS = {"pairs", "select", "ignore", "rules", "cache-dir"}
-_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape", "original-run", "ported-run"}
+_PAIR_KEYS = {"original", "ported", "bmodel", "input-shape", "original-run", "ported-run", "image-size"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class PairConfig:
     input_shape: Optional[tuple[int, ...]] = None
     original_runs: tuple[str, ...] = ()
     ported_runs: tuple[str, ...] = ()
+    image_sizes: tuple = ()
 
 
 @dataclass
@@ -182,7 +183,16 @@ def _pair(item: Any, key: str, check: _Checker, place) -> PairConfig:
     shape = check.shape(item["input-shape"], f"{key}.input-shape") if "input-shape" in item else None
     runs = tuple(check.strings(item["original-run"], f"{key}.original-run")) if "original-run" in item else ()
     ported_runs = tuple(check.strings(item["ported-run"], f"{key}.ported-run")) if "ported-run" in item else ()
-    return PairConfig(original, ported, bmodel, shape, runs, ported_runs)
+    sizes = ()
+    if "image-size" in item:
+        from portlint.checker import parse_image_size
+        from portlint.errors import PortlintError
+
+        try:
+            sizes = tuple(parse_image_size(t) for t in check.strings(item["image-size"], f"{key}.image-size"))
+        except PortlintError as exc:
+            raise check.fail(f"{key}.image-size", str(exc).split(": ", 1)[-1]) from None
+    return PairConfig(original, ported, bmodel, shape, runs, ported_runs, sizes)
 
 
 def _place(p: str, root: Path, start: Path) -> str:

@@ -17,6 +17,9 @@ class PairContext:
     # the ported side's facts (analysis.facts.SideFacts) while rules run: pipeline rules trace a
     # value from its use back to where the program defines it (rules/origin.py)
     ported_facts: Any = None
+    # (h, w) of every image the user's data has (--image-size): sizes are compared at these
+    # instead of the sample sizes (rules/common.samples)
+    image_sizes: Optional[tuple] = None
 
     def env(self, h: int, w: int) -> dict:
         """Values of the symbolic sizes for an image of h x w pixels."""
@@ -40,4 +43,5 @@ def pair_context(pair, options=None) -> PairContext:
             shape = dims if len(dims) == 4 else None
     rule_options = dict(getattr(options, "rule_options", None) or {})
     return PairContext(input_shape=shape, bmodel=info, options=rule_options,
-                       strict=bool(rule_options.get("__strict__")))
+                       strict=bool(rule_options.get("__strict__")),
+                       image_sizes=tuple(getattr(pair, "image_sizes", ()) or ()) or None)

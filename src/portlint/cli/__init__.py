@@ -75,6 +75,7 @@ def check(
     show_fixes: bool = typer.Option(False, "--show-fixes", help="Text: under each finding, the diff its fix makes."),
     original_run: Optional[List[str]] = typer.Option(None, "--original-run", metavar="COMMAND", help="How the original is run, when it is a framework without a script, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\" (a console script of its pyproject/setup.cfg/setup.py, module:function, or a .py file, then its arguments). Repeatable."),
     ported_run: Optional[List[str]] = typer.Option(None, "--ported-run", metavar="COMMAND", help="How the port is run, e.g. \"python yolov5_opencv.py --conf_thresh 0.3\" (as its README or test script does): its arguments become sys.argv. Repeatable, one per program."),
+    image_size: Optional[List[str]] = typer.Option(None, "--image-size", metavar="WxH", help="The size of the images your data has, e.g. 2048x1024 (Cityscapes); sizes are compared at these instead of sample sizes. Repeatable."),
 ) -> None:
     """Report every place where the ported pipeline differs from the original."""
     from portlint.checker import CheckOptions, run_check
@@ -84,7 +85,7 @@ def check(
         original=original, ported=ported, bmodel=bmodel, input_shape=input_shape, select=select,
         ignore=ignore, config=config, no_cache=no_cache, files=files or [],
         show_unused_suppressions=show_unused_suppressions, all_dir=all_dir, jobs=jobs,
-        original_run=original_run or [], ported_run=ported_run or [],
+        original_run=original_run or [], ported_run=ported_run or [], image_size=image_size or [],
     )
     report = run_check(options)
     color = (not no_color) and output_format == OutputFormat.text and sys.stdout.isatty()

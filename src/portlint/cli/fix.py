@@ -31,14 +31,14 @@ def _summary(verb: str, outcome) -> str:
 
 
 def fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel, input_shape, config, no_cache,
-                original_run=(), ported_run=()) -> int:
+                original_run=(), ported_run=(), image_size=()) -> int:
     from portlint.checker import CheckOptions
     from portlint.fix.diff import unified_diff
     from portlint.fix.run import run_fixes, write_fixes
 
     options = CheckOptions.from_cli(original=original, ported=ported, bmodel=bmodel, input_shape=input_shape,
                                     select=select, ignore=ignore, config=config, no_cache=no_cache,
-                                    original_run=original_run, ported_run=ported_run)
+                                    original_run=original_run, ported_run=ported_run, image_size=image_size)
     outcome = run_fixes(options, unsafe_fixes)
     _report_problems(outcome)
     if _failed(outcome):
@@ -146,6 +146,7 @@ def register(app: typer.Typer) -> None:
         model: Optional[str] = typer.Option(None, "--model", help="--verify: the original model (TorchScript, .onnx or module:factory)."),
         original_run: Optional[List[str]] = typer.Option(None, "--original-run", metavar="COMMAND", help="How the original is run, when it is a framework without a script (as for check). Repeatable."),
         ported_run: Optional[List[str]] = typer.Option(None, "--ported-run", metavar="COMMAND", help="How the port is run, with the arguments its README gives (as for check). Repeatable."),
+        image_size: Optional[List[str]] = typer.Option(None, "--image-size", metavar="WxH", help="The size of the images your data has (as for check). Repeatable."),
     ) -> None:
         """Fix the ported program: print a unified diff, or write it with --apply."""
         if not verify and (image or model):
@@ -162,7 +163,8 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(fix_verify_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
                                                     input_shape, config, no_cache, image, model))
             raise typer.Exit(fix_command(original, ported, apply, unsafe_fixes, select, ignore, bmodel,
-                                         input_shape, config, no_cache, original_run or [], ported_run or []))
+                                         input_shape, config, no_cache, original_run or [], ported_run or [],
+                                         image_size or []))
 
     @app.command("pre-commit", hidden=True)
     def pre_commit(

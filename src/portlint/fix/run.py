@@ -48,7 +48,7 @@ def run_fixes(options, include_unsafe: bool, max_iterations: int = 10,
         try:
             tmp_options = dataclasses.replace(options, pairs=[checker.Pair(pair.original, mirror.tmp_ported, pair.bmodel,
                                                                            pair.input_shape, pair.original_runs,
-                                                                           pair.ported_runs)])
+                                                                           pair.ported_runs, pair.image_sizes)])
             mode = mode_for(pair, mirror) if mode_for else TakeAll(max_iterations)
             result = fix_pair(lambda: checker.run_check(tmp_options), list(mirror.files), include_unsafe, mode=mode,
                               refused=mirror.refused)

@@ -20,6 +20,12 @@ from portlint.analysis.values import UNKNOWN, ApiObject, Sym, sym_eval, sym_vars
 SAMPLES = ((480, 640), (640, 480), (1080, 1920), (300, 451))
 
 
+def samples(ctx) -> tuple:
+    """The (h, w) image sizes sizes are compared at: the user's (`--image-size`, when every image
+    of their data has one of those sizes, e.g. Cityscapes' 2048x1024), else SAMPLES."""
+    return getattr(ctx, "image_sizes", None) or SAMPLES
+
+
 # ------------------------------------------------------------------ numbers and sizes
 
 def evaluate(value, env):

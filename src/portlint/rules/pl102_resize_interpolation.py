@@ -15,7 +15,7 @@ from portlint.findings import Fix, TextEdit
 from portlint.rules.assumed import at_candidate_strides, needs_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.fixkit import edit, import_alias
-from portlint.rules.common import SAMPLES, eval_pair, evaluate, fmt_size
+from portlint.rules.common import samples, eval_pair, evaluate, fmt_size
 from portlint.rules.resize import resize_pairs
 from portlint.analysis.apis.constants import CV2_INTERP
 
@@ -56,7 +56,7 @@ def _by_image_size_or_stride(ro: Resize, rp: Resize, ctx: PairContext):
 def _by_image_size(ro: Resize, rp: Resize, ctx: PairContext):
     """The original's filter depends on the image size (`INTER_AREA` when `r < 1`): evaluated at
     each sample size where the original resizes; the first size where it differs is reported."""
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         env = ctx.env(h, w)
         code = evaluate(ro.interp_code, env)
         out, inp = eval_pair(ro.out, env), eval_pair(ro.in_, env)

@@ -18,7 +18,7 @@ from portlint.analysis.values import UNKNOWN, Sym, sym_vars
 from portlint.findings import Fix
 from portlint.rules.assumed import at_candidate_strides
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
+from portlint.rules.common import samples, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
 from portlint.rules.fixkit import edit, from_import, import_alias, insert_after_imports, node_code
 from portlint.rules.resize import describe, resize_pairs
 from portlint.rules.size_sweep import sweep
@@ -32,7 +32,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     if o_res and not p_res:
         op = o_res[0]
         return [RULE.finding(
-            f"original resizes ({describe(op, ctx.env(*SAMPLES[0]))} for a {SAMPLES[0][1]}x{SAMPLES[0][0]} image); "
+            f"original resizes ({describe(op, ctx.env(*samples(ctx)[0]))} for a {samples(ctx)[0][1]}x{samples(ctx)[0][0]} image); "
             "the ported program never resizes before the model", site_of(first_or_start(p, "decode")), op.site)]
     findings = []
     for ro, rp in resize_pairs(o, p):
@@ -62,7 +62,7 @@ def compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
 
 def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
     evaluated = False
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         env = ctx.env(h, w)
         oo, op_ = eval_pair(ro.out, env), eval_pair(rp.out, env)
         if oo is None or op_ is None:
@@ -121,15 +121,18 @@ def _compare_pair(ro: Resize, rp: Resize, ctx: PairContext) -> list:
 
 def _swept_difference(ro: Resize, rp: Resize, ctx: PairContext) -> list:
     """Keep-ratio sizes that agree at every sample size but differ on other image sizes
-    (truncation vs rounding): found by sweeping a grid of sizes (rules/size_sweep.py)."""
-    swept = sweep(ro.out, rp.out, ctx.env(*SAMPLES[0]))
+    (truncation vs rounding): found by sweeping a grid of sizes (rules/size_sweep.py). Not when the
+    user gave the image sizes of their data (--image-size): those are compared exactly already."""
+    if getattr(ctx, "image_sizes", None):
+        return []
+    swept = sweep(ro.out, rp.out, ctx.env(*samples(ctx)[0]))
     if swept is None or not swept.reportable():
         return []
     h, w = swept.size
-    samples = ", ".join(f"{sw}x{sh}" for sh, sw in SAMPLES)
+    sizes = ", ".join(f"{sw}x{sh}" for sh, sw in samples(ctx))
     msg = (f"for a {w}x{h} image the original resizes to {fmt_size(swept.original)}, the ported program to "
            f"{fmt_size(swept.ported)} (both {KEEP_RATIO}; {_how_rounded(ro, rp)}); {swept.describe()} "
-           f"(the sample sizes {samples} happen to agree)")
+           f"(the sample sizes {sizes} happen to agree)")
     where, related = _size_defined(ctx, rp)
     return [RULE.finding(msg, where, ro.site, severity="warning" if swept.max_diff <= 1 else None, related=related)]
 

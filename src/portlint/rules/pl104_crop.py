@@ -5,7 +5,7 @@ from __future__ import annotations
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img, Site
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, guarded, eval_pair, evaluate, first_or_start, fmt_num, fmt_size, ops_of, site_of
+from portlint.rules.common import samples, guarded, eval_pair, evaluate, first_or_start, fmt_num, fmt_size, ops_of, site_of
 
 RULE = RuleMeta("PL104", "crop", "error", (), "Crop present on one side only, or crop boxes differ")
 
@@ -17,7 +17,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     findings = []
     if oc and not pc:
         op = oc[0]
-        h, w = SAMPLES[0]
+        h, w = samples(ctx)[0]
         env = ctx.env(h, w)
         box = [evaluate(getattr(op, k), env) for k in _BOX]
         inp = eval_pair(op.in_, env)
@@ -35,7 +35,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
                                      site_of(first_or_start(o, "decode"))))
     elif oc and pc:
         for co, cp in zip(oc, pc):
-            for h, w in SAMPLES:
+            for h, w in samples(ctx):
                 env = ctx.env(h, w)
                 bo = [evaluate(getattr(co, k), env) for k in _BOX]
                 bp = [evaluate(getattr(cp, k), env) for k in _BOX]

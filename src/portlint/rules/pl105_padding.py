@@ -9,7 +9,7 @@ from portlint.analysis.image import Img, Site
 from portlint.analysis.ops import Pad
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, guarded, evaluate, first_or_start, fmt_num, ops_of, site_of
+from portlint.rules.common import samples, guarded, evaluate, first_or_start, fmt_num, ops_of, site_of
 from portlint.rules.fixkit import edit
 
 RULE = RuleMeta("PL105", "padding", "warning", ("safe", "display-only"),
@@ -45,10 +45,13 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     if (opads and not ppads and _warps(p)) or (ppads and not opads and _warps(o)):
         return findings  # the warp's border is the other side's letterbox; not compared here
     if opads and not ppads:
-        findings.append(RULE.finding("original pads the image (letterbox); the ported program does not",
-                                     _before_model(p), opads[0].site))
+        if not all(_pads_nothing(pad, ctx) for pad in opads):
+            findings.append(RULE.finding("original pads the image (letterbox); the ported program does not",
+                                         _before_model(p), opads[0].site))
         return findings
     if ppads and not opads:
+        if all(_pads_nothing(pad, ctx) for pad in ppads):
+            return findings  # no border at any size the user's images have (--image-size)
         findings.append(RULE.finding("ported program pads the image (letterbox); the original does not",
                                      ppads[0].site, _before_model(o)))
         return findings
@@ -64,7 +67,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
             continue  # stride-rectangle vs fixed-size letterbox: the padded size differs (PL204), not the padding
         if _unknown_input(po, ctx) or _unknown_input(pp, ctx):
             continue  # a letterbox's amounts follow the size it pads: not known, not compared
-        for h, w in SAMPLES:
+        for h, w in samples(ctx):
             env = ctx.env(h, w)
             ao = [evaluate(getattr(po, k), env) for k in _SIDES]
             ap = [evaluate(getattr(pp, k), env) for k in _SIDES]
@@ -110,12 +113,26 @@ def _literal_is(found, amount) -> bool:
     return isinstance(value, (int, float)) and abs(value - amount) < 0.5
 
 
+def _pads_nothing(pad: Pad, ctx: PairContext) -> bool:
+    """Every side of the pad is 0 at each image size the user said their data has (--image-size):
+    a letterbox of 2048x1024 frames into 1024x512. False without those sizes, or where unknown."""
+    sizes = getattr(ctx, "image_sizes", None)
+    if not sizes:
+        return False
+    for h, w in sizes:
+        env = ctx.env(h, w)
+        amounts = [evaluate(getattr(pad, k), env) for k in _SIDES]
+        if any(a is None or abs(a) >= 0.5 for a in amounts):
+            return False
+    return True
+
+
 def _out_sizes(pad: Pad, ctx: PairContext) -> Optional[set]:
     """The padded (h, w) at the sample image sizes, or None where it is not known."""
     if not isinstance(pad.out, tuple) or len(pad.out) != 2:
         return None
     sizes = set()
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         v = tuple(evaluate(x, ctx.env(h, w)) for x in pad.out)
         if None in v:
             return None
@@ -127,7 +144,7 @@ def _unknown_input(pad: Pad, ctx: PairContext) -> bool:
     """The size entering the pad is recorded but cannot be evaluated (a size the analysis lost)."""
     if not isinstance(pad.in_, tuple) or len(pad.in_) != 2:
         return False
-    h, w = SAMPLES[0]
+    h, w = samples(ctx)[0]
     return any(evaluate(x, ctx.env(h, w)) is None for x in pad.in_)
 
 

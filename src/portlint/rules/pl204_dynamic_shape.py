@@ -24,7 +24,7 @@ from portlint.analysis.image import Img, Site
 from portlint.analysis.values import Sym, sym_vars
 from portlint.rules.assumed import CANDIDATE_STRIDES, describe_flags, flag_settings, needs_stride, with_flags, with_stride
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import SAMPLES, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
+from portlint.rules.common import samples, depends_on_bmodel, eval_pair, evaluate, first_or_start, fmt_size, guarded, ops_of, site_of
 
 RULE = RuleMeta("PL204", "dynamic-shape", "warning", (), "Variable input size on one side, static bmodel shape on the other")
 
@@ -34,7 +34,7 @@ _HYPOTHETICAL = ((1, 3, 640, 640), (1, 3, 384, 512))
 def compare(o: Img, p: Img, ctx: PairContext) -> list:
     """The original feeds sizes that vary with the image; the port's are static."""
     sizes = set()
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         v = eval_pair(o.state.size, ctx.env(h, w))
         if v is None:
             return []
@@ -43,7 +43,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
         return []
     p_static = True
     p_sizes = set()
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         v = eval_pair(p.state.size, ctx.env(h, w))
         if v is None:
             p_static = all(depends_on_bmodel(x) or isinstance(x, (int, float)) for x in p.state.size) and not (
@@ -56,7 +56,7 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
         return []
     o_res, p_res = ops_of(o, "resize"), ops_of(p, "resize")
     anchor = o_res[-1] if o_res else first_or_start(o, "decode")
-    examples = ", ".join(f"{w}x{h} -> {fmt_size(eval_pair(o.state.size, ctx.env(h, w)))}" for h, w in SAMPLES[:2])
+    examples = ", ".join(f"{w}x{h} -> {fmt_size(eval_pair(o.state.size, ctx.env(h, w)))}" for h, w in samples(ctx)[:2])
     p_anchor = p_res[-1] if p_res else first_or_start(p, "decode")
     return [RULE.finding(f"original feeds the model a size that varies with the image ({examples}); "
                          "the bmodel has one static input shape, so the ported program cannot reproduce it",
@@ -73,7 +73,7 @@ def _env(ctx, h, w, shape=None) -> dict:
 
 def _sizes(img: Img, ctx, shape=None) -> Optional[list]:
     out = []
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         env = _env(ctx, h, w, shape)
         v = [evaluate(x, env) for x in img.state.size]
         if None in v:

@@ -8,7 +8,7 @@ from typing import Optional
 from portlint.analysis.context import PairContext
 from portlint.analysis.image import Img
 from portlint.analysis.ops import Resize
-from portlint.rules.common import SAMPLES, eval_pair, fmt_size, ops_of
+from portlint.rules.common import samples, eval_pair, fmt_size, ops_of
 
 LIB_NAMES = {"pil": "PIL", "torch": "torchvision (tensor)", "cv2": "cv2.resize", "sail": "SAIL bmcv"}
 
@@ -29,7 +29,7 @@ def describe(op: Resize, env) -> str:
 
 def downscales(op: Resize, ctx: PairContext) -> Optional[tuple]:
     """(input size, output size) at the first sample size this resize shrinks, else None."""
-    for h, w in SAMPLES:
+    for h, w in samples(ctx):
         env = ctx.env(h, w)
         out, inp = eval_pair(op.out, env), eval_pair(op.in_, env)
         if out and inp and (out[0] < inp[0] or out[1] < inp[1]):
