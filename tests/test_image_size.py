@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from portlint.checker import parse_image_size
+from portlint.config import parse_image_size
 from portlint.errors import PortlintError
 
 CASE = Path(__file__).resolve().parent / "fixtures" / "PL103" / "aligned_letterbox_for_the_users_image_size"

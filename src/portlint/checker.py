@@ -51,6 +51,8 @@ class CheckOptions:
         if any(not r.strip() for r in runs):
             raise PortlintError("--original-run: expected a command, e.g. \"yolo predict model=yolov8s.pt source=bus.jpg\"")
         p_runs = tuple(ported_run or ())
+        from portlint.config import parse_image_size
+
         sizes = tuple(parse_image_size(t) for t in image_size or ())
         if any(not r.strip() for r in p_runs):
             raise PortlintError("--ported-run: expected a command, e.g. \"python yolov5_opencv.py --conf_thresh 0.3\"")
@@ -105,18 +107,6 @@ def _codes(text: Optional[str], option: str) -> set[str]:
         return set(resolve_all(text.split(","))) if text else set()
     except UnknownSelector as exc:
         raise PortlintError(f"{option} {exc}") from None
-
-
-def parse_image_size(text: str) -> tuple[int, int]:
-    """`2048x1024` (width x height, as cv2 and PIL say sizes) -> (h, w) = (1024, 2048)."""
-    parts = str(text).lower().replace(",", "x").split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise PortlintError(f"--image-size {text!r}: expected WIDTHxHEIGHT, e.g. 2048x1024") from None
-    if w <= 0 or h <= 0 or w > 65535 or h > 65535:
-        raise PortlintError(f"--image-size {text!r}: expected positive sizes up to 65535, e.g. 2048x1024")
-    return h, w
 
 
 def parse_shape(text: str) -> tuple[int, ...]:

@@ -185,14 +185,23 @@ def _pair(item: Any, key: str, check: _Checker, place) -> PairConfig:
     ported_runs = tuple(check.strings(item["ported-run"], f"{key}.ported-run")) if "ported-run" in item else ()
     sizes = ()
     if "image-size" in item:
-        from portlint.checker import parse_image_size
-        from portlint.errors import PortlintError
-
         try:
             sizes = tuple(parse_image_size(t) for t in check.strings(item["image-size"], f"{key}.image-size"))
         except PortlintError as exc:
             raise check.fail(f"{key}.image-size", str(exc).split(": ", 1)[-1]) from None
     return PairConfig(original, ported, bmodel, shape, runs, ported_runs, sizes)
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """`2048x1024` (width x height, as cv2 and PIL say sizes) -> (h, w) = (1024, 2048)."""
+    parts = str(text).lower().replace(",", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise PortlintError(f"--image-size {text!r}: expected WIDTHxHEIGHT, e.g. 2048x1024") from None
+    if w <= 0 or h <= 0 or w > 65535 or h > 65535:
+        raise PortlintError(f"--image-size {text!r}: expected positive sizes up to 65535, e.g. 2048x1024")
+    return h, w
 
 
 def _place(p: str, root: Path, start: Path) -> str:
