@@ -91,3 +91,20 @@ def test_pyproject_pairs_take_ported_run(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         main(["check", "--no-cache"])
     assert exc.value.code == 0, capsys.readouterr().out
+
+
+def test_a_threshold_set_by_the_command_is_fixed_in_the_command_not_the_default(capsys):
+    """The finding points at the option's add_argument; its fix is display-only and says the value
+    comes from the command (editing the default would not change what runs)."""
+    from pathlib import Path
+
+    from portlint.cli import main
+
+    case = Path(__file__).resolve().parent / "fixtures" / "PL202" / "post_nms_iou_threshold_ported_run"
+    with pytest.raises(SystemExit):
+        main(["check", str(case / "original.py"), str(case / "ported.py"), "--no-cache", "--format", "json",
+              "--ported-run", "python3 ported.py --nms_thresh 0.5"])
+    nms = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["code"] == "PL202" and "IoU" in f["message"]]
+    assert len(nms) == 1 and nms[0]["ported"]["line"] == 103
+    assert nms[0]["fix"]["applicability"] == "display-only"
+    assert "--nms_thresh 0.5 in the command it is run with" in nms[0]["fix"]["description"]

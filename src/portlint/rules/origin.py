@@ -35,6 +35,7 @@ class Origin:
     hops: list = field(default_factory=list)
     literal: bool = False  # `site` is a number/bool literal that an edit can replace
     option: Optional[str] = None  # the argparse dest, when the value is a command-line option
+    on_command_line: bool = False  # set by the command the user said the program runs with, not the default
 
     def related(self, use: Optional[Site], use_note: str) -> list:
         """(Site, note) pairs for a finding's `related`: the use site, then the first place that
@@ -276,8 +277,8 @@ class _Walk:
         call = d.site.node
         given = [c for c in self.prog.of(CommandLineValue) if c.dest == dest]
         if given:  # the command the user gave sets it: no edit of the default changes what runs
-            return Origin(d.site, f"--{dest} {fmt_value(given[-1].value)} in the command it is run with", hops,
-                          literal=False, option=dest)
+            return Origin(d.site, f"--{dest} {_words(given[-1].value)} in the command it is run with", hops,
+                          literal=False, option=dest, on_command_line=True)
         value = next((a.value for a in getattr(call, "args", ()) if a.keyword is not None and a.keyword.value == "default"),
                      None)
         site = Site(d.site.file, value if value is not None else call)
@@ -407,10 +408,10 @@ def decision_site(facts, site) -> Optional[tuple]:
     return None
 
 
-def fmt_value(value) -> str:
-    """A command-line value as the user wrote it: 0.3, 640, [480, 640]."""
-    if isinstance(value, float):
-        return f"{value:g}"
+def _words(value) -> str:
+    """A command-line value as the user wrote it: 0.3, 640, `480 640` for nargs."""
+    from portlint.rules.common import fmt
+
     if isinstance(value, (list, tuple)):
-        return " ".join(fmt_value(v) for v in value)
-    return str(value)
+        return " ".join(fmt(v) for v in value)
+    return fmt(value)

@@ -1015,8 +1015,7 @@ def _finding(d: Diff, p: Nms, o: Nms, several: bool):
     if fix is None and isinstance(d.fix, tuple):
         fix = Fix(d.fix[0], d.fix[1] + _why_display(d), []) if d.fix[0] == "display-only" else None
         if fix is None and d.fix[0] == "unsafe":
-            given = found is not None and found.option and "command it is run with" in found.what
-            why = f" (display-only: {found.what}; change it there)" if given else \
+            why = f" (display-only: {found.what}; change it there)" if found is not None and found.on_command_line else \
                 " (the value is computed, not written as a literal here)"
             fix = Fix("display-only", d.fix[1] + why, [])
     elif isinstance(d.fix, Fix):
