@@ -2,7 +2,8 @@
 (shorter side, aspect kept) vs a fixed size, (w, h) vs (h, w), keep-ratio vs stretch, rounding.
 Sizes are compared numerically at the sample image sizes (rules/common.SAMPLES); two keep-ratio sizes
 are also compared over a sweep of image sizes (rules/size_sweep.py), where truncation vs rounding
-shows."""
+shows. After the model, `check` compares the size of a dense prediction (rules/pl103_dense_output.py):
+the original resizes its segmentation logits to the image's size, the port keeps the network's."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from portlint.analysis.values import UNKNOWN, Sym, sym_vars
 from portlint.findings import Fix
 from portlint.rules.assumed import at_candidate_strides
 from portlint.rules.base import RuleMeta
-from portlint.rules.common import samples, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
+from portlint.rules import pl103_dense_output as dense_output
+from portlint.rules.common import guarded, samples, eval_pair, first_or_start, fmt_num, fmt_size, ops_of, site_of
 from portlint.rules.fixkit import edit, from_import, import_alias, insert_after_imports, node_code
 from portlint.rules.resize import describe, resize_pairs
 from portlint.rules.size_sweep import sweep
 
-RULE = RuleMeta("PL103", "resize-size", "error", ("safe",),
+RULE = RuleMeta("PL103", "resize-size", "error", ("safe", "display-only"),
                 "Resize target size or size semantics differ (shorter side, (w,h) vs (h,w), keep-ratio vs stretch)")
 
 
@@ -38,6 +40,12 @@ def compare(o: Img, p: Img, ctx: PairContext) -> list:
     for ro, rp in resize_pairs(o, p):
         findings.extend(compare_pair(ro, rp, ctx))
     return findings
+
+
+@guarded
+def check(pair) -> list:
+    """After the model: the dense prediction's size (rules/pl103_dense_output.py)."""
+    return dense_output.findings(pair, RULE)
 
 
 def fixes_call(ro: Resize, rp: Resize, ctx: PairContext) -> bool:
