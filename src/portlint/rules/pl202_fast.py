@@ -75,10 +75,11 @@ def _iou_max_test(fn):
     return None
 
 
-def ratio_tests(fn, names: set):
+def ratio_tests(fn, names: set, inline: bool = False):
     """(comparison, threshold expr, operator type) of every `name <op> thr` test in `fn` on one of
-    `names`, the operator oriented as written with the name on the left (`thr > ovr` -> `<`)."""
-    if not names:
+    `names` (and, with `inline`, on a quotient written in place), the operator oriented as written
+    with the name on the left (`thr > ovr` -> `<`)."""
+    if not names and not inline:
         return
     for n in walk(fn):
         if type(n) is not cst.Comparison or len(n.comparisons) != 1:
@@ -87,10 +88,20 @@ def ratio_tests(fn, names: set):
         if op not in _FLIP:
             continue
         left, right = n.left, n.comparisons[0].comparator
-        if _base(left) in names:
+        if _base(left) in names or (inline and _quotient(left)):
             yield n, right, op
-        elif _base(right) in names:
+        elif _base(right) in names or (inline and _quotient(right)):
             yield n, left, _FLIP[op]
+
+
+def _quotient(node) -> bool:
+    return type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide
+
+
+def has_inline_ratio_test(fn) -> bool:
+    """A comparison of a quotient written inline (`inter / (a + b - inter) <= thr`)."""
+    return any(type(n) is cst.Comparison and len(n.comparisons) == 1 and type(n.comparisons[0].operator) in _FLIP
+               and (_quotient(n.left) or _quotient(n.comparisons[0].comparator)) for n in walk(fn))
 
 
 def is_fast_nms(fn) -> bool:

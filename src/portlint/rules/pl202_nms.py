@@ -122,11 +122,16 @@ class Nms:
 
 
 def _ratio_names(fn) -> set:
+    """Names assigned a quotient (`ovr = inter / union`); not an index array re-filtered by a
+    test on one (`order = order[np.where(inter / union <= thr)[0] + 1]`: the ratio is inline)."""
     names = set()
     for n in walk(fn):
         if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+            target = n.targets[0].target.value
+            if type(n.value) is cst.Subscript and _base_name(n.value) == target:
+                continue
             if any(isinstance(x, cst.BinaryOperation) and isinstance(x.operator, cst.Divide) for x in walk(n.value)):
-                names.add(n.targets[0].target.value)
+                names.add(target)
     return names
 
 
@@ -142,7 +147,7 @@ _FLIP = {cst.LessThan: cst.GreaterThan, cst.LessThanEqual: cst.GreaterThanEqual,
 
 def _iou_test(fn, ratios: set):
     """(comparison node, threshold expr, suppress op) of `ovr <= thr` style tests."""
-    for n, thr, op in fast.ratio_tests(fn, ratios):
+    for n, thr, op in fast.ratio_tests(fn, ratios, inline=True):
         suppress = {cst.LessThanEqual: "gt", cst.LessThan: "ge", cst.GreaterThan: "gt", cst.GreaterThanEqual: "ge"}[op]
         return n, thr, suppress
     return None
@@ -166,7 +171,7 @@ def _looks_like_numpy_nms(fn) -> bool:
     sort = any(name.endswith("argsort") for name in names)
     inter = (any(name.endswith("maximum") for name in names) and any(name.endswith("minimum") for name in names)) or (
         "max" in names and "min" in names)
-    return sort and inter and bool(_ratio_names(fn))
+    return sort and inter and (bool(_ratio_names(fn)) or fast.has_inline_ratio_test(fn))
 
 
 def _plus_one(fn) -> bool:
@@ -174,9 +179,18 @@ def _plus_one(fn) -> bool:
         if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Add):
             one = [s for s in (n.left, n.right) if isinstance(s, cst.Integer) and s.value == "1"]
             other = n.right if one and one[0] is n.left else n.left
-            if one and any(isinstance(x, cst.BinaryOperation) and isinstance(x.operator, cst.Subtract) for x in walk(other)):
+            if one and _difference(other):
                 return True
     return False
+
+
+def _difference(node) -> bool:
+    """`x2 - x1` or `np.maximum(0.0, xx2 - xx1)`: a coordinate difference the `+ 1` widens; not an
+    index (`np.where(inter / (a + b - inter) <= thr)[0] + 1` steps past the kept box)."""
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.Subtract:
+        return True
+    return type(node) is cst.Call and any(
+        type(a.value) is cst.BinaryOperation and type(a.value.operator) is cst.Subtract for a in node.args)
 
 
 def _reads_corner_width(fn) -> bool:

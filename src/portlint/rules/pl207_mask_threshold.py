@@ -22,8 +22,10 @@ from portlint.findings import Fix, TextEdit
 from portlint.rules.base import RuleMeta
 from portlint.rules.common import fmt, guarded, ran_functions
 from portlint.rules import pl207_mask_order as mask_order
+from portlint.rules import pl207_mask_unpad as mask_unpad
+from portlint.rules.pl207_masks import proto_product, resample_in
 
-RULE = RuleMeta("PL207", "other", "warning", ("safe", "unsafe"), "masks binarised at a different threshold")
+RULE = RuleMeta("PL207", "other", "warning", ("safe", "unsafe", "display-only"), "masks binarised at a different threshold")
 
 
 @dataclass
@@ -82,30 +84,11 @@ def _sigmoid_in(src, fn) -> bool:
     return False
 
 
-RESAMPLERS = ("interpolate", "upsample", "resize", "warpaffine", "imresize")
-
-
-def _resample_in(src, fn) -> bool:
-    """The function resizes or interpolates (F.interpolate, cv2.resize): a sigmoid and a resize do
-    not commute, so a threshold moved to logit space is then no longer exact."""
-    return any(type(n) is cst.Call and call_name(n).rsplit(".", 1)[-1].lower() in RESAMPLERS for n in walk(fn.body))
-
-
-def _proto_product(src, fn) -> bool:
-    """The function makes masks as coefficients @ prototypes (`@`, np.matmul, torch.mm/matmul, np.dot)."""
-    for n in walk(fn.body):
-        if type(n) is cst.BinaryOperation and isinstance(n.operator, cst.MatrixMultiply) and "proto" in code(src, n).lower():
-            return True
-        if type(n) is cst.Call and call_name(n).rsplit(".", 1)[-1] in ("matmul", "mm", "dot", "einsum") and "proto" in code(src, n).lower():
-            return True
-    return False
-
-
 def cuts_in(src, fn) -> list[Cut]:
     """The mask binarisations of one function: `x > t`, `np.greater(x, t)`, `x.gt(t)`/`.gt_(t)`."""
     loops = _loop_masks(fn)
     sig = _sigmoid_in(src, fn)
-    resampled = _resample_in(src, fn)
+    resampled = resample_in(src, fn)
     out = []
     for n in walk(fn.body):
         if type(n) is cst.Comparison and len(n.comparisons) == 1 and isinstance(n.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual)):
@@ -127,7 +110,7 @@ def cuts_in(src, fn) -> list[Cut]:
 
 def proto_cuts(src, fn) -> list[Cut]:
     """Binarisations in a function that builds masks from prototypes (whatever the masks' name)."""
-    return cuts_in(src, fn) if _proto_product(src, fn) else []
+    return cuts_in(src, fn) if proto_product(src, fn) else []
 
 
 def original_cuts(facts) -> tuple[list[Cut], list[Cut]]:
@@ -218,7 +201,7 @@ def _reported(cut: Cut, ref: Cut) -> bool:
 
 @guarded
 def check(pair) -> list:
-    return mask_order.findings(pair, RULE) + _threshold_findings(pair)
+    return mask_order.findings(pair, RULE) + mask_unpad.findings(pair, RULE) + _threshold_findings(pair)
 
 
 def _threshold_findings(pair) -> list:
@@ -231,12 +214,12 @@ def _threshold_findings(pair) -> list:
         any_sigmoid = any(_sigmoid_in(src, fn) for src, fn in fns)
         files = {id(src): src for src, _ in fns}
         for src, fn in fns:
-            if o_protos and _proto_product(src, fn):
+            if o_protos and proto_product(src, fn):
                 cuts, ref = proto_cuts(src, fn), o_protos[0]
             else:
                 continue
             findings.extend(_findings(src, cuts, ref, done))
-        if o_named and not any_sigmoid and not any(o_protos and _proto_product(src, fn) for src, fn in fns):
+        if o_named and not any_sigmoid and not any(o_protos and proto_product(src, fn) for src, fn in fns):
             for src in files.values():  # the helpers of the files it ran, run or not (a dataset-mode json writer)
                 for fn in functions(src):
                     cuts = [c for c in cuts_in(src, fn) if _from_outside(src, fn, c)]
