@@ -15,12 +15,19 @@ from portlint.findings import Fix, TextEdit
 from portlint.rules.assumed import at_candidate_strides, needs_stride
 from portlint.rules.base import RuleMeta
 from portlint.rules.fixkit import edit, import_alias
-from portlint.rules.common import samples, eval_pair, evaluate, fmt_size
+from portlint.rules.common import guarded, samples, eval_pair, evaluate, fmt_size
+from portlint.rules import pl102_label_maps as label_maps
 from portlint.rules.resize import resize_pairs
 from portlint.analysis.apis.constants import CV2_INTERP
 
-RULE = RuleMeta("PL102", "resize-interpolation", "error", ("safe", "display-only"),
+RULE = RuleMeta("PL102", "resize-interpolation", "error", ("safe", "unsafe", "display-only"),
                 "Resize interpolation differs (including library defaults such as SAIL's NEAREST)")
+
+
+@guarded
+def check(pair) -> list:
+    """After the pipelines: a label map of class ids resized with an interpolating filter."""
+    return label_maps.findings(pair, RULE)
 
 
 def compare(o: Img, p: Img, ctx: PairContext) -> list:

@@ -55,7 +55,7 @@ PIPELINE_RULES = (
     pl105_padding, pl106_channel_order, pl107_normalize, pl108_layout, pl109_dtype, pl204_dynamic_shape,
 )
 # check(pair) for each pair of programs
-PROGRAM_RULES = (pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip,
+PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip,
                  pl207_mask_threshold)
 
 
