@@ -25,6 +25,7 @@ from portlint.rules import (
     pl205_trace,
     pl206_box_clip,
     pl207_mask_threshold,
+    pl208_json_records,
 )
 
 MODULES = (
@@ -46,6 +47,7 @@ MODULES = (
     pl205_trace,
     pl206_box_clip,
     pl207_mask_threshold,
+    pl208_json_records,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -55,8 +57,9 @@ PIPELINE_RULES = (
     pl105_padding, pl106_channel_order, pl107_normalize, pl108_layout, pl109_dtype, pl204_dynamic_shape,
 )
 # check(pair) for each pair of programs
-PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip,
-                 pl207_mask_threshold)
+PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms,
+                 pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip, pl207_mask_threshold,
+                 pl208_json_records)
 
 
 def module_of(code: str):
