@@ -91,3 +91,21 @@ def test_cached_report_keeps_the_pairs(no_model, tmp_path, capsys, monkeypatch):
 def test_fix_refuses_swapped_sides(capsys):
     code, out, err = run_cli(["fix", SAIL, TORCH, "--no-cache"], capsys)
     assert code == 2 and out == "" and "swapped" in err
+
+
+def test_a_feed_dict_literal_with_several_unknown_input_names_keeps_the_image(tmp_path, capsys):
+    """`{names[0]: image, names[1]: ids}`: the names come from the bmodel (unknown); the entries must
+    not collapse into one unknown key, or the image is lost and the pipeline is not found."""
+    text = (EXAMPLE / "resnet_sail.py").read_text()
+    text = text.replace("self.input_name = self.net.get_input_names(self.graph_name)[0]",
+                        "self.input_names = self.net.get_input_names(self.graph_name)\n"
+                        "        self.input_name = self.input_names[0]")
+    assert "input_data = {self.input_name: input_img}" in text
+    text = text.replace("input_data = {self.input_name: input_img}",
+                        "input_data = {self.input_names[0]: input_img, self.input_names[1]: np.zeros((1, 8), np.int32)}")
+    port = tmp_path / "resnet_two_inputs.py"
+    port.write_text(text)
+    code, out, err = run_cli(["check", TORCH, str(port), "--no-cache", "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert "no image pipeline" not in err, err
+    assert code in (0, 1) and not any("no image pipeline" in n for n in json.dumps(doc).split('"')), doc

@@ -704,6 +704,8 @@ class Interpreter:
         for el in node.elements:
             if isinstance(el, cst.DictElement):
                 key = self.eval(el.key, frame)
+                if key is UNKNOWN or isinstance(key, Sym) or (isinstance(key, ApiObject) and key.qname.startswith("portlint.")):
+                    key = UnknownKey()  # `{names[0]: img, names[1]: ids}`: unknown keys must not collide
                 try:
                     out[key] = self.eval(el.value, frame)
                 except TypeError:
