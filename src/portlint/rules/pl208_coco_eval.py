@@ -161,8 +161,6 @@ def _appends(body) -> bool:
 def filters_in(src, fn) -> list[Filter]:
     """The score filters of one function: `if s < t: continue`, `if s > t: out.append(...)`,
     `[r for r in records if r["score"] > t]`."""
-    if "score" not in code(src, fn) and "conf" not in code(src, fn):
-        return []
     assigned = _assignments(fn)
     out = []
     for n in walk(fn.body):
@@ -277,11 +275,15 @@ def evaluation_programs(facts) -> list:
 # ------------------------------------------------------------------ the original side
 
 
+def _reads_score_key(text: str) -> bool:
+    return any(f'"{k}"' in text or f"'{k}'" in text for k in SCORE_KEYS)
+
+
 def original_filters(facts) -> list[Filter]:
     """Every score filter in the original side's files (run or not: a validator no program ran)."""
     out = []
     for src in facts.side.files.values():
-        if src.module is None or "score" not in src.text:
+        if src.module is None or not _reads_score_key(src.text):
             continue
         for fn in functions(src):
             for flt in filters_in(src, fn):
@@ -356,8 +358,8 @@ def _copy_fix(r: Rescore) -> Fix:
 # ------------------------------------------------------------------ the rule
 
 
-def _filter_findings(pair, prog, fns, o_filters, o_records) -> list:
-    out = []
+def _filter_findings(pair, prog, fns, o_records) -> list:
+    out, o_filters = [], None  # the original's filters, read only when the port has one to compare
     for src, fn in fns:
         o = _closest_record(o_records, _record_keys(src, fn))
         o_site = Site(o.src, o.scope) if o is not None and isinstance(o.scope, cst.FunctionDef) else None
@@ -367,6 +369,7 @@ def _filter_findings(pair, prog, fns, o_filters, o_records) -> list:
             flt.value = _value(pair.ported, prog, flt)
             if flt.value is None or flt.value < EVAL_CONF:
                 continue
+            o_filters = o_filters if o_filters is not None else original_filters(pair.original)
             same = [o for o in o_filters if o.value is not None and abs(o.value - flt.value) < 1e-9]
             if same:
                 continue
@@ -406,11 +409,10 @@ def check(pair) -> list:
     progs = evaluation_programs(pair.ported)
     if not progs:
         return []
-    o_filters = original_filters(pair.original)
     o_records = original_records(pair.original)
     findings = []
     for prog in progs:
         fns = list(ran_functions(prog))
-        findings.extend(_filter_findings(pair, prog, fns, o_filters, o_records))
+        findings.extend(_filter_findings(pair, prog, fns, o_records))
         findings.extend(_rescore_findings(prog, fns, o_records))
     return findings
