@@ -1,4 +1,4 @@
-"""The facts behind PL208 (rules/PL208.md), on COCOeval's own average precision: detections ranked
+"""The facts behind PL209 (rules/PL209.md), on COCOeval's own average precision: detections ranked
 by score (pycocotools cocoeval.py evaluateImg/accumulate: argsort of -score, kind='mergesort'),
 precision made monotone from the right and read at 101 recall thresholds. pycocotools is not
 installed here, so the few lines of accumulate() that compute one AP are restated below.

@@ -25,7 +25,7 @@ from portlint.rules import (
     pl205_trace,
     pl206_box_clip,
     pl207_mask_threshold,
-    pl208_coco_eval,
+    pl209_coco_eval,
 )
 
 MODULES = (
@@ -47,7 +47,7 @@ MODULES = (
     pl205_trace,
     pl206_box_clip,
     pl207_mask_threshold,
-    pl208_coco_eval,
+    pl209_coco_eval,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -58,7 +58,7 @@ PIPELINE_RULES = (
 )
 # check(pair) for each pair of programs
 PROGRAM_RULES = (pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms, pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip,
-                 pl207_mask_threshold, pl208_coco_eval)
+                 pl207_mask_threshold, pl209_coco_eval)
 
 
 def module_of(code: str):

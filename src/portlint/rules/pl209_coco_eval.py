@@ -1,4 +1,4 @@
-"""PL208 coco-eval: what a port's evaluation script does to the results before COCOeval.
+"""PL209 coco-eval: what a port's evaluation script does to the results before COCOeval.
 
 sophon-demo's programs write a results json and a separate evaluation script (tools/eval_coco.py)
 reads it back, converts each record and hands the list to COCOeval. The original evaluates what
@@ -38,7 +38,7 @@ from portlint.rules.pl202_nms import EVAL_CONF
 from portlint.rules import pl203_coco_rounding as coco
 from portlint.rules.pl203_coco_rounding import _key
 
-RULE = RuleMeta("PL208", "other", "warning", ("safe", "display-only"),
+RULE = RuleMeta("PL209", "other", "warning", ("safe", "display-only"),
                 "evaluation script filters or rescores the results before COCOeval")
 
 SCORE_KEYS = ("score", "scores", "conf", "confidence")
