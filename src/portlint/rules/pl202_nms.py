@@ -42,6 +42,7 @@ from portlint.rules.base import RuleMeta
 from portlint.rules.origin import Origin, origin
 from portlint.rules import pl202_fast as fast
 from portlint.rules import pl202_classes as classes
+from portlint.rules import pl202_topk as topk
 from portlint.analysis.tree import compound_statements, small_statements
 from portlint.findings import Fix, TextEdit
 
@@ -1133,13 +1134,13 @@ def _port_task(p: Nms) -> str:
 @guarded
 def check(pair) -> list:
     original, ported = pair.original, pair.ported
+    collected = [(prog, collect(ported, prog)) for prog in ported.programs()]
+    findings = topk.findings(pair, RULE, [prog for prog, found in collected if not found], EVAL_CONF, _mode_by_name)
     originals = _originals(original)
     if not originals:
-        return []
+        return findings
     modes = _mode_programs(original)
-    findings = []
-    for prog in ported.programs():
-        ported_nms = collect(ported, prog)
+    for prog, ported_nms in collected:
         if not ported_nms:
             continue
         p = ported_nms[0]
