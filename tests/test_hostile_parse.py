@@ -63,6 +63,15 @@ def test_numeric_bounds_in_process():
     assert time.monotonic() - t0 < 1
 
 
+def test_str_replace_on_known_strings_is_folded():
+    """The interpreter passes a str method's arguments as a list: `name.replace('_', '-')` raised
+    TypeError in the size bound (seen in strict mode on the real corpus) and its value was lost."""
+    from portlint.analysis.bounds import str_call_fits
+
+    assert str_call_fits("replace", "a_b.jpg", ["_", "-"]) is True
+    assert str_call_fits("replace", "a" * 1000, ["", "b" * 10_000]) is False
+
+
 def test_long_attribute_chain_is_refused_not_a_crash(tmp_path):
     """A 40 KB `a.b.b.b...` line made libcst's native parser overflow its stack (signal 11)."""
     side = _side(tmp_path, "chain.py", "x = a" + ".b" * 20000 + "\n")
@@ -144,3 +153,18 @@ def test_step_limit_in_every_entry_path_is_a_note(tmp_path, monkeypatch, where):
     assert any("big.py: analysis stopped at the step limit" in n for n in report.notes), report.notes
     assert any(f.code == "PL101" for f in report.findings)
     assert report.errors == []
+
+
+@pytest.mark.parametrize("snippet", [
+    "name = 'a_b.jpg'.replace('_', '-')\n",
+    "table = np.array([1.0, 2.0, 3.0, 4.0])\nempty = table.reshape(0, -1)\n",  # numpy raises here too
+    "img = cv2.imread('x.jpg')\nidx = [int(s) for s in sys.argv[1:4]]\nswapped = img[:, :, idx]\n",
+])
+def test_interpreter_survives_strict_mode_on(snippet, tmp_path):
+    """Analyser errors the real corpus raised in strict mode (each lost a value in normal runs)."""
+    from portlint.analysis.analyze import interpret
+    from portlint.analysis.context import PairContext
+    from portlint.analysis.source import load_side
+
+    (tmp_path / "prog.py").write_text("import sys\nimport cv2\nimport numpy as np\n" + snippet)
+    interpret(load_side(str(tmp_path / "prog.py")), PairContext(), strict=True)

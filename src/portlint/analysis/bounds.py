@@ -52,7 +52,7 @@ def str_call_fits(name: str, s: str, args: tuple) -> bool:
     if name in ("center", "ljust", "rjust", "zfill"):
         return all(type(a) is not int or a <= MAX_LEN for a in args)
     if name == "replace":
-        old, new = (args + ("", ""))[:2]
+        old, new = (tuple(args) + ("", ""))[:2]  # args is a list when the interpreter calls it
         if not isinstance(old, str) or not isinstance(new, str):
             return True
         count = args[2] if len(args) > 2 and type(args[2]) is int and args[2] >= 0 else None

@@ -204,7 +204,7 @@ def slice_image(interp, img: Img, index, site):
     if perm and c_axis is not None and perm == [c_axis] and all(_is_full(p) for i, p in enumerate(parts) if i != c_axis):
         order = tuple(parts[c_axis])
         n = len(img.state.channels) if img.state.channels else 3
-        if sorted(order) == list(range(n)) and all(isinstance(i, int) and not isinstance(i, bool) for i in order):
+        if all(isinstance(i, int) and not isinstance(i, bool) for i in order) and sorted(order) == list(range(n)):
             op = Colour("numpy.index_channels", site, library="numpy", kind="permute", axis=c_axis)
             return permute_channels(img, order, op)
         return UNKNOWN
@@ -388,6 +388,8 @@ def _reshape(ctx: Ctx):
         shape = tuple(shape)
         if -1 in shape:
             known = math.prod(d for d in shape if d != -1)
+            if known == 0:
+                return UNKNOWN  # numpy raises: a -1 beside a zero dimension is ambiguous
             shape = tuple(len(target.data) // known if d == -1 else d for d in shape)
         if math.prod(shape) == len(target.data):
             return ConstArray(target.data, shape)
