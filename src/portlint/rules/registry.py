@@ -26,6 +26,7 @@ from portlint.rules import (
     pl206_box_clip,
     pl207_mask_threshold,
     pl208_json_records,
+    pl210_decoding,
 )
 
 MODULES = (
@@ -48,6 +49,7 @@ MODULES = (
     pl206_box_clip,
     pl207_mask_threshold,
     pl208_json_records,
+    pl210_decoding,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -59,7 +61,7 @@ PIPELINE_RULES = (
 # check(pair) for each pair of programs
 PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms,
                  pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip, pl207_mask_threshold,
-                 pl208_json_records)
+                 pl208_json_records, pl210_decoding)
 
 
 def module_of(code: str):
