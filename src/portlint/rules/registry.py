@@ -27,6 +27,7 @@ from portlint.rules import (
     pl207_mask_threshold,
     pl208_json_records,
     pl209_coco_eval,
+    pl210_decoding,
     pl211_text_prompt,
 )
 
@@ -51,6 +52,7 @@ MODULES = (
     pl207_mask_threshold,
     pl208_json_records,
     pl209_coco_eval,
+    pl210_decoding,
     pl211_text_prompt,
 )
 
@@ -63,7 +65,7 @@ PIPELINE_RULES = (
 # check(pair) for each pair of programs
 PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms,
                  pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip, pl207_mask_threshold,
-                 pl208_json_records, pl209_coco_eval, pl211_text_prompt)
+                 pl208_json_records, pl209_coco_eval, pl210_decoding, pl211_text_prompt)
 
 
 def module_of(code: str):
