@@ -5,7 +5,8 @@ A label map holds class ids, not intensities: `cv2.resize`'s default INTER_LINEA
 but nearest) blends neighbouring ids into ids of other classes along every boundary, and blends the
 ignore index 255 into real classes. sophon-demo's segformer evaluation shrinks the Cityscapes ground
 truth to the network's 1024x512 with the default filter; mmseg reads it unchanged (and its training
-Resize uses nearest for `gt_semantic_seg`). Read structurally: a `cv2.resize` with no nearest filter
+Resize uses nearest for `gt_semantic_seg`). Read structurally, in the functions the port's programs
+ran (the original's whole files): a `cv2.resize` with no nearest filter
 whose input or result is named like a label map, or which a function returns to a caller that names
 the result so (`gt_seg_map = imread_to_array(path)`).
 """
@@ -21,6 +22,7 @@ from portlint.analysis.image import Site
 from portlint.analysis.locate import span
 from portlint.analysis.syntax import call_name, functions, last_name, walk
 from portlint.findings import Fix, TextEdit
+from portlint.rules.common import ran_functions
 from portlint.rules.fixkit import import_alias
 
 LABEL_NAME = re.compile(r"(^|_)(gt|label|labels|seg_?map|segmap|annotation|ann)($|_)|^gt", re.I)
@@ -95,34 +97,41 @@ def _asks_nearest(call) -> bool:
                type(a.value) is cst.Attribute and a.value.attr.value in _NEAREST for a in call.args)
 
 
-def _label_callers(files) -> dict:
-    """name of a function -> the label-named target a caller assigns its result to, from callers that
-    do not ask for nearest."""
+def _label_callers(defs, names: set) -> dict:
+    """name of a function (of `names`) -> the label-named target a caller assigns its result to, from
+    callers that do not ask for nearest; only files that call one of them by name are walked."""
     out = {}
-    for src in files:
-        for fn in functions(src):
-            for n in walk(fn.body):
-                if type(n) is cst.Assign and type(n.value) is cst.Call and _labelish(n.targets[0].target) \
-                        and not _asks_nearest(n.value):
-                    out.setdefault(last_name(n.value.func), n.targets[0].target)
+    for src, fn in defs:
+        if not any(name + "(" in src.text for name in names):
+            continue
+        for n in walk(fn.body):
+            if type(n) is cst.Assign and type(n.value) is cst.Call and last_name(n.value.func) in names \
+                    and _labelish(n.targets[0].target) and not _asks_nearest(n.value):
+                out.setdefault(last_name(n.value.func), n.targets[0].target)
     return out
 
 
-def label_resizes(files) -> list:
-    """(file, call, why) of each interpolating resize of a label map in `files`."""
-    files = [s for s in files if s.module is not None and ("resize" in s.text or "interpolate" in s.text)]
-    callers = _label_callers(files)
-    out = []
-    for src in files:
-        for fn in functions(src):
-            for call, target in _resizes(src, fn):
-                if not call.args or filter_kind(call) != "interpolating":
-                    continue
-                if _labelish(call.args[0].value) or (target is not None and _labelish(target)):
-                    out.append((src, call, "the resized array is named as a label map"))
-                elif fn.name.value in callers and _returned(fn, target.value if target is not None else None, call):
-                    caller = callers[fn.name.value]
-                    out.append((src, call, f"{fn.name.value}() returns it and a caller assigns it to {caller.value}"))
+def label_resizes(defs) -> list:
+    """(file, call, why) of each interpolating resize of a label map in the functions `defs`
+    ((file, def) pairs)."""
+    defs = [(src, fn) for src, fn in defs if src.module is not None]
+    out, returned = [], {}
+    for src, fn in defs:
+        if "resize" not in src.text and "interpolate" not in src.text:
+            continue
+        for call, target in _resizes(src, fn):
+            if not call.args or filter_kind(call) != "interpolating":
+                continue
+            if _labelish(call.args[0].value) or (target is not None and _labelish(target)):
+                out.append((src, call, "the resized array is named as a label map"))
+            elif _returned(fn, target.value if target is not None else None, call):
+                returned.setdefault(fn.name.value, []).append((src, call))
+    if returned:
+        callers = _label_callers(defs, set(returned))
+        for name, calls in returned.items():
+            if name in callers:
+                out.extend((src, call, f"{name}() returns it and a caller assigns it to {callers[name].value}")
+                           for src, call in calls)
     return out
 
 
@@ -145,25 +154,31 @@ def _nearest_fix(src, call, original_nearest: bool) -> Optional[Fix]:
                [TextEdit(src.display, sp[1], sp[1], f", interpolation={cv2}.INTER_NEAREST")])
 
 
-_SIDE_CACHE: dict = {}
+def _ran(facts) -> list:
+    """(file, def) of every function the side's programs ran, once each."""
+    seen, out = set(), []
+    for prog in facts.programs():
+        for src, fn in ran_functions(prog):
+            if id(fn) not in seen:
+                seen.add(id(fn))
+                out.append((src, fn))
+    return out
 
 
-def _of_side(side, read):
-    """`read(files)` once per side (a check runs for every pair of programs of the same sides); only
-    the latest side is kept, so no analysed program outlives its check."""
-    hit = _SIDE_CACHE.get(read.__name__)
-    if hit is None or hit[0] is not side:
-        hit = _SIDE_CACHE[read.__name__] = (side, read(list(side.files.values())))
-    return hit[1]
+def _every(facts) -> list:
+    return [(src, fn) for src in facts.side.files.values() if src.module is not None for fn in functions(src)]
 
 
 def findings(pair, rule) -> list:
-    ported = _of_side(pair.ported.side, label_resizes)
+    """The port's functions that ran are read; the original's whole files, as a library's dataset
+    code (mmseg's transforms) may not be what its test program runs."""
+    ported = label_resizes(_ran(pair.ported))
     if not ported:
         return []
-    if _of_side(pair.original.side, label_resizes):
+    original = _every(pair.original)
+    if label_resizes(original):
         return []  # the original blends its label maps too
-    nearest = _of_side(pair.original.side, _original_nearest)
+    nearest = _original_nearest(original)
     out = []
     for src, call, why in ported:
         where = ("wherever the original resizes a label map it asks for nearest" if nearest is not None else
@@ -177,19 +192,18 @@ def findings(pair, rule) -> list:
     return out
 
 
-def _original_nearest(files) -> Optional[Site]:
+def _original_nearest(defs) -> Optional[Site]:
     """Where the original resizes a label map with nearest: a resize spelled so, or a call asking for
     it (`resize_label(gt, size, interpolation='nearest')`, `self._align(gt_seg, d, interpolation='nearest')`)."""
-    for src in files:
-        if src.module is None or "resize" not in src.text and "nearest" not in src.text:
+    for src, fn in defs:
+        if "resize" not in src.text and "nearest" not in src.text:
             continue
-        for fn in functions(src):
-            for n in walk(fn.body):
-                if type(n) is not cst.Assign or type(n.value) is not cst.Call or not n.value.args:
-                    continue
-                call, target = n.value, n.targets[0].target
-                if not (_labelish(target) or _labelish(call.args[0].value)):
-                    continue
-                if _asks_nearest(call) or (last_name(call.func) in _RESIZERS and filter_kind(call) == "nearest"):
-                    return Site(src, call)
+        for n in walk(fn.body):
+            if type(n) is not cst.Assign or type(n.value) is not cst.Call or not n.value.args:
+                continue
+            call, target = n.value, n.targets[0].target
+            if not (_labelish(target) or _labelish(call.args[0].value)):
+                continue
+            if _asks_nearest(call) or (last_name(call.func) in _RESIZERS and filter_kind(call) == "nearest"):
+                return Site(src, call)
     return None
