@@ -23,9 +23,11 @@ from portlint.analysis.image import Site
 from portlint.analysis.syntax import functions, last_name, params_of, walk
 from portlint.findings import Fix
 from portlint.rules.base import RuleMeta
+from portlint.rules import pl211_token_edits as token_edits
 from portlint.rules.common import guarded, ran_functions
 
-RULE = RuleMeta("PL211", "other", "warning", ("display-only",), "text prompt tokenized with different normalisation")
+RULE = RuleMeta("PL211", "other", "warning", ("display-only",),
+                "text prompt tokenized with different normalisation, or its tokens rewritten on one side only")
 
 _TOKENIZER = re.compile(r"token(l)?izer$|^tokenize$", re.I)
 _NAMESPACES = ("args", "opt", "opts", "cfg", "config", "FLAGS")
@@ -34,9 +36,18 @@ _DESCRIBE = {"lower": "lower-cased", "strip": "stripped", "period": "'.' appende
 _DEPTH = 3
 
 
+_MAKERS = ("init_", "build_", "load_", "get_", "create_", "make_")
+
+
+def is_tokenizer_name(name: str) -> bool:
+    """`tokenizer`, `self.tokenizer`, `text_tokenizer`, `tokenlizer`, `tokenize`; not a function
+    that makes one (`init_tokenizer(path)`, `build_tokenizer(cfg)`)."""
+    return bool(_TOKENIZER.search(name)) and not name.lower().startswith(_MAKERS)
+
+
 def tokenizer_calls(fn) -> list:
     return [n for n in walk(fn.body) if type(n) is cst.Call and n.args and n.args[0].keyword is None
-            and _TOKENIZER.search(last_name(n.func) or "")]
+            and is_tokenizer_name(last_name(n.func) or "")]
 
 
 def _period(node) -> bool:
@@ -202,6 +213,10 @@ _FIX = ("normalise the text the same way before this tokenization (lower-case, s
 
 @guarded
 def check(pair) -> list:
+    return _normalisation_findings(pair) + token_edits.findings(pair, RULE, tokenizer_calls)
+
+
+def _normalisation_findings(pair) -> list:
     ref = _original_reference(pair)
     if ref is None:
         return []
