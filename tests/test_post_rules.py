@@ -184,3 +184,45 @@ def test_symmetric_crop_of_an_asymmetric_letterbox_is_off_by_two_rows():
     cut = int(dh * scale)
     assert (top * scale, bottom * scale, cut) == (424, 428, 426)
     assert cut - top * scale == 2 and bottom * scale - cut == 2
+
+
+def test_an_nms_with_its_iou_computed_inline_is_read(tmp_path, capsys):
+    """`order = order[np.where(inter / (a + b - inter) <= thr)[0] + 1]`: the IoU test is the inline
+    quotient (not `order.size > 0`, whose name is assigned a quotient inside an index), and the `+ 1`
+    steps past the kept box (not a +1 on box sizes); a real threshold or size difference is still found."""
+    from fixture_support import FIXTURES, run_cli
+
+    case = FIXTURES / "PL207" / "post_mask_unpad_on_proto_grid"
+    original, ported = (case / "original.py").read_text(), (case / "ported.py").read_text()
+    assert "np.where(inter / (areas[i] + areas[order[1:]] - inter) <= iou_thres)[0] + 1" in ported
+
+    def nms_findings(text):
+        (tmp_path / "original.py").write_text(original)
+        (tmp_path / "ported.py").write_text(text)
+        code, out, err = run_cli(["check", str(tmp_path / "original.py"), str(tmp_path / "ported.py"), "--format",
+                                  "json", "--no-cache", "--input-shape", "1,3,640,640"], capsys)
+        return [f["message"] for f in json.loads(out)["findings"] if f["code"] == "PL202"]
+
+    assert nms_findings(ported) == []
+    looser = ported.replace("'--nms_thresh', type=float, default=0.7", "'--nms_thresh', type=float, default=0.5")
+    assert any("ported 0.5" in m and "original 0.7" in m for m in nms_findings(looser))
+    widened = ported.replace("- np.maximum(x1[i], x1[order[1:]]))", "- np.maximum(x1[i], x1[order[1:]]) + 1)")
+    assert widened != ported and any("+1" in m for m in nms_findings(widened))
+
+
+@pytest.mark.parametrize("call, kind", [
+    ("cv2.resize(gt, (1024, 512))", "interpolating"),  # cv2's default INTER_LINEAR
+    ("cv2.resize(gt, (1024, 512), None, 0, 0, cv2.INTER_NEAREST)", "nearest"),  # positional, 6th
+    ("cv2.resize(gt, (1024, 512), interpolation=0)", "nearest"),
+    ("mmcv.imresize(gt, (1024, 512))", "interpolating"),  # mmcv's default 'bilinear'
+    ("mmcv.imresize(gt, (1024, 512), False, 'nearest')", "nearest"),  # positional, 4th
+    ("F.interpolate(gt, (512, 1024))", "nearest"),  # torch's default mode
+    ("F.interpolate(gt, (512, 1024), None, 'bilinear')", "interpolating"),
+    ("cv2.resize(gt, (1024, 512), interpolation=flag)", None),  # computed: unknown
+])
+def test_label_map_filter_kinds(call, kind):
+    import libcst as cst
+
+    from portlint.rules.pl102_label_maps import filter_kind
+
+    assert filter_kind(cst.parse_expression(call)) == kind

@@ -36,12 +36,18 @@ def _labelish(node) -> bool:
     return type(node) is cst.Name and bool(LABEL_NAME.search(node.value))
 
 
+# the positional index of the filter: cv2.resize(src, dsize, dst, fx, fy, interpolation),
+# mmcv.imresize(img, size, return_scale, interpolation), F.interpolate(input, size, scale_factor, mode)
+_FILTER_POSITION = {"resize": 5, "imresize": 3, "interpolate": 3}
+
+
 def _filter(call) -> Optional[cst.Arg]:
-    """The interpolation argument: `interpolation=`/`mode=` or cv2.resize's 6th positional."""
+    """The interpolation argument: `interpolation=`/`mode=`, or the call's positional one."""
+    position = _FILTER_POSITION.get(last_name(call.func))
     for i, arg in enumerate(call.args):
         if arg.keyword is not None and arg.keyword.value in ("interpolation", "mode"):
             return arg
-        if arg.keyword is None and i == 5 and last_name(call.func) == "resize":
+        if arg.keyword is None and i == position:
             return arg
     return None
 
