@@ -60,3 +60,19 @@ def finishes_in_time(fn, seconds: float = 60):
     t.join(seconds)
     assert not t.is_alive(), "hung"
     return box["value"]
+
+
+def copy_case(case: Path, work: Path) -> tuple[Path, Path]:
+    """Copy a case folder to `work` and return (original, ported) in the copy. A case may name the
+    original of a sibling case (`"original": "../<case>/original.py"`, so aligned and positive cases
+    share one program): that file is copied to the same relative place, so the path still holds."""
+    import shutil
+
+    shutil.copytree(case, work)
+    s = spec(case)
+    rel = s.get("original", "original.py")
+    original = work / rel
+    if not original.exists():
+        original.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(case / rel, original)
+    return original, work / s.get("ported", "ported.py")

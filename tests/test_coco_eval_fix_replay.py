@@ -9,14 +9,13 @@ pycocotools is not installed here: a stand-in COCO object provides what the scri
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import types
 
 import numpy as np
 import pytest
 
-from fixture_support import FIXTURES, run_cli, spec
+from fixture_support import FIXTURES, copy_case, run_cli, spec
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +64,7 @@ def _records(program, function, results_json, names, tmp_path, monkeypatch):
 def test_a_safe_eval_script_fix_gives_the_original_records(name, tmp_path, capsys, monkeypatch):
     case = FIXTURES / name
     s = spec(case)
-    work = tmp_path / "case"
-    shutil.copytree(case, work)
-    original, ported = work / s.get("original", "original.py"), work / s.get("ported", "ported.py")
+    original, ported = copy_case(case, tmp_path / "case")
     code, out, err = run_cli(["check", str(original), str(ported), "--format", "json", "--no-cache", *s.get("args", [])], capsys)
     assert any(f["code"] == "PL209" and f["fix"] and f["fix"]["applicability"] == "safe" for f in json.loads(out)["findings"])
     code, _, err = run_cli(["fix", str(original), str(ported), "--apply", "--no-cache", *s.get("args", [])], capsys)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixture_support import FIXTURES, case_id, run_cli, spec
+from fixture_support import FIXTURES, case_id, copy_case, run_cli, spec
 from post_replay import Model, run_program
 
 pytestmark = pytest.mark.slow
@@ -244,9 +244,7 @@ def test_a_safe_post_processing_fix_gives_the_originals_results(name, tmp_path, 
     make_model, o_argv, p_argv, kind, *size = CASES[name]
     case = FIXTURES / name
     s = spec(case)
-    work = tmp_path / "case"
-    shutil.copytree(case, work)
-    original, ported = work / s.get("original", "original.py"), work / s.get("ported", "ported.py")
+    original, ported = copy_case(case, tmp_path / "case")
     before_fix = tmp_path / "before"
     shutil.copytree(case, before_fix)
     code, _, err = run_cli(["fix", str(original), str(ported), "--apply", "--no-cache", *s.get("args", [])], capsys)

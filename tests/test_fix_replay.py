@@ -11,11 +11,10 @@ synthetic model outputs instead."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from fixture_support import case_id, cases, run_cli, spec
+from fixture_support import case_id, cases, copy_case, run_cli, spec
 from portlint.verify.explain import STAGE_OF_RULE as STAGE
 
 pytestmark = pytest.mark.slow
@@ -74,9 +73,7 @@ def test_every_safe_fix_makes_its_stage_exact(tmp_path, capsys, photo):
     judged, excused, problems = [], [], []
     for case in SAFE_CASES:
         s = spec(case)
-        work = tmp_path / case_id(case).replace("/", "__")
-        shutil.copytree(case, work)
-        original, ported = str(work / s.get("original", "original.py")), str(work / s.get("ported", "ported.py"))
+        original, ported = map(str, copy_case(case, tmp_path / case_id(case).replace("/", "__")))
         shape = _shape(s)
         safe = {f["code"] for f in _findings(original, ported, shape, capsys)
                 if f["fix"] and f["fix"]["applicability"] == "safe" and f["code"] in STAGE}

@@ -4,11 +4,10 @@ idempotent, and leave none of the fixed findings behind."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from fixture_support import case_id, cases, run_cli, spec
+from fixture_support import case_id, cases, copy_case, run_cli, spec
 
 CASES = cases()
 
@@ -52,10 +51,8 @@ FIX_CASES = [c for c in CASES if (c / "fixed.py").is_file()]
 @pytest.mark.parametrize("case", FIX_CASES, ids=[case_id(c) for c in FIX_CASES])
 def test_fix(case, tmp_path, capsys):
     s = spec(case)
-    work = tmp_path / case.name
-    shutil.copytree(case, work)
-    ported = work / s.get("ported", "ported.py")
-    original = str(work / s.get("original", "original.py"))
+    original, ported = copy_case(case, tmp_path / case.name)
+    original = str(original)
     before = {f["code"] for f in _check(case, ported, capsys) if f["fix"] and f["fix"]["applicability"] == "safe"}
     code, out, err = run_cli(["fix", original, str(ported), "--apply", *s.get("args", []), *s.get("fix_args", [])], capsys)
     assert code in (0, 1), err

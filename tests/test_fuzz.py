@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 from pathlib import Path
 
 import libcst as cst
@@ -15,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixture_support import FIXTURES, cases, run_cli
+from fixture_support import FIXTURES, cases, copy_case, run_cli
 
 hypothesmith = pytest.importorskip("hypothesmith")
 
@@ -87,10 +86,9 @@ def test_mutated_ports_check_and_fix_idempotently(tmp_path_factory, capsys, inde
     source = PORTED[index]
     case = source.parent
     work = tmp_path_factory.mktemp("mut")
-    shutil.copytree(case, work / case.name)
+    original, _ = copy_case(case, work / case.name)
     ported = work / case.name / source.name
     spec = json.loads((case / "expected.json").read_text())
-    original = work / case.name / spec.get("original", "original.py")
     ported.write_text(_mutate(source.read_text(), random.Random(seed), kind))
     if not _parses(ported.read_text()):
         return  # a mutation that breaks syntax is covered by the hostile-input tests
