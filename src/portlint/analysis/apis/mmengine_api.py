@@ -29,7 +29,7 @@ open-mmlab/mmengine, Jan 2023, the version mmaction2 v1.0.0rc3 requires: mmactio
 - `mmengine.dataset.Compose(transforms)` (dataset/base_dataset.py:18-65): each dict built with the
   root TRANSFORMS registry (so through the default scope's child), callables kept; calling it runs
   each transform on the data in turn and returns None as soon as one returns None.
-- `pseudo_collate(batch)` (dataset/utils.py:48-97): a list of dicts becomes one dict whose values
+- `pseudo_collate(batch)` (dataset/utils.py:43-97): a list of dicts becomes one dict whose values
   are the lists of the samples' values, with no stacking.
 - `BaseModel.__init__(data_preprocessor=None, init_cfg=None)` (model/base_model/base_model.py:69-82):
   an nn.Module is kept, None means dict(type='BaseDataPreprocessor'), a dict is built with the root
