@@ -178,3 +178,49 @@ def test_reshape_splits_and_merges_leading_batch_axes():
     assert reshaped_layout(_img("NNCNHW"), (-1, 3, UNKNOWN, 112, 112)) == "NCNHW"
     assert reshaped_layout(frames, (-1, 112 * 112 * 3)) is None  # the pixels merged: no layout
     assert reshaped_layout(frames, (-1, 3, 112, 112)) is None  # HWC read as CHW: not a batch reshape
+
+
+SCOPES = """
+import cv2
+from mmengine.registry import MODELS as ROOT, Registry, build_from_cfg, init_default_scope
+
+LOCAL = Registry('model', parent=ROOT, scope='alpha')
+OTHER = Registry('model', parent=ROOT, scope='beta')
+
+
+@LOCAL.register_module()
+class Same:
+    def __init__(self, size):
+        self.size = size
+
+
+@OTHER.register_module(name='Same')
+class Wider:
+    def __init__(self, size):
+        self.size = size * 2
+
+
+def run(model, reg, cfg):
+    obj = build_from_cfg(cfg, reg)
+    model(cv2.resize(cv2.imread('a.jpg'), (obj.size, obj.size)))
+
+
+if __name__ == '__main__':
+    import torch
+    net = torch.jit.load('m.pt')
+    init_default_scope('alpha')
+    run(net, ROOT, dict(type='Same', size=32))                  # the default scope's child
+    run(net, ROOT, dict(type='Same', size=32, _scope_='beta'))  # _scope_ switches to beta's
+    run(net, LOCAL, dict(type='beta.Same', size=32))            # a scoped key: beta's class
+    run(net, ROOT, dict(type='Missing', size=32))               # nobody defines it: unknown
+"""
+
+
+def test_scopes_choose_the_registry(tmp_path):
+    (tmp_path / "prog.py").write_text(textwrap.dedent(SCOPES))
+    side = load_side(str(tmp_path / "prog.py"))
+    facts = interpret(side, PairContext(), strict=True)
+    from portlint.analysis.values import UNKNOWN
+
+    sizes = [s.img.state.size for s in facts._interp.sinks]
+    assert sizes == [(32, 32), (64, 64), (64, 64), (UNKNOWN, UNKNOWN)]
