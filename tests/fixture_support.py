@@ -64,15 +64,21 @@ def finishes_in_time(fn, seconds: float = 60):
 
 def copy_case(case: Path, work: Path) -> tuple[Path, Path]:
     """Copy a case folder to `work` and return (original, ported) in the copy. A case may name the
-    original of a sibling case (`"original": "../<case>/original.py"`, so aligned and positive cases
-    share one program): that file is copied to the same relative place, so the path still holds."""
+    original (or ported program) of a sibling case (`"original": "../<case>/original.py"` or a folder,
+    so aligned and positive cases share one program): that file or folder is copied to the same
+    relative place, so the path still holds."""
     import shutil
 
     shutil.copytree(case, work)
     s = spec(case)
-    rel = s.get("original", "original.py")
-    original = work / rel
-    if not original.exists():
-        original.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(case / rel, original)
-    return original, work / s.get("ported", "ported.py")
+    out = []
+    for rel in (s.get("original", "original.py"), s.get("ported", "ported.py")):
+        path = work / rel
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if (case / rel).is_dir():  # a sibling's original folder (an OpenMMLab repository tree)
+                shutil.copytree(case / rel, path)
+            else:
+                shutil.copy2(case / rel, path)
+        out.append(path)
+    return out[0], out[1]

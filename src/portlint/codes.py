@@ -20,7 +20,8 @@ CODES = {
     "PL103": "resize-size", "PL104": "crop", "PL105": "padding", "PL106": "channel-order",
     "PL107": "normalize", "PL108": "layout", "PL109": "dtype", "PL201": "output-order", "PL202": "nms",
     "PL203": "coco-rounding", "PL204": "dynamic-shape", "PL205": "trace", "PL206": "other", "PL207": "other",
-    "PL208": "other", "PL209": "other", "PL210": "other", "PL211": "other",
+    "PL208": "other", "PL209": "other", "PL210": "other", "PL211": "other", "PL212": "other",
+    "PL213": "other",
 }
 # [tool.portlint.rules.CODE] keys each rule reads, with their type
 RULE_OPTIONS: dict[str, dict[str, type]] = {"PL100": {"exif": bool}}

@@ -117,6 +117,7 @@ class Interpreter:
         self.run_files: set = set()  # the programs the user said how to run (--original-run / --ported-run)
         self.forward_limit: Optional[int] = None  # step count at which a module forward is cut off
         self.forward_site: Optional[Site] = None  # where the program calls the module being followed
+        self.library: dict = {}  # library state of the program being run (mmengine's default scope, registry tree)
 
     # ---------------------------------------------------------------- entry points
     def run_entry(self, src: SourceFile) -> None:
@@ -179,6 +180,7 @@ class Interpreter:
         for path, env in self.module_envs.items():
             self._imported.setdefault(path, env)
         self.module_envs = {}
+        self.library = {}
 
     def imported_env(self, path) -> dict:
         """A module's namespace as a program imported it (the last program that did, else the first
@@ -1059,6 +1061,10 @@ class Interpreter:
             method = func.cls.lookup("__call__")
             if isinstance(method, FunctionVal):
                 return self.call_function(method.bind(func), args, kwargs, site)
+            if method is None:
+                inherited = apis.instance_attr(func, "__call__")  # a library base's __call__ (mmcv BaseTransform)
+                if inherited is not UNKNOWN:
+                    return self.call(inherited, args, kwargs, site, frame, node)
             if apis.is_torch_module_class(func.cls):
                 return self.call_module(func, args, kwargs, site)
             return UNKNOWN

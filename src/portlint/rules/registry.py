@@ -29,6 +29,8 @@ from portlint.rules import (
     pl209_coco_eval,
     pl210_decoding,
     pl211_text_prompt,
+    pl212_frame_sampling,
+    pl213_clip_averaging,
 )
 
 MODULES = (
@@ -54,6 +56,8 @@ MODULES = (
     pl209_coco_eval,
     pl210_decoding,
     pl211_text_prompt,
+    pl212_frame_sampling,
+    pl213_clip_averaging,
 )
 
 RULES = {m.RULE.code: m.RULE for m in MODULES}
@@ -65,7 +69,8 @@ PIPELINE_RULES = (
 # check(pair) for each pair of programs
 PROGRAM_RULES = (pl102_resize_interpolation, pl103_resize_size, pl104_crop, pl105_padding, pl201_output_order, pl202_nms,
                  pl203_coco_rounding, pl204_dynamic_shape, pl205_trace, pl206_box_clip, pl207_mask_threshold,
-                 pl208_json_records, pl209_coco_eval, pl210_decoding, pl211_text_prompt)
+                 pl208_json_records, pl209_coco_eval, pl210_decoding, pl211_text_prompt, pl212_frame_sampling,
+                 pl213_clip_averaging)
 
 
 def module_of(code: str):

@@ -53,6 +53,11 @@ _CANONICAL_EXACT = {"sail": "sophon.sail", "np": "numpy", "sophon.sail.sail": "s
 def canonical(qname: str) -> str:
     if qname in _CANONICAL_EXACT:
         return _CANONICAL_EXACT[qname]
+    if qname.startswith(("mmengine.", "mmcv.transforms.")):
+        for prefix, repl in mmengine_api.CANONICAL_PREFIXES:
+            if qname.startswith(prefix):
+                return repl + qname[len(prefix):]
+        return mmengine_api.CANONICAL_EXACT.get(qname, qname)
     for prefix, repl in _CANONICAL_PREFIXES:
         if qname.startswith(prefix):
             return repl + qname[len(prefix):]
@@ -61,7 +66,8 @@ def canonical(qname: str) -> str:
 
 # Modules import their handlers into HANDLERS / CONSTANTS (import order does not matter).
 from portlint.analysis.apis import (  # noqa: E402  (registration side effects)
-    builtins_api, config_api, cv2_api, data_api, eval_api, hub_api, mmcv_api, numpy_api, pil_api, post_api, sail_api, torch_api, torchvision_api,
+    builtins_api, config_api, cv2_api, data_api, decord_api, eval_api, hub_api, mmcv_api, mmengine_api, numpy_api, pil_api,
+    post_api, sail_api, torch_api, torchvision_api,
 )
 from portlint.analysis.apis.constants import CONSTANTS  # noqa: E402
 
@@ -174,8 +180,8 @@ def call_api(interp, func, args, kwargs, site, frame=None, node=None):
 
 
 def is_class_decorator(value) -> bool:
-    """A library decorator that registers a class (mmcv's `@REGISTRY.register_module()`)."""
-    return isinstance(value, ApiObject) and value.qname == mmcv_api.REGISTER_DECORATOR
+    """A library decorator that registers a class (mmcv's / mmengine's `@REGISTRY.register_module()`)."""
+    return isinstance(value, ApiObject) and value.qname in (mmcv_api.REGISTER_DECORATOR, mmengine_api.REGISTER_DECORATOR)
 
 
 def _unknown_library_call(interp, qname, args, kwargs, site):
@@ -207,13 +213,17 @@ def class_attr(cls, name: str):
 
 def instance_attr(obj, name: str):
     """Library methods of the program's own nn.Module subclasses (eval, to, cuda...)."""
-    if is_torch_module_class(obj.cls) and name in ("eval", "train", "to", "cuda", "cpu", "half", "float"):
+    if is_torch_module_class(obj.cls) and name in ("eval", "train", "to", "cuda", "cpu", "half", "float", "register_buffer"):
         return BoundApi(obj, f"portlint.Module.{name}")
+    inherited = mmengine_api.library_method(obj.cls, name)  # BaseModel.test_step, BaseTransform.__call__
+    if inherited is not None:
+        return BoundApi(obj, inherited)
     return UNKNOWN
 
 
 def is_torch_module_class(cls) -> bool:
-    return any(q.startswith("torch.nn.") or q in ("torch.nn.Module", "nn.Module") for q in cls.api_bases())
+    return any(q.startswith("torch.nn.") or q in ("torch.nn.Module", "nn.Module") or q in mmengine_api.TORCH_MODULE_BASES
+               for q in cls.api_bases())
 
 
 def model_call(interp, model, args, kwargs, site):

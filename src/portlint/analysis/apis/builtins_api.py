@@ -121,6 +121,8 @@ def _seq(ctx: Ctx):
         if kind in ("list", "tuple"):
             ctx.interp.record(ListOf(v, ctx.site))
         return Seq(v.elem, kind=v.kind)
+    if isinstance(v, Img) and kind in ("list", "tuple") and (v.state.layout or "").startswith("N"):
+        return Seq(ctx.interp.element_of(v, ctx.site), kind="list")  # list(frames): the batch's images
     return UNKNOWN
 
 

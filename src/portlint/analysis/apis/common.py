@@ -158,6 +158,8 @@ def shape_of(img: Img) -> tuple:
     st = img.state
     h, w = st.size
     c = len(st.channels) if st.channels else UNKNOWN
-    return {
-        "HWC": (h, w, c), "CHW": (c, h, w), "NCHW": (UNKNOWN, c, h, w), "NHWC": (UNKNOWN, h, w, c), "HW": (h, w),
-    }.get(st.layout, UNKNOWN)
+    layout = st.layout
+    if not layout or any(a not in "NCHW" for a in layout) or any(layout.count(a) > 1 for a in "CHW"):
+        return UNKNOWN
+    # a batch-like axis (N: batch, clips, frames) has an extent the analysis does not know
+    return tuple({"H": h, "W": w, "C": c}.get(a, UNKNOWN) for a in layout)

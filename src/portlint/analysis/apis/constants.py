@@ -19,7 +19,7 @@ CONSTANTS = {
     "PIL.Image.NEAREST": 0, "PIL.Image.LANCZOS": 1, "PIL.Image.ANTIALIAS": 1, "PIL.Image.BILINEAR": 2,
     "PIL.Image.BICUBIC": 3, "PIL.Image.BOX": 4, "PIL.Image.HAMMING": 5,
     # numpy
-    "numpy.newaxis": None, "numpy.pi": 3.141592653589793,
+    "numpy.newaxis": None, "numpy.pi": 3.141592653589793, "numpy.inf": float("inf"),
 }
 
 CV2_INTERP = {0: "nearest", 1: "bilinear", 2: "bicubic", 3: "area", 4: "lanczos", 5: "bilinear", 6: "nearest"}

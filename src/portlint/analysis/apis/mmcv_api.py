@@ -27,7 +27,7 @@ from portlint.analysis.apis.config_api import AttrDict, path_text, read_data
 from portlint.analysis.apis.cv2_api import _decode
 from portlint.analysis.image import Img
 from portlint.analysis.ops import Colour, Dtype, Normalize, Other, Pad, Resize
-from portlint.analysis.objects import ClassVal
+from portlint.analysis.objects import ClassVal, FunctionVal
 from portlint.analysis.values import UNKNOWN, ApiObject, Seq, numeric_op
 
 REGISTRY = "mmcv.Registry"
@@ -74,20 +74,22 @@ def _register(registry: ApiObject, cls, name) -> None:
             registry.attrs["_module_dict"][n] = cls
 
 
-@handles("mmcv.Registry.register_module")
+@handles("mmcv.Registry.register_module", "mmengine.registry.Registry.register_module")
 def _register_module(ctx: Ctx):
+    """register_module(name=None, force=False, module=None) of mmcv 1.x and mmengine: a class or a
+    function (mmcv/utils/registry.py:262 isclass or isfunction) keyed by name or its __name__."""
     registry = ctx.args[0]
     name, module = ctx.arg(1, "name", None), ctx.arg(3, "module", None)
-    if isinstance(module, ClassVal):
+    if isinstance(module, (ClassVal, FunctionVal)):
         _register(registry, module, name)
         return module
-    return ApiObject(REGISTER_DECORATOR, attrs={"registry": registry, "name": name})
+    return ApiObject(f"{registry.qname}.register_module.decorator", attrs={"registry": registry, "name": name})
 
 
-@handles(REGISTER_DECORATOR + ".__call__")
+@handles(REGISTER_DECORATOR + ".__call__", "mmengine.registry.Registry.register_module.decorator.__call__")
 def _register_decorator(ctx: Ctx):
     deco, cls = ctx.args[0], ctx.arg(1)
-    if isinstance(cls, ClassVal):
+    if isinstance(cls, (ClassVal, FunctionVal)):
         _register(deco.attrs["registry"], cls, deco.attrs["name"])
     return cls
 

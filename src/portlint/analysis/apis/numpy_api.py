@@ -129,7 +129,10 @@ def _per_channel(img: Img, value):
         return None
     if all(d == 1 for d in const.shape):
         return const.data[0]
-    axis = _CHANNEL_AXIS_FROM_RIGHT.get(img.state.layout)
+    layout = img.state.layout
+    axis = _CHANNEL_AXIS_FROM_RIGHT.get(layout)
+    if axis is None and layout and layout.count("C") == 1 and len(layout) > 4:
+        axis = len(layout) - 1 - layout.index("C")  # a clip (NCTHW as NCNHW, NNCNHW): the C axis from the right
     if axis is None:
         return None
     vec = const.as_channel_vector(axis)
@@ -377,10 +380,14 @@ def _np_array(ctx: Ctx):
     if isinstance(v, list) and v and all(isinstance(x, Img) for x in v):
         return add_batch(v[0], ctx.site, ctx.qname)
     const = to_const(v)
+    if const is None and isinstance(v, (list, tuple)) and 0 < len(v) <= 8 and ctx.qname == "numpy.array" and \
+            all(isinstance(x, (int, float, Sym)) and not isinstance(x, bool) for x in v):
+        return tuple(v)  # a box of image sizes (`np.array([left, top, right, bottom])`): its entries, unpacked later
     return const if const is not None else UNKNOWN
 
 
-@handles("numpy.ndarray.reshape", "constarray.reshape", "constarray.view")  # torch.Tensor.view of a table: a reshape
+@handles("numpy.ndarray.reshape", "constarray.reshape", "constarray.view",  # torch.Tensor.view of a table: a reshape
+         "torch.Tensor.view", "torch.Tensor.reshape")
 def _reshape(ctx: Ctx):
     target = ctx.args[0]
     shape = ctx.args[1] if len(ctx.args) == 2 else tuple(ctx.args[1:])
@@ -394,11 +401,49 @@ def _reshape(ctx: Ctx):
         if math.prod(shape) == len(target.data):
             return ConstArray(target.data, shape)
     if isinstance(target, Img):
-        if isinstance(shape, (tuple, list)) and len(shape) == len(target.state.layout or "") + 1 and shape[0] == 1:
+        torch = ctx.qname.startswith("torch.")
+        if not torch and isinstance(shape, (tuple, list)) and len(shape) == len(target.state.layout or "") + 1 and shape[0] == 1:
             return add_batch(target, ctx.site, "numpy.ndarray.reshape")
-        op = Layout("numpy.ndarray.reshape", ctx.site, library="numpy", kind="reshape", shape=shape)
-        return Img(target.state.__class__(**{**target.state.__dict__, "layout": None})).evolve(op)
+        layout = reshaped_layout(target, shape)
+        if layout is None and torch:
+            return UNKNOWN  # a tensor view: followed only where its layout is known
+        op = Layout(ctx.qname if torch else "numpy.ndarray.reshape", ctx.site, library="torch" if torch else "numpy",
+                    kind="reshape", shape=shape)
+        return Img(target.state.__class__(**{**target.state.__dict__, "layout": layout})).evolve(op)
     return UNKNOWN
+
+
+def _same_extent(a, b) -> bool:
+    if a is UNKNOWN or b is UNKNOWN:
+        return False
+    try:
+        return a is b or bool(a == b)
+    except Exception:
+        return False
+
+
+def reshaped_layout(img: Img, shape) -> Optional[str]:
+    """The layout after a reshape that only splits or merges leading batch-like axes (N: images,
+    clips, frames), keeping the trailing axes: `(-1, clips, T) + x.shape[1:]` of NHWC frames is
+    NNNHWC, `(-1,) + x.shape[2:]` of NNCNHW is NCNHW. Each kept axis must have the extent it had
+    (a C, H or W axis a known one; an N axis an unknown one on both sides), and every axis the
+    reshape touches must be batch-like; otherwise None (the layout is not known)."""
+    layout = img.state.layout
+    old = shape_of(img)
+    if not layout or not isinstance(old, tuple) or not isinstance(shape, (tuple, list)):
+        return None
+    k = 0
+    while k < min(len(old), len(shape)):
+        axis, a, b = layout[-1 - k], old[-1 - k], shape[-1 - k]
+        if axis == "N" and not (a is UNKNOWN and b is UNKNOWN) and not _same_extent(a, b):
+            break
+        if axis != "N" and not _same_extent(a, b):
+            break
+        k += 1
+    kept = layout[len(layout) - k:]
+    if not k or any(a != "N" for a in layout[: len(layout) - k]) or all(a == "N" for a in kept):
+        return None
+    return "N" * (len(shape) - k) + kept
 
 
 @handles("numpy.reshape")

@@ -168,6 +168,29 @@ def _module_self(ctx: Ctx):
     return ctx.args[0]
 
 
+@handles("torch.nn.modules.utils._single", "torch.nn.modules.utils._pair", "torch.nn.modules.utils._triple",
+         "torch.nn.modules.utils._quadruple")
+def _ntuple(ctx: Ctx):
+    """torch/nn/modules/utils.py `_ntuple(n)`: an iterable as a tuple, anything else repeated n times."""
+    n = {"_single": 1, "_pair": 2, "_triple": 3, "_quadruple": 4}[ctx.qname.rsplit(".", 1)[-1]]
+    x = ctx.arg(0, "x")
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    if isinstance(x, (int, float, Sym)) and not isinstance(x, bool):
+        return (x,) * n
+    return UNKNOWN
+
+
+@handles("portlint.Module.register_buffer")
+def _register_buffer(ctx: Ctx):
+    """`self.register_buffer(name, tensor, persistent=True)` (torch/nn/modules/module.py): the
+    tensor becomes the module attribute `name` (a mean/std table kept with the model)."""
+    name = ctx.arg(1, "name")
+    if isinstance(name, str) and hasattr(ctx.args[0], "attrs"):
+        ctx.args[0].attrs[name] = ctx.arg(2, "tensor")
+    return None
+
+
 @handles("portlint.Model.__call__", "portlint.Model.forward")
 def _model_call(ctx: Ctx):
     images = image_args(ctx.args[1:], ctx.kwargs)
