@@ -173,3 +173,31 @@ def test_pl103_quiet_on_a_tie_at_a_sample_size():
     assert int(1080 * 638 / 1920) == 358 and round(1080 * 638 / 1920) == 359
     assert "for a 1920x1080 image the original resizes to 638x358, the ported program to 638x359" in found[0].message
     assert "the original truncates (int(x)), the ported program rounds (int(round(x)))" in found[0].message
+
+
+def test_equal_formulas_built_apart_share_one_sweep_and_others_do_not(monkeypatch):
+    """The memo is by value: each pair's interpretation builds its own Sym trees, and the same
+    formula swept again must give the same result without evaluating the grid again; a formula
+    with another constant, or a constant of another type, is a different formula."""
+    import portlint.rules.size_sweep as ss
+
+    calls = []
+    real = ss._sweep
+    monkeypatch.setattr(ss, "_sweep", lambda *a: calls.append(1) or real(*a))
+    ss._MEMO.clear()
+    first = sweep(_trunc(1280), _rounded(1280), {})
+    again = sweep(_trunc(1280), _rounded(1280), {})  # new trees, equal to the first
+    assert again == first and len(calls) == 1
+    other = sweep(_trunc(1281), _rounded(1280), {})
+    assert len(calls) == 2 and other != first
+    sweep(_trunc(1280), _rounded(1280), {"S": 32})  # other variables bound: swept anew
+    assert len(calls) == 3
+
+
+def test_a_formula_sharing_sub_expressions_is_keyed_in_linear_time():
+    from portlint.rules.size_sweep import _shape
+
+    e = H
+    for _ in range(200):  # 2**200 leaves unfolded
+        e = s("add", e, e)
+    assert isinstance(_shape(e), int)

@@ -153,7 +153,7 @@ def _is_fallback_call(call: FunctionCall) -> bool:
     defined (`@singleton`, a registry's `register_module()`) is the program's own call: it used to
     count as a fallback and dropped the rest of the program's events (sophon-demo RetinaFace)."""
     site = call.site
-    return site is None or isinstance(site.node, cst.FunctionDef)
+    return site is None or type(site.node) is cst.FunctionDef
 
 
 def _group_programs(events: list) -> list[ProgramFacts]:
@@ -178,7 +178,7 @@ def _group_programs(events: list) -> list[ProgramFacts]:
 
 def _harmless_call(expr) -> bool:
     for n in walk(expr, skip_functions=False):
-        if isinstance(n, cst.Call) and dotted(n.func) not in ("float", "int", "round", "min", "max", "abs"):
+        if type(n) is cst.Call and dotted(n.func) not in ("float", "int", "round", "min", "max", "abs"):
             return False
     return True
 

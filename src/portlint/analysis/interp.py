@@ -356,7 +356,7 @@ class Interpreter:
         level = len(node.relative)
         base = _dotted(node.module) if node.module else ""
         module = self.import_local(frame, level, base) if (base or level) else None
-        if isinstance(node.names, cst.ImportStar):
+        if type(node.names) is cst.ImportStar:
             if module is not None:
                 for k, v in module.env.items():
                     if not k.startswith("_"):
@@ -430,9 +430,9 @@ class Interpreter:
         cond = self.truth(value)
         orelse = node.orelse
         else_body = None
-        if isinstance(orelse, cst.If):
+        if type(orelse) is cst.If:
             else_body = [orelse]
-        elif isinstance(orelse, cst.Else):
+        elif type(orelse) is cst.Else:
             else_body = orelse.body
         if cond is True:
             return self.exec_block(node.body, frame)
@@ -562,26 +562,26 @@ class Interpreter:
 
     # ---------------------------------------------------------------- assignment
     def assign(self, target, value, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             func = frame.func
             if func is not None and not frame.is_module and target.value in global_names(func.node):
                 frame.globals[target.value] = value  # `global args` then `args = ...`
             else:
                 frame.locals[target.value] = value
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             elements = target.elements
-            star = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+            star = [i for i, e in enumerate(elements) if type(e) is cst.StarredElement]
             values = self.unpack(value, len(elements), bool(star))
             for i, el in enumerate(elements):
                 t = el.value
                 self.assign(t, values[i] if i < len(values) else UNKNOWN, frame)
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             obj = self.eval(target.value, frame)
             for obj in (obj.options if type(obj) is Union else (obj,)):
                 self.set_attribute(obj, target.attr.value, value)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self.assign_subscript(target, value, frame)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.assign(target.value, UNKNOWN, frame)
 
     def set_attribute(self, obj, name: str, value) -> None:
@@ -608,7 +608,7 @@ class Interpreter:
             container[index] = value
             return
         result = apis.store_into(self, container, index, value, site)
-        if result is not None and isinstance(target.value, (cst.Name, cst.Attribute)):
+        if result is not None and type(target.value) in (cst.Name, cst.Attribute):
             self.assign(target.value, result, frame)
 
     def unpack(self, value, n: int, has_star: bool) -> list:
@@ -691,7 +691,7 @@ class Interpreter:
     def elements(self, elements, frame):
         out = []
         for el in elements:
-            if isinstance(el, cst.StarredElement):
+            if type(el) is cst.StarredElement:
                 v = self.eval(el.value, frame)
                 if isinstance(v, (list, tuple)):
                     out.extend(v)
@@ -704,7 +704,7 @@ class Interpreter:
     def ev_Dict(self, node, frame):
         out = {}
         for el in node.elements:
-            if isinstance(el, cst.DictElement):
+            if type(el) is cst.DictElement:
                 key = self.eval(el.key, frame)
                 if key is UNKNOWN or isinstance(key, Sym) or (isinstance(key, ApiObject) and key.qname.startswith("portlint.")):
                     key = UnknownKey()  # `{names[0]: img, names[1]: ids}`: unknown keys must not collide
@@ -780,9 +780,9 @@ class Interpreter:
         parts = []
         for el in elements:
             s = el.slice
-            if isinstance(s, cst.Index):
+            if type(s) is cst.Index:
                 parts.append(self.eval(s.value, frame))
-            elif isinstance(s, cst.Slice):
+            elif type(s) is cst.Slice:
                 parts.append(slice(
                     self.eval(s.lower, frame) if s.lower is not None else None,
                     self.eval(s.upper, frame) if s.upper is not None else None,
@@ -815,14 +815,14 @@ class Interpreter:
 
     def ev_UnaryOperation(self, node, frame):
         v = self.eval(node.expression, frame)
-        if isinstance(node.operator, cst.Minus):
+        if type(node.operator) is cst.Minus:
             if isinstance(v, (list, tuple)):
                 return UNKNOWN
             r = apis.binop(self, "mul", v, -1, Site(frame.file, node)) if isinstance(v, Img) else numeric_op("neg", v)
             return r
-        if isinstance(node.operator, cst.Plus):
+        if type(node.operator) is cst.Plus:
             return v
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             t = self.truth(v)
             return UNKNOWN if t is None else (not t)
         return UNKNOWN
@@ -830,7 +830,7 @@ class Interpreter:
     def ev_BooleanOperation(self, node, frame):
         left = self.eval(node.left, frame)
         lt = self.truth(left)
-        is_and = isinstance(node.operator, cst.And)
+        is_and = type(node.operator) is cst.And
         if lt is not None:
             if is_and:
                 return self.eval(node.right, frame) if lt else left
@@ -945,7 +945,7 @@ class Interpreter:
     def ev_Yield(self, node, frame):
         """`yield x` / `yield from it` in a generator: the value is one of the generator's elements."""
         value = node.value
-        if isinstance(value, cst.From):
+        if type(value) is cst.From:
             item = self.element_of(self.eval(value.item, frame), Site(frame.file, node))
         else:
             item = self.eval(value, frame) if value is not None else None
@@ -1128,7 +1128,7 @@ class Interpreter:
                 local[name] = func.defaults[name]
             else:
                 local[name] = UNKNOWN
-        if isinstance(params.star_arg, cst.Param):
+        if type(params.star_arg) is cst.Param:
             local[params.star_arg.name.value] = tuple(args[len(positional):])
         for p in params.kwonly_params:
             name = p.name.value
@@ -1145,7 +1145,7 @@ class Interpreter:
         events.append(FunctionCall(func, dict(local), local, site, entry=self.entry, index=len(events)))
         self.stack.append(node)
         try:
-            if isinstance(node, cst.Lambda):
+            if type(node) is cst.Lambda:
                 return self.eval(node.body, frame)
             flow = self.exec_block(node.body, frame)
         finally:

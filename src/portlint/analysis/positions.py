@@ -59,7 +59,7 @@ class _OffsetState(CodegenState):
         start = self._stack.pop()
         if node not in self.ranges:  # a syntactic range recorded inside wins
             # PositionProvider does not rewind its line count over a popped final newline
-            end = self.offset + len(self.popped) if isinstance(node, cst.Module) else self.offset
+            end = self.offset + len(self.popped) if type(node) is cst.Module else self.offset
             self.ranges[node] = (start, end)
 
     @contextmanager

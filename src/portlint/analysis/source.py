@@ -168,14 +168,14 @@ def imported_modules(module: cst.Module) -> list[tuple[int, str]]:
     Walks statements only (an import is always a statement), not every expression node."""
     out: list[tuple[int, str]] = []
     for node in _import_statements(module.body):
-        if isinstance(node, cst.Import):
+        if type(node) is cst.Import:
             for alias in node.names:
                 out.append((0, _dotted(alias.name)))
         else:
             level = len(node.relative)
             base = _dotted(node.module) if node.module else ""
             out.append((level, base))
-            if not isinstance(node.names, cst.ImportStar):
+            if type(node.names) is not cst.ImportStar:
                 for alias in node.names:
                     out.append((level, f"{base}.{_dotted(alias.name)}" if base else _dotted(alias.name)))
     return out
@@ -190,9 +190,9 @@ def _import_statements(body):
 
 def dotted_name(node) -> str:
     """`a.b.c` for a Name/Attribute chain, "" otherwise."""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
 

@@ -44,7 +44,7 @@ _ASSIGNMENTS: dict = {}
 
 def enclosing_function(src, node) -> Optional[cst.FunctionDef]:
     for a in ancestors(src, node):
-        if isinstance(a, cst.FunctionDef):
+        if type(a) is cst.FunctionDef:
             return a
     return None
 
@@ -123,15 +123,15 @@ def _no_space(ws) -> bool:
 
 def call_name(node) -> str:
     """`np.argsort` -> 'np.argsort', `x.argsort` -> '.argsort' (method on an expression)."""
-    if not isinstance(node, cst.Call):
+    if type(node) is not cst.Call:
         return ""
     return dotted(node.func)
 
 
 def dotted(node) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = dotted(node.value)
         return f"{base}.{node.attr.value}" if base else f".{node.attr.value}"
     return ""
@@ -153,4 +153,4 @@ def params_of(fn: cst.FunctionDef) -> list[str]:
 
 
 def has_call(node) -> bool:
-    return any(isinstance(n, cst.Call) for n in walk(node, skip_functions=False))
+    return any(type(n) is cst.Call for n in walk(node, skip_functions=False))

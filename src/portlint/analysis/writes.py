@@ -110,7 +110,7 @@ def _receiver(node) -> Iterator[Write]:
 
 
 def _imported_names(node) -> Iterator[Write]:
-    if isinstance(node.names, cst.ImportStar):
+    if type(node.names) is cst.ImportStar:
         return
     for alias in node.names:
         if alias.asname is not None:

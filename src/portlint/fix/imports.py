@@ -19,9 +19,9 @@ from portlint.report import CheckReport
 def _dotted(node) -> str:
     if node is None:
         return ""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return f"{_dotted(node.value)}.{node.attr.value}"
     return cst.Module([]).code_for_node(node)
 
@@ -30,12 +30,12 @@ def _bindings(stmt: cst.CSTNode) -> set[tuple]:
     """What an import statement binds, as comparable keys."""
     keys: set[tuple] = set()
     for small in getattr(stmt, "body", ()):
-        if isinstance(small, cst.Import):
+        if type(small) is cst.Import:
             for a in small.names:
                 keys.add(("import", _dotted(a.name), _dotted(a.asname.name) if a.asname else None))
-        elif isinstance(small, cst.ImportFrom):
+        elif type(small) is cst.ImportFrom:
             module = "." * len(small.relative) + _dotted(small.module)
-            if isinstance(small.names, cst.ImportStar):
+            if type(small.names) is cst.ImportStar:
                 keys.add(("from", module, "*", None))
             else:
                 for a in small.names:
@@ -44,16 +44,16 @@ def _bindings(stmt: cst.CSTNode) -> set[tuple]:
 
 
 def _is_import_line(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+    return type(stmt) is cst.SimpleStatementLine and all(
+        type(s) in (cst.Import, cst.ImportFrom) for s in stmt.body)
 
 
 def _block_imports(stmt) -> list:
     """Import lines directly inside a top-level `try:`/`if ...:` (guarded imports count)."""
     blocks = []
-    if isinstance(stmt, (cst.Try, cst.If)):
+    if type(stmt) in (cst.Try, cst.If):
         blocks.append(stmt.body)
-        if isinstance(stmt, cst.Try):
+        if type(stmt) is cst.Try:
             blocks += [h.body for h in stmt.handlers]
             blocks += [b.body for b in (stmt.orelse, stmt.finalbody) if b is not None]
         elif stmt.orelse is not None:
@@ -64,19 +64,19 @@ def _block_imports(stmt) -> list:
 def _is_importish(stmt) -> bool:
     if _is_import_line(stmt):
         return True
-    if isinstance(stmt, (cst.Try, cst.If)):
+    if type(stmt) in (cst.Try, cst.If):
         body = getattr(stmt.body, "body", ())
         return bool(body) and all(_is_import_line(s) or _is_pass(s) for s in body)
     return False
 
 
 def _is_pass(stmt) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, cst.Pass) for s in stmt.body)
+    return type(stmt) is cst.SimpleStatementLine and all(type(s) is cst.Pass for s in stmt.body)
 
 
 def _is_docstring(stmt) -> bool:
-    return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-            and isinstance(stmt.body[0], cst.Expr)
+    return (type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1
+            and type(stmt.body[0]) is cst.Expr
             and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
 
 
@@ -110,7 +110,7 @@ def import_insertion(text: str, imports: Iterable[str], path: str = "") -> Optio
     for i, stmt in enumerate(body):
         if _is_importish(stmt) or (i == 0 and _is_docstring(stmt)):
             after = stmt
-        elif not isinstance(stmt, cst.SimpleStatementLine):
+        elif type(stmt) is not cst.SimpleStatementLine:
             break  # the first def/class/block ends the header
     nl = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or len(text)] else "\n"
     block = "".join(m + nl for m in missing)

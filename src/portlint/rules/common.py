@@ -124,7 +124,7 @@ def ran_functions(prog: ProgramFacts):
     seen = set()
     for call in prog.of(FunctionCall):
         fn = call.func.node
-        if isinstance(fn, cst.FunctionDef) and id(fn) not in seen:
+        if type(fn) is cst.FunctionDef and id(fn) not in seen:
             seen.add(id(fn))
             src = call.func.file
             if getattr(src, "module", None) is not None:
@@ -142,8 +142,8 @@ def origin_edit(prog: Optional[ProgramFacts], value, pattern: str, literal_arg=N
     from portlint.findings import TextEdit
 
     if literal_arg is not None and src is not None:
-        v = literal_arg.value if isinstance(literal_arg, cst.Arg) else literal_arg
-        if isinstance(v, (cst.Float, cst.Integer)):
+        v = literal_arg.value if type(literal_arg) is cst.Arg else literal_arg
+        if type(v) in (cst.Float, cst.Integer):
             sp = span(Site(src, v))
             if sp:
                 return lambda new: TextEdit(src.display, sp[0], sp[1], fmt(new))
@@ -157,7 +157,7 @@ def origin_edit(prog: Optional[ProgramFacts], value, pattern: str, literal_arg=N
     call = hits[0].site.node
     file = hits[0].site.file
     for arg in getattr(call, "args", ()):
-        if arg.keyword is not None and arg.keyword.value == "default" and isinstance(arg.value, (cst.Float, cst.Integer)):
+        if arg.keyword is not None and arg.keyword.value == "default" and type(arg.value) in (cst.Float, cst.Integer):
             sp = span(Site(file, arg.value))
             if sp:
                 return lambda new: TextEdit(file.display, sp[0], sp[1], fmt(new))

@@ -34,9 +34,9 @@ def node_code(site: Site, node) -> str:
 def import_alias(src, module: str) -> Optional[str]:
     """The local name under which `module` is imported in a file, or None."""
     for stmt in src.module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
-                if isinstance(small, cst.Import):
+                if type(small) is cst.Import:
                     for alias in small.names:
                         name = src.module.code_for_node(alias.name)
                         if name == module:
@@ -46,10 +46,10 @@ def import_alias(src, module: str) -> Optional[str]:
 
 def from_import(src, module: str, name: str) -> Optional[str]:
     for stmt in src.module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-                    if src.module.code_for_node(small.module) == module and not isinstance(small.names, cst.ImportStar):
+                if type(small) is cst.ImportFrom and small.module is not None and not small.relative:
+                    if src.module.code_for_node(small.module) == module and type(small.names) is not cst.ImportStar:
                         for alias in small.names:
                             if src.module.code_for_node(alias.name) == name:
                                 return alias.asname.name.value if alias.asname else name
@@ -70,7 +70,7 @@ def input_scale_name(src) -> Optional[str]:
     for node in module_index(src.module).order:  # lexical order, as a visitor would go
         if type(node) is cst.Assign:
             value = node.value
-            if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get_input_scale":
+            if type(value) is cst.Call and type(value.func) is cst.Attribute and value.func.attr.value == "get_input_scale":
                 return src.module.code_for_node(node.targets[0].target)
     return None
 
@@ -93,9 +93,9 @@ def insert_after_imports(src, text: str) -> Optional[TextEdit]:
     body = src.module.body
     last = None
     for i, stmt in enumerate(body):
-        if isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body):
+        if type(stmt) is cst.SimpleStatementLine and all(type(s) in (cst.Import, cst.ImportFrom) for s in stmt.body):
             last = stmt
-        elif i == 0 and isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, cst.SimpleString):
+        elif i == 0 and type(stmt) is cst.SimpleStatementLine and type(stmt.body[0]) is cst.Expr and isinstance(stmt.body[0].value, cst.SimpleString):
             last = stmt
         elif last is not None or i > 0:
             break

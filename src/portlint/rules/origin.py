@@ -51,23 +51,23 @@ class Origin:
 
 def literal_value(node):
     """The number or bool of a literal node (`_literal`), else None."""
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return node.evaluated_value
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
+    if type(node) is cst.UnaryOperation and type(node.expression) in (cst.Integer, cst.Float):
         return -node.expression.evaluated_value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return {"True": True, "False": False}.get(node.value)
     return None
 
 
 def _empty_display(node) -> bool:
-    return isinstance(node, (cst.List, cst.Tuple, cst.Dict, cst.Set)) and not node.elements
+    return type(node) in (cst.List, cst.Tuple, cst.Dict, cst.Set) and not node.elements
 
 
 def _statement(site: Site):
-    if isinstance(site.node, cst.SimpleStatementLine):
+    if type(site.node) is cst.SimpleStatementLine:
         return site.node
-    return next((a for a in ancestors(site.file, site.node) if isinstance(a, cst.SimpleStatementLine)), site.node)
+    return next((a for a in ancestors(site.file, site.node) if type(a) is cst.SimpleStatementLine), site.node)
 
 
 def _same_statement(a: Site, b: Site) -> bool:
@@ -80,12 +80,12 @@ def _same(a: Site, b: Site) -> bool:
 
 
 def _literal(node) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return True
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+    if type(node) is cst.Name and node.value in ("True", "False", "None"):
         return True
-    return isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and \
-        isinstance(node.expression, (cst.Integer, cst.Float))
+    return type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus and \
+        type(node.expression) in (cst.Integer, cst.Float)
 
 
 def origin(prog, src, node, fn=None, files=None, accept=None, unique=False) -> Optional[Origin]:
@@ -138,23 +138,23 @@ class _Walk:
         if depth > MAX_HOPS or key in self.seen:
             return Origin(here, "expression", hops)
         self.seen.add(key)
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             found = self.name(src, node, fn, hops, depth)
             if found is not None:
                 return found
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             found = self.attribute(src, node, fn, hops, depth)
             if found is not None:
                 return found
-        elif isinstance(node, cst.Subscript) and isinstance(node.value, (cst.Name, cst.Attribute)):
+        elif type(node) is cst.Subscript and type(node.value) in (cst.Name, cst.Attribute):
             # `self.ab[0]`: the element of a table is defined where the table is
             found = self.expr(src, node.value, fn, hops + [(here, f"`{_text(node.value)}` is indexed here")], depth + 1)
             if not _same(found.site, Site(src, node.value)) and not _empty_display(found.site.node):
                 return found  # (a table built by appends to `[]` is not defined where it starts empty)
-        elif isinstance(node, (cst.Tuple, cst.List)) and node.elements:
+        elif type(node) in (cst.Tuple, cst.List) and node.elements:
             # `((ab[0], ab[1]), (ab[2], ab[3]))`: one definition for every element, or none
             found = [self.expr(src, e.value, fn, hops, depth + 1) for e in node.elements
-                     if isinstance(e, cst.Element)]
+                     if type(e) is cst.Element]
             moved = all(f.site.node is not e.value for f, e in zip(found, node.elements))  # defined elsewhere
             if len(found) == len(node.elements) and found[0].hops and moved and \
                     all(_same_statement(f.site, found[0].site) for f in found[1:]):
@@ -177,7 +177,7 @@ class _Walk:
                     return found
                 first = first or found
             return first
-        if fn is not None and isinstance(fn, cst.FunctionDef) and name in params_of(fn):
+        if fn is not None and type(fn) is cst.FunctionDef and name in params_of(fn):
             return self.parameter(src, fn, name, node, hops, depth)
         if fn is not None:  # a module-level constant
             value = _assigned_before(src.module, name, None)
@@ -188,7 +188,7 @@ class _Walk:
     def parameter(self, src, fn: cst.FunctionDef, name: str, node, hops, depth) -> Optional[Origin]:
         use = (Site(src, node), f"parameter `{name}` of {fn.name.value}() is used here")
         for call in self.prog.of(FunctionCall):
-            if call.func.node is not fn or call.site is None or not isinstance(call.site.node, cst.Call):
+            if call.func.node is not fn or call.site is None or type(call.site.node) is not cst.Call:
                 continue
             arg, splat = _argument(call, fn, name)
             csrc = call.site.file
@@ -209,8 +209,8 @@ class _Walk:
         attr = node.attr.value
         base = node.value
         use = (Site(src, node), f"`{_text(node)}` is used here")
-        if isinstance(base, cst.Name) and base.value in ("self", "cls") and fn is not None:
-            cls = next((a for a in ancestors(src, fn) if isinstance(a, cst.ClassDef)), None)
+        if type(base) is cst.Name and base.value in ("self", "cls") and fn is not None:
+            cls = next((a for a in ancestors(src, fn) if type(a) is cst.ClassDef), None)
             for csrc, c in self.classes(src, cls):
                 found = _self_assignment(c, attr)
                 if found is not None:
@@ -230,14 +230,14 @@ class _Walk:
                 continue
             out.append((csrc, c))
             for base in c.bases:
-                name = base.value.value if isinstance(base.value, cst.Name) else (
-                    base.value.attr.value if isinstance(base.value, cst.Attribute) else None)
+                name = base.value.value if type(base.value) is cst.Name else (
+                    base.value.attr.value if type(base.value) is cst.Attribute else None)
                 if name is None:
                     continue
                 for f in [csrc] + [f for f in self.files if f is not csrc]:
                     if f.module is None or f"class {name}" not in f.text:
                         continue
-                    hit = next((s for s in f.module.body if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+                    hit = next((s for s in f.module.body if type(s) is cst.ClassDef and s.name.value == name), None)
                     if hit is not None:
                         todo.append((f, hit))
                         break
@@ -247,7 +247,7 @@ class _Walk:
         """The bubbliiiing idiom: `_defaults = {"confidence": 0.5, ...}` on the class,
         `self.__dict__.update(self._defaults)` and `for name, value in kwargs.items(): setattr(self,
         name, value)` in __init__: a keyword of the construction call wins over the dict entry."""
-        init = next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"), None)
+        init = next((s for s in cls.body.body if type(s) is cst.FunctionDef and s.name.value == "__init__"), None)
         if init is None:
             return None
         text = code_text(src, init)
@@ -255,16 +255,16 @@ class _Walk:
             return None
         if "setattr(self" in text:
             for call in self.prog.of(FunctionCall):
-                if call.func.node is init and call.site is not None and isinstance(call.site.node, cst.Call):
+                if call.func.node is init and call.site is not None and type(call.site.node) is cst.Call:
                     for a in call.site.node.args:
                         if a.keyword is not None and a.keyword.value == attr:
                             return self.expr(call.site.file, a.value, enclosing_function(call.site.file, call.site.node),
                                              hops, depth + 1)
         for stmt in cls.body.body:
             for small in getattr(stmt, "body", ()):
-                if type(small) is cst.Assign and isinstance(small.value, cst.Dict) and f"{_name_of(small)}" in text:
+                if type(small) is cst.Assign and type(small.value) is cst.Dict and f"{_name_of(small)}" in text:
                     for e in small.value.elements:
-                        if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString) and \
+                        if type(e) is cst.DictElement and type(e.key) is cst.SimpleString and \
                                 e.key.evaluated_value == attr:
                             return self.expr(src, e.value, None, hops, depth + 1)
         return None
@@ -287,7 +287,7 @@ class _Walk:
 
 def _name_of(assign: cst.Assign) -> str:
     t = assign.targets[0].target
-    return t.value if isinstance(t, cst.Name) else "\0"
+    return t.value if type(t) is cst.Name else "\0"
 
 
 def code_text(src, node) -> str:
@@ -310,7 +310,7 @@ def _assigned_before(scope, name: str, before) -> Optional[cst.BaseExpression]:
 def _assignments_before(scope, name: str, before) -> list:
     """The values of every plain `name = value` in `scope` before the node `before`, in order."""
     found = []
-    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    body = scope.body if type(scope) is cst.FunctionDef else scope
     for n in walk(body):
         if before is not None and n is before:
             break
@@ -318,15 +318,15 @@ def _assignments_before(scope, name: str, before) -> list:
             continue
         for t in n.targets:
             target = t.target
-            if isinstance(target, cst.Name) and target.value == name:
+            if type(target) is cst.Name and target.value == name:
                 found.append(n.value)
-            elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(n.value, (cst.Tuple, cst.List)) and \
+            elif type(target) in (cst.Tuple, cst.List) and type(n.value) in (cst.Tuple, cst.List) and \
                     len(target.elements) == len(n.value.elements):
                 for te, ve in zip(target.elements, n.value.elements):
-                    if isinstance(te.value, cst.Name) and te.value.value == name:
+                    if type(te.value) is cst.Name and te.value.value == name:
                         found.append(ve.value)
-            elif isinstance(target, (cst.Tuple, cst.List)) and any(
-                    isinstance(e.value, cst.Name) and e.value.value == name for e in target.elements):
+            elif type(target) in (cst.Tuple, cst.List) and any(
+                    type(e.value) is cst.Name and e.value.value == name for e in target.elements):
                 found.append(n.value)  # unpacked from a call or a name: the fix goes there
     return found
 
@@ -335,13 +335,13 @@ def _self_assignment(cls: cst.ClassDef, attr: str):
     """(method, value) of `self.attr = value`, the one in __init__ first."""
     best = None
     for stmt in cls.body.body:
-        if not isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is not cst.FunctionDef:
             continue
         for n in walk(stmt.body):
             if type(n) is cst.Assign:
                 for t in n.targets:
                     tg = t.target
-                    if isinstance(tg, cst.Attribute) and tg.attr.value == attr and isinstance(tg.value, cst.Name) \
+                    if type(tg) is cst.Attribute and tg.attr.value == attr and type(tg.value) is cst.Name \
                             and tg.value.value == "self":
                         if stmt.name.value == "__init__":
                             return stmt, n.value
@@ -390,11 +390,11 @@ def decision_site(facts, site) -> Optional[tuple]:
     for a in ancestors(src, site.node):
         if a is fn:
             break
-        if isinstance(a, cst.If):
+        if type(a) is cst.If:
             test = a.test
-            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
                 test = test.expression
-            if isinstance(test, (cst.Name, cst.Attribute)):
+            if type(test) in (cst.Name, cst.Attribute):
                 found = defined_at(facts, Site(src, test))
                 if found is not None and found.literal and isinstance(literal_value(found.site.node), bool):
                     return found.site, f"the switch `{_text(test)}` selects the branch that resizes this way"
@@ -402,7 +402,7 @@ def decision_site(facts, site) -> Optional[tuple]:
         return None
     for prog in facts.programs():
         for call in prog.of(FunctionCall):
-            if call.func.node is fn and call.site is not None and isinstance(call.site.node, cst.Call) and \
+            if call.func.node is fn and call.site is not None and type(call.site.node) is cst.Call and \
                     enclosing_function(call.site.file, call.site.node) is not fn:
                 return call.site, f"the call of {fn.name.value}() chooses this resize"
     return None

@@ -50,7 +50,7 @@ def antialias_fix(ro: Resize, rp: Resize) -> Optional[Fix]:
     if not (rp.library == "cv2" and rp.through is None) or ro.library != "pil" or rp.site is None:
         return None
     call = rp.site.node
-    if not isinstance(call, cst.Call) or not call.args:
+    if type(call) is not cst.Call or not call.args:
         return None
     src = rp.site.file
     img_code = node_code(rp.site, call.args[0].value)

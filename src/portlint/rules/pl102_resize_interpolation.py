@@ -98,7 +98,7 @@ def interpolation_fix(ro: Resize, rp: Resize) -> Optional[Fix]:
     interp = ro.interp
     lib = rp.library
     call = rp.site.node if rp.site else None
-    if not isinstance(call, cst.Call) or lib not in ("cv2", "sail"):
+    if type(call) is not cst.Call or lib not in ("cv2", "sail"):
         return None
     if lib == "cv2":
         name = {"nearest": "INTER_NEAREST", "bilinear": "INTER_LINEAR", "bicubic": "INTER_CUBIC", "area": "INTER_AREA",

@@ -73,13 +73,13 @@ def _assignments(fn, name: str) -> list:
             continue
         for t in n.targets:
             target = t.target
-            if isinstance(target, cst.Name) and target.value == name:
+            if type(target) is cst.Name and target.value == name:
                 out.append(n.value)
-            elif isinstance(target, (cst.Tuple, cst.List)):
+            elif type(target) in (cst.Tuple, cst.List):
                 for i, el in enumerate(target.elements):
-                    if isinstance(el.value, cst.Name) and el.value.value == name:
+                    if type(el.value) is cst.Name and el.value.value == name:
                         value = n.value
-                        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements):
+                        if type(value) in (cst.Tuple, cst.List) and len(value.elements) == len(target.elements):
                             value = value.elements[i].value
                         out.append(value)
     return out
@@ -100,14 +100,14 @@ def _module_constant(src, name: str):
     """The literal a module assigns to `name` once at its top level, else None."""
     found = []
     for stmt in src.module.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
-                if isinstance(small, cst.Assign) and any(
-                        isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets):
+                if type(small) is cst.Assign and any(
+                        type(t.target) is cst.Name and t.target.value == name for t in small.targets):
                     found.append(small.value)
-    if len(found) == 1 and isinstance(found[0], (cst.Integer, cst.Name)):
+    if len(found) == 1 and type(found[0]) in (cst.Integer, cst.Name):
         v = found[0]
-        if isinstance(v, cst.Integer):
+        if type(v) is cst.Integer:
             return int(v.value, 0)
         return {"True": True, "False": False, "None": None}.get(v.value, "?")
     return "?"
@@ -116,7 +116,7 @@ def _module_constant(src, name: str):
 def _dead(src, node) -> bool:
     """Under `if NAME:` whose NAME is a false module constant."""
     for anc in ancestors(src, node):
-        if type(anc) is cst.If and isinstance(anc.test, cst.Name):
+        if type(anc) is cst.If and type(anc.test) is cst.Name:
             if _module_constant(src, anc.test.value) in (0, False, None):
                 inside_body = any(a is anc.body for a in ancestors(src, node))
                 if inside_body:
@@ -157,7 +157,7 @@ def _model_classes(fns) -> dict:
     for src, fn in fns:
         for anc in ancestors(src, fn):
             if type(anc) is cst.ClassDef:
-                methods = {s.name.value for s in anc.body.body if isinstance(s, cst.FunctionDef)}
+                methods = {s.name.value for s in anc.body.body if type(s) is cst.FunctionDef}
                 if methods & set(_MODEL_METHODS):
                     out[anc.name.value] = anc
                 break
@@ -170,24 +170,24 @@ def _model_result(src, fn, expr, classes: dict, depth: int = 0) -> Optional[cst.
     if depth > 4 or expr is None:
         return None
     while True:
-        if isinstance(expr, (cst.Subscript, cst.Attribute)) and not isinstance(expr, cst.Call):
+        if type(expr) in (cst.Subscript, cst.Attribute) and type(expr) is not cst.Call:
             expr = expr.value
         elif type(expr) is cst.Call and last_name(expr.func) in _WRAPPERS:
-            expr = expr.args[0].value if expr.args else (expr.func.value if isinstance(expr.func, cst.Attribute) else None)
+            expr = expr.args[0].value if expr.args else (expr.func.value if type(expr.func) is cst.Attribute else None)
         else:
             break
     if type(expr) is cst.Call:
         if last_name(expr.func).lower() in _RESAMPLE:
             return None
         callee = expr.func
-        if isinstance(callee, cst.Attribute) and callee.attr.value in _MODEL_METHODS:
+        if type(callee) is cst.Attribute and callee.attr.value in _MODEL_METHODS:
             return expr
-        if isinstance(callee, cst.Name):
+        if type(callee) is cst.Name:
             made = _assignments(fn, callee.value)
             if any(type(v) is cst.Call and last_name(v.func) in classes for v in made):
                 return expr
         return None
-    if not isinstance(expr, cst.Name):
+    if type(expr) is not cst.Name:
         return None
     for value in _assignments(fn, expr.value)[-1:]:
         got = _model_result(src, fn, value, classes, depth + 1)
@@ -204,9 +204,9 @@ def _element_is_prediction(src, fn, name: str, call: cst.Call, classes: dict) ->
     for n in walk(fn.body):
         if type(n) is cst.Assign and n.value is call:
             for t in n.targets:
-                if isinstance(t.target, (cst.Tuple, cst.List)):
+                if type(t.target) in (cst.Tuple, cst.List):
                     for i, el in enumerate(t.target.elements):
-                        if isinstance(el.value, cst.Name) and el.value.value == name:
+                        if type(el.value) is cst.Name and el.value.value == name:
                             index = i
     if index is None:
         return True
@@ -214,19 +214,19 @@ def _element_is_prediction(src, fn, name: str, call: cst.Call, classes: dict) ->
     if method is None:
         return False
     for n in walk(method.body):
-        if type(n) is cst.Return and isinstance(n.value, cst.Tuple) and index < len(n.value.elements):
+        if type(n) is cst.Return and type(n.value) is cst.Tuple and index < len(n.value.elements):
             return _reads_model(method, n.value.elements[index].value)
     return False
 
 
 def _wrapper_call(call, fn, classes: dict):
     """The `__call__` of the local class the called name was made from."""
-    if not isinstance(call.func, cst.Name):
+    if type(call.func) is not cst.Name:
         return None
     for v in _assignments(fn, call.func.value):
         if type(v) is cst.Call and last_name(v.func) in classes:
             cls = classes[last_name(v.func)]
-            return next((s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__call__"), None)
+            return next((s for s in cls.body.body if type(s) is cst.FunctionDef and s.name.value == "__call__"), None)
     return None
 
 
@@ -234,13 +234,13 @@ def _reads_model(method, expr, depth: int = 0) -> bool:
     """`expr` in `method` is read from a `self.predict(...)`-like call (not `self.postprocess`)."""
     if depth > 3 or expr is None:
         return False
-    while isinstance(expr, cst.Subscript) or (type(expr) is cst.Call and last_name(expr.func) in _WRAPPERS and expr.args):
-        expr = expr.value if isinstance(expr, cst.Subscript) else expr.args[0].value
-    if isinstance(expr, (cst.List, cst.Tuple)):
+    while type(expr) is cst.Subscript or (type(expr) is cst.Call and last_name(expr.func) in _WRAPPERS and expr.args):
+        expr = expr.value if type(expr) is cst.Subscript else expr.args[0].value
+    if type(expr) in (cst.List, cst.Tuple):
         return any(_reads_model(method, el.value, depth + 1) for el in expr.elements)
     if type(expr) is cst.Call:  # a model method; anything else made from its output is not it
-        return isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _PREDICT
-    if isinstance(expr, cst.Name):
+        return type(expr.func) is cst.Attribute and expr.func.attr.value in _PREDICT
+    if type(expr) is cst.Name:
         return any(_reads_model(method, v, depth + 1) for v in _assignments(method, expr.value))
     return False
 

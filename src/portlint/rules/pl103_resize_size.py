@@ -215,18 +215,18 @@ def _rounding_assignment(use):
     from portlint.analysis.syntax import enclosing_function, walk
 
     node = use.node
-    if not isinstance(node, cst.Name):
+    if type(node) is not cst.Name:
         return None
     fn = enclosing_function(use.file, node)
-    if not isinstance(fn, cst.FunctionDef):
+    if type(fn) is not cst.FunctionDef:
         return None
     rounded = []
     for n in walk(fn.body):
         if n is node:
             break
-        if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value == node.value for t in n.targets):
-            if any(isinstance(c, cst.Call) and isinstance(c.func, cst.Name) and c.func.value in ("int", "round")
-                   or isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute) and c.func.attr.value in ("floor", "ceil")
+        if type(n) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == node.value for t in n.targets):
+            if any(type(c) is cst.Call and type(c.func) is cst.Name and c.func.value in ("int", "round")
+                   or type(c) is cst.Call and type(c.func) is cst.Attribute and c.func.attr.value in ("floor", "ceil")
                    for c in walk(n.value)):
                 rounded.append(n.value)
     return Site(use.file, rounded[0]) if len(rounded) == 1 else None
@@ -271,12 +271,12 @@ def swap_fix(ro: Resize, rp: Resize) -> Optional[Fix]:
     if node is None:
         return None
     site = rp.site
-    if isinstance(node.value, (cst.Tuple, cst.List)) and len(node.value.elements) == 2:
+    if type(node.value) in (cst.Tuple, cst.List) and len(node.value.elements) == 2:
         a, b = node.value.elements
         ca, cb = node_code(site, a.value), node_code(site, b.value)
-        open_, close = ("(", ")") if isinstance(node.value, cst.Tuple) else ("[", "]")
+        open_, close = ("(", ")") if type(node.value) is cst.Tuple else ("[", "]")
         new = f"{open_}{cb}, {ca}{close}"
-    elif isinstance(node.value, (cst.Name, cst.Attribute, cst.Subscript)):
+    elif type(node.value) in (cst.Name, cst.Attribute, cst.Subscript):
         code = node_code(site, node.value)
         new = f"({code}[1], {code}[0])"
     else:
@@ -314,17 +314,17 @@ def shorter_side_fix(ro: Resize, rp: Resize, ctx) -> Optional[Fix]:
         return None
     call = rp.site.node
     node = rp.size_node
-    if not isinstance(call, cst.Call) or node is None or rp.through is not None or rp.library not in ("cv2", "pil"):
+    if type(call) is not cst.Call or node is None or rp.through is not None or rp.library not in ("cv2", "pil"):
         return None
     src = rp.site.file
     if rp.library == "cv2":
         img_code = node_code(rp.site, call.args[0].value)
     else:
-        if not isinstance(call.func, cst.Attribute):
+        if type(call.func) is not cst.Attribute:
             return None
         img_code = f"np.asarray({node_code(rp.site, call.func.value)})"
     size_code = node_code(rp.site, node.value)
-    if isinstance(node.value, (cst.Tuple, cst.List)) and len(node.value.elements) == 2:
+    if type(node.value) in (cst.Tuple, cst.List) and len(node.value.elements) == 2:
         w_code, h_code = (node_code(rp.site, e.value) for e in node.value.elements)
         crop = f"({h_code}, {w_code})"
     else:

@@ -227,8 +227,8 @@ def _numbers_display(node) -> bool:
     """A plain tuple or list of number literals (`(114, 114, 114)`): safe to rewrite in place."""
     import libcst as cst
 
-    if isinstance(node, (cst.Tuple, cst.List)):
-        return bool(node.elements) and all(isinstance(e.value, (cst.Integer, cst.Float)) for e in node.elements)
+    if type(node) in (cst.Tuple, cst.List):
+        return bool(node.elements) and all(type(e.value) in (cst.Integer, cst.Float) for e in node.elements)
     return False
 
 

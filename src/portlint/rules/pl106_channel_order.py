@@ -43,10 +43,10 @@ def channel_fix(o: Img, p: Img) -> Optional[Fix]:
     if colour_ops:
         last = colour_ops[-1]
         node = last.site.node if last.site else None
-        if last.library == "cv2" and last.kind == "swap3" and isinstance(node, cst.Call) and node.args:  # cvtColor
+        if last.library == "cv2" and last.kind == "swap3" and type(node) is cst.Call and node.args:  # cvtColor
             e = edit(last.site, node, node_code(last.site, node.args[0].value))
             return Fix("safe", "remove the BGR<->RGB conversion the original does not make", [e]) if e else None
-        if last.kind == "reverse_channels" and isinstance(node, cst.Subscript):
+        if last.kind == "reverse_channels" and type(node) is cst.Subscript:
             e = edit(last.site, node, node_code(last.site, node.value))
             return Fix("safe", "remove the channel reversal the original does not make", [e]) if e else None
         if last.library == "sail":
@@ -68,11 +68,11 @@ def _sail_format_fix(op: Colour, o: Img) -> Optional[Fix]:
     (only that form says where the format is chosen: yuv2bgr and convert_format(img, fmt) do not)."""
     spec_site = op.spec_site
     want = {("R", "G", "B"): "RGB", ("B", "G", "R"): "BGR"}.get(tuple(o.state.channels or ()))
-    if spec_site is None or want is None or not isinstance(spec_site.node, cst.Call):
+    if spec_site is None or want is None or type(spec_site.node) is not cst.Call:
         return None
     for arg in spec_site.node.args:
         value = arg.value
-        if isinstance(value, cst.Attribute) and value.attr.value.startswith("FORMAT_") and value.attr.value.endswith("_PLANAR"):
+        if type(value) is cst.Attribute and value.attr.value.startswith("FORMAT_") and value.attr.value.endswith("_PLANAR"):
             new = f"FORMAT_{want}_PLANAR"
             if value.attr.value == new:
                 return None

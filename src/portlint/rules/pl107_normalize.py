@@ -148,12 +148,12 @@ def _expression(first: Normalize, img_code: str, target, np_name: str) -> str:
 def _rewrite(outer: Normalize, first: Normalize, target, more_edits: list) -> Optional[Fix]:
     """Replace `outer`'s expression by the whole normalisation of `first`'s image operand."""
     node = first.site.node
-    if not isinstance(node, cst.BinaryOperation):
+    if type(node) is not cst.BinaryOperation:
         return None
     img_node = node.left if first.image_left else node.right
     np_name = import_alias(outer.site.file, "numpy") or "np"
     img_code = node_code(outer.site, img_node)
-    if isinstance(img_node, cst.BinaryOperation):
+    if type(img_node) is cst.BinaryOperation:
         img_code = f"({img_code})"
     e = edit(outer.site, outer.site.node, _expression(first, img_code, target, np_name))
     if e is None or any(m is None for m in more_edits):
@@ -182,12 +182,12 @@ def _statements_fix(p: Img, norm_ops, target) -> Optional[Fix]:
     def statement(node):
         """(SimpleStatementLine, Assign) holding `node`, or None."""
         child, up = node, index.parent(node)
-        while up is not None and not isinstance(up, cst.Assign):
+        while up is not None and type(up) is not cst.Assign:
             if isinstance(up, (cst.BaseSuite, cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
                 return None
             child, up = up, index.parent(up)
         line = index.parent(up) if up is not None else None
-        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+        if type(line) is not cst.SimpleStatementLine or len(line.body) != 1:
             return None
         return line, up
 
@@ -215,7 +215,7 @@ def _statements_fix(p: Img, norm_ops, target) -> Optional[Fix]:
     for _, _, group in groups[1:]:
         first = group[0]
         operand = first.site.node.left if first.image_left else first.site.node.right
-        if not isinstance(operand, cst.Name) or operand.value != name:
+        if type(operand) is not cst.Name or operand.value != name:
             return None  # a later statement does not transform the variable the first one set
     deletions = []
     for line, _, _ in groups[1:]:

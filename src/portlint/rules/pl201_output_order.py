@@ -68,30 +68,30 @@ class _Analysis:
             return
         self.seen.add(key)
         par = parent(src, node)
-        if isinstance(par, cst.Subscript) and par.value is node:
+        if type(par) is cst.Subscript and par.value is node:
             self.subscript(src, par, uses, depth, kind)
-        elif isinstance(par, cst.Assign) and par.value is node:
+        elif type(par) is cst.Assign and par.value is node:
             for t in par.targets:
                 target = t.target
-                if isinstance(target, (cst.Tuple, cst.List)):
+                if type(target) in (cst.Tuple, cst.List):
                     uses.unpack = max(uses.unpack, len(target.elements))
                     uses.first_use = uses.first_use or Site(src, par)
-                elif isinstance(target, cst.Name):
+                elif type(target) is cst.Name:
                     self.name(src, par, target.value, uses, depth, kind)
-                elif isinstance(target, cst.Attribute):
+                elif type(target) is cst.Attribute:
                     self.attribute(src, par, target, uses, depth, kind)
-        elif isinstance(par, cst.For) and par.iter is node:
+        elif type(par) is cst.For and par.iter is node:
             self.loop(src, par, par.target, par.body, uses, kind)
-        elif isinstance(par, cst.CompFor) and par.iter is node:
+        elif type(par) is cst.CompFor and par.iter is node:
             uses.ordered.append(Site(src, par))
             uses.first_use = uses.first_use or Site(src, par)
-        elif isinstance(par, cst.Arg):
+        elif type(par) is cst.Arg:
             call = parent(src, par)
-            if isinstance(call, cst.Call):
+            if type(call) is cst.Call:
                 self.argument(src, call, par, uses, depth, kind)
-        elif isinstance(par, cst.Return):
+        elif type(par) is cst.Return:
             self.returned(src, par, uses, depth, kind)
-        elif isinstance(par, (cst.Element, cst.StarredElement)):
+        elif type(par) in (cst.Element, cst.StarredElement):
             pass  # put into a container: not followed
 
     def subscript(self, src, sub: cst.Subscript, uses: Uses, depth: int, kind: str) -> None:
@@ -111,35 +111,35 @@ class _Analysis:
             return
         if uses.reorder:
             return
-        if isinstance(index, cst.Name) and self.loop_index(src, sub, index.value):
+        if type(index) is cst.Name and self.loop_index(src, sub, index.value):
             uses.ordered.append(Site(src, sub))
             uses.first_use = uses.first_use or Site(src, sub)
 
     def shape_use(self, src, node) -> bool:
         """`X[i].shape...`: looking at a shape is not using the data."""
         par = parent(src, node)
-        return isinstance(par, cst.Attribute) and par.value is node and par.attr.value in ("shape", "ndim", "dtype", "size")
+        return type(par) is cst.Attribute and par.value is node and par.attr.value in ("shape", "ndim", "dtype", "size")
 
     def guarded_by_shape(self, src, node) -> bool:
         text = code(src, node)
         for a in ancestors(src, node):
-            if isinstance(a, (cst.If, cst.IfExp)) and f"{text}.shape" in code(src, a.test):
+            if type(a) in (cst.If, cst.IfExp) and f"{text}.shape" in code(src, a.test):
                 return True
-            if isinstance(a, (cst.FunctionDef, cst.Module)):
+            if type(a) in (cst.FunctionDef, cst.Module):
                 return False
         return False
 
     def loop_index(self, src, node, name: str) -> bool:
         for a in ancestors(src, node):
-            if isinstance(a, cst.For) and isinstance(a.target, cst.Name) and a.target.value == name:
+            if type(a) is cst.For and type(a.target) is cst.Name and a.target.value == name:
                 return "range" in code(src, a.iter) or "enumerate" in code(src, a.iter)
-            if isinstance(a, (cst.FunctionDef, cst.Module)):
+            if type(a) in (cst.FunctionDef, cst.Module):
                 return False
         return False
 
     def loop(self, src, loop, target, body, uses: Uses, kind: str) -> None:
-        targets = [e.value.value for e in target.elements if isinstance(e.value, cst.Name)] if isinstance(target, (cst.Tuple, cst.List)) else (
-            [target.value] if isinstance(target, cst.Name) else [])
+        targets = [e.value.value for e in target.elements if type(e.value) is cst.Name] if type(target) in (cst.Tuple, cst.List) else (
+            [target.value] if type(target) is cst.Name else [])
         body_code = code(src, body)
         if any(f"{t}.shape" in body_code for t in targets) and self.body_dispatches_on_shape(src, body, targets):
             uses.by_shape = True
@@ -153,22 +153,22 @@ class _Analysis:
 
     def body_dispatches_on_shape(self, src, body, targets) -> bool:
         for n in walk(body):
-            if isinstance(n, (cst.If, cst.IfExp)) and any(f"{t}.shape" in code(src, n.test) for t in targets):
+            if type(n) in (cst.If, cst.IfExp) and any(f"{t}.shape" in code(src, n.test) for t in targets):
                 return True
         return False
 
     def compared_or_stored(self, src, body, key: str) -> bool:
         """The loop reads outputs by their name: `if k == 'loc'`, `d[k] = v`, `k.startswith(...)`."""
         for n in walk(body):
-            if isinstance(n, cst.Comparison) and key in (_name(n.left), *(_name(c.comparator) for c in n.comparisons)):
+            if type(n) is cst.Comparison and key in (_name(n.left), *(_name(c.comparator) for c in n.comparisons)):
                 return True
-            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and _name(n.func.value) == key and \
+            if type(n) is cst.Call and type(n.func) is cst.Attribute and _name(n.func.value) == key and \
                     n.func.attr.value in ("startswith", "endswith", "find", "split"):
                 return True
-            if isinstance(n, (cst.Assign, cst.AugAssign)):
-                targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+            if type(n) in (cst.Assign, cst.AugAssign):
+                targets = [t.target for t in n.targets] if type(n) is cst.Assign else [n.target]
                 for t in targets:
-                    if isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index) \
+                    if type(t) is cst.Subscript and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index) \
                             and _name(t.slice[0].slice.value) == key:
                         return True
         return False
@@ -177,37 +177,37 @@ class _Analysis:
     def name(self, src, assign, name: str, uses: Uses, depth: int, kind: str) -> None:
         scope = enclosing_function(src, assign) or src.module
         self.reorder_idiom(src, scope, name, uses)
-        for n in walk(scope if isinstance(scope, cst.FunctionDef) else src.module):
-            if isinstance(n, cst.Name) and n.value == name and not self.is_store(src, n):
+        for n in walk(scope if type(scope) is cst.FunctionDef else src.module):
+            if type(n) is cst.Name and n.value == name and not self.is_store(src, n):
                 self.expr(src, n, uses, depth, kind)
 
     def attribute(self, src, assign, target: cst.Attribute, uses: Uses, depth: int, kind: str) -> None:
         """`self.outputs = list(...)`: uses of `self.outputs` in the same class."""
         text = code(src, target)
-        cls = next((a for a in ancestors(src, assign) if isinstance(a, cst.ClassDef)), None)
+        cls = next((a for a in ancestors(src, assign) if type(a) is cst.ClassDef), None)
         for n in walk(cls if cls is not None else src.module, skip_functions=False):
-            if isinstance(n, cst.Attribute) and n is not target and code(src, n) == text:
+            if type(n) is cst.Attribute and n is not target and code(src, n) == text:
                 par = parent(src, n)
-                if isinstance(par, cst.AssignTarget):
+                if type(par) is cst.AssignTarget:
                     continue
                 self.expr(src, n, uses, depth, kind)
 
     def is_store(self, src, node) -> bool:
         par = parent(src, node)
-        if isinstance(par, cst.AssignTarget) or (isinstance(par, cst.For) and par.target is node):
+        if type(par) is cst.AssignTarget or (type(par) is cst.For and par.target is node):
             return True
-        if isinstance(par, (cst.Element, cst.Tuple)):
-            return any(isinstance(a, cst.AssignTarget) for a in list(ancestors(src, node))[:3])
-        return isinstance(par, cst.Param)
+        if type(par) in (cst.Element, cst.Tuple):
+            return any(type(a) is cst.AssignTarget for a in list(ancestors(src, node))[:3])
+        return type(par) is cst.Param
 
     def reorder_idiom(self, src, scope, name: str, uses: Uses) -> None:
         for loop in walk(scope):
-            if not isinstance(loop, cst.For):
+            if type(loop) is not cst.For:
                 continue
             it = loop.iter
-            if isinstance(it, cst.Call) and dotted(it.func) == "enumerate" and it.args:
+            if type(it) is cst.Call and dotted(it.func) == "enumerate" and it.args:
                 it = it.args[0].value
-            if not (isinstance(it, cst.Name) and it.value == name):
+            if not (type(it) is cst.Name and it.value == name):
                 continue
             found = _comparison_on(src, loop, loop.target)
             if found is not None:
@@ -231,7 +231,7 @@ class _Analysis:
             return
         p = callees[0]
         fn = p.func.node
-        if not isinstance(fn, cst.FunctionDef):
+        if type(fn) is not cst.FunctionDef:
             return
         names = params_of(fn)
         if p.func.self_obj is not None and names:
@@ -248,7 +248,7 @@ class _Analysis:
     def param(self, src, fn, name: str, uses: Uses, depth: int, kind: str) -> None:
         self.reorder_idiom(src, fn, name, uses)
         for n in walk(fn.body):
-            if isinstance(n, cst.Name) and n.value == name and not self.is_store(src, n):
+            if type(n) is cst.Name and n.value == name and not self.is_store(src, n):
                 self.expr(src, n, uses, depth, kind)
 
     def returned(self, src, ret: cst.Return, uses: Uses, depth: int, kind: str) -> None:
@@ -256,27 +256,27 @@ class _Analysis:
         if fn is None:
             return
         for c in self.prog.of(FunctionCall):
-            if c.func.node is fn and c.site is not None and isinstance(c.site.node, cst.Call):
+            if c.func.node is fn and c.site is not None and type(c.site.node) is cst.Call:
                 self.expr(c.site.file, c.site.node, uses, depth + 1, kind)
 
 
 def _int(node) -> Optional[int]:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus and type(node.expression) is cst.Integer:
         return -int(node.expression.value)
     return None
 
 
 def _name(node) -> Optional[str]:
-    return node.value if isinstance(node, cst.Name) else None
+    return node.value if type(node) is cst.Name else None
 
 
 def _targets(target) -> list[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [e.value.value for e in target.elements if isinstance(e.value, cst.Name)]
+    if type(target) in (cst.Tuple, cst.List):
+        return [e.value.value for e in target.elements if type(e.value) is cst.Name]
     return []
 
 
@@ -284,14 +284,14 @@ def _comparison_on(src, loop: cst.For, target) -> Optional[tuple]:
     """`if n == k` / `if n in k` on the loop's key variable: (Site, operator, Comparison)."""
     keys = _targets(target)
     for n in walk(loop.body):
-        if isinstance(n, cst.Comparison) and len(n.comparisons) == 1:
+        if type(n) is cst.Comparison and len(n.comparisons) == 1:
             operands = (_name(n.left), _name(n.comparisons[0].comparator))
             if not any(k in operands for k in keys[-1:]):
                 continue
             op = n.comparisons[0].operator
-            if isinstance(op, cst.Equal):
+            if type(op) is cst.Equal:
                 return Site(src, n), "==", n
-            if isinstance(op, cst.In):
+            if type(op) is cst.In:
                 return Site(src, n), "in", n
     return None
 
@@ -306,7 +306,7 @@ def _original_count(original: SideFacts) -> tuple[Optional[int], Optional[Site]]
         par = assignment_of(sink.site.file, node)
         if par is not None:
             for t in par.targets:
-                if isinstance(t.target, (cst.Tuple, cst.List)):
+                if type(t.target) in (cst.Tuple, cst.List):
                     n = len(t.target.elements)
                     if best[0] is None or n > best[0]:
                         best = (n, Site(sink.site.file, par))
@@ -327,15 +327,15 @@ def _names_code(src, node, outputs, ctx) -> Optional[str]:
     """Code that gives the output names in bmodel order where `node` is."""
     process = outputs.attrs.get("site") if isinstance(outputs, ApiObject) else None
     here = enclosing_function(src, node)
-    if process is not None and isinstance(process.node, cst.Call) and isinstance(process.node.func, cst.Attribute) and process.node.args:
+    if process is not None and type(process.node) is cst.Call and type(process.node.func) is cst.Attribute and process.node.args:
         engine = code(process.file, process.node.func.value)
         graph = code(process.file, process.node.args[0].value)
         there = enclosing_function(process.file, process.node)
         same = process.file is src and there is here
         if not same and process.file is src and here is not None and there is not None and engine.startswith("self.") and (
                 graph.startswith("self.") or isinstance(process.node.args[0].value, cst.SimpleString)):
-            cls_here = next((a for a in ancestors(src, here) if isinstance(a, cst.ClassDef)), None)
-            cls_there = next((a for a in ancestors(src, there) if isinstance(a, cst.ClassDef)), None)
+            cls_here = next((a for a in ancestors(src, here) if type(a) is cst.ClassDef), None)
+            cls_there = next((a for a in ancestors(src, there) if type(a) is cst.ClassDef), None)
             same = cls_here is not None and cls_here is cls_there
         if same and "\n" not in engine + graph:
             return f"{engine}.get_output_names({graph})"
@@ -347,7 +347,7 @@ def _names_code(src, node, outputs, ctx) -> Optional[str]:
 
 def _view_fix(src, expr, view_call, kind: str, outputs, ctx) -> Optional[Fix]:
     names = _names_code(src, expr, outputs, ctx)
-    if names is None or not isinstance(view_call, cst.Call) or not isinstance(view_call.func, cst.Attribute):
+    if names is None or type(view_call) is not cst.Call or type(view_call.func) is not cst.Attribute:
         return None
     d = code(src, view_call.func.value)
     text = {"values": f"[{d}[name] for name in {names}]", "items": f"[(name, {d}[name]) for name in {names}]",
@@ -426,9 +426,9 @@ def check(pair) -> list:
             done.add(id(call))
             par = parent(src, call)
             expr = call
-            if isinstance(par, cst.Arg):
+            if type(par) is cst.Arg:
                 outer = parent(src, par)
-                if isinstance(outer, cst.Call) and dotted(outer.func) in ("list", "tuple"):
+                if type(outer) is cst.Call and dotted(outer.func) in ("list", "tuple"):
                     expr = outer
             uses = Uses()
             analysis.expr(src, expr, uses, 0, view.view)
@@ -469,7 +469,7 @@ def _dict_loops(prog: ProgramFacts):
     seen = set()
     scopes = []
     for event in prog.events:
-        if type(event) is FunctionCall and isinstance(event.func.node, cst.FunctionDef):
+        if type(event) is FunctionCall and type(event.func.node) is cst.FunctionDef:
             scopes.append((event.func.file, event.func.node.body, event.locals))
         elif type(event) is Entry:
             scopes.append((prog.entry, prog.entry.module, event.env))
@@ -478,7 +478,7 @@ def _dict_loops(prog: ProgramFacts):
         if not holders:
             continue
         for n in walk(body):
-            if isinstance(n, cst.For) and isinstance(n.iter, cst.Name) and n.iter.value in holders and id(n) not in seen:
+            if type(n) is cst.For and type(n.iter) is cst.Name and n.iter.value in holders and id(n) not in seen:
                 seen.add(id(n))
                 yield src, n, env[n.iter.value]
 
@@ -534,14 +534,14 @@ def export_names(original: SideFacts) -> list:
             continue
         from portlint.analysis.syntax import call_name, functions
         for fn in list(functions(src)) + [src.module]:
-            body = fn.body if isinstance(fn, cst.FunctionDef) else fn
+            body = fn.body if type(fn) is cst.FunctionDef else fn
             for n in walk(body):
                 if type(n) is not cst.Call or not call_name(n).endswith("onnx.export"):
                     continue
                 arg = next((a.value for a in n.args if a.keyword is not None and a.keyword.value == "output_names"), None)
                 if arg is None:
                     continue
-                lists = _string_lists(src, arg, fn if isinstance(fn, cst.FunctionDef) else src.module, n, 0)
+                lists = _string_lists(src, arg, fn if type(fn) is cst.FunctionDef else src.module, n, 0)
                 if lists is None:
                     return []
                 out.extend((lst, Site(src, n)) for lst in lists)
@@ -551,27 +551,27 @@ def export_names(original: SideFacts) -> list:
 def _string_lists(src, node, scope, before, depth) -> Optional[list]:
     if depth > 4:
         return None
-    if isinstance(node, (cst.List, cst.Tuple)):
+    if type(node) in (cst.List, cst.Tuple):
         items = []
         for e in node.elements:
-            if not isinstance(e.value, cst.SimpleString):
+            if type(e.value) is not cst.SimpleString:
                 return None
             items.append(e.value.evaluated_value)
         return [items]
-    if isinstance(node, cst.IfExp):
+    if type(node) is cst.IfExp:
         a = _string_lists(src, node.body, scope, before, depth + 1)
         b = _string_lists(src, node.orelse, scope, before, depth + 1)
         return None if a is None or b is None else a + b
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         found = None
-        body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+        body = scope.body if type(scope) is cst.FunctionDef else scope
         for n in walk(body):
             if n is before:
                 break
-            if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value == node.value for t in n.targets):
+            if type(n) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == node.value for t in n.targets):
                 found = _string_lists(src, n.value, scope, n, depth + 1)
-            elif type(n) is cst.AugAssign and isinstance(n.target, cst.Name) and n.target.value == node.value and \
-                    isinstance(n.operator, cst.AddAssign) and found is not None:
+            elif type(n) is cst.AugAssign and type(n.target) is cst.Name and n.target.value == node.value and \
+                    type(n.operator) is cst.AddAssign and found is not None:
                 more = _string_lists(src, n.value, scope, n, depth + 1)
                 if more is None:
                     return None
@@ -586,7 +586,7 @@ def _substring_reorders(facts: SideFacts, prog: ProgramFacts, names, done: set, 
     seen = set()
     for p in prog.of(FunctionCall):
         fn = p.func.node
-        if not isinstance(fn, cst.FunctionDef) or id(fn) in seen:
+        if type(fn) is not cst.FunctionDef or id(fn) in seen:
             continue
         seen.add(id(fn))
         src = p.func.file

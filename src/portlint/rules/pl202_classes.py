@@ -21,8 +21,8 @@ _TABLES: dict = {}
 def guard(facts, host, scope):
     """The value of `multi_label &= <cond>` in `host` (True, False or UNKNOWN); None if absent."""
     for n in walk(host):
-        if type(n) is cst.AugAssign and isinstance(n.operator, cst.BitAndAssign) and \
-                isinstance(n.target, cst.Name) and n.target.value == "multi_label":
+        if type(n) is cst.AugAssign and type(n.operator) is cst.BitAndAssign and \
+                type(n.target) is cst.Name and n.target.value == "multi_label":
             if _rebound(host, n.value):
                 return UNKNOWN  # `nc = nc or shape[1] - 4`: the scope holds the parameter, not this value
             v = facts.evaluate(n.value, scope) if scope is not None else UNKNOWN
@@ -34,10 +34,10 @@ def _rebound(host, cond) -> bool:
     """A name of `cond` is assigned in `host`'s body."""
     names = {x.value for x in walk(cond) if type(x) is cst.Name}
     for n in walk(host):
-        if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value in names for t in n.targets):
+        if type(n) is cst.Assign and any(type(t.target) is cst.Name and t.target.value in names for t in n.targets):
             return True
-        if type(n) is cst.Assign and any(isinstance(t.target, cst.Tuple) and any(
-                isinstance(e.value, cst.Name) and e.value.value in names for e in t.target.elements) for t in n.targets):
+        if type(n) is cst.Assign and any(type(t.target) is cst.Tuple and any(
+                type(e.value) is cst.Name and e.value.value in names for e in t.target.elements) for t in n.targets):
             return True
     return False
 
@@ -63,8 +63,8 @@ def several_classes(facts) -> bool:
                 if type(small) is cst.Assign and len(small.targets) == 1 and \
                         isinstance(small.targets[0].target, cst.Name) and \
                         _TABLE_NAME.search(small.targets[0].target.value) and \
-                        isinstance(small.value, (cst.Tuple, cst.List)) and \
-                        sum(isinstance(e.value, cst.SimpleString) for e in small.value.elements) >= 2:
+                        type(small.value) in (cst.Tuple, cst.List) and \
+                        sum(type(e.value) is cst.SimpleString for e in small.value.elements) >= 2:
                     result = True
     _TABLES[key] = (facts, result)
     return result

@@ -43,10 +43,10 @@ _CACHE: dict = {}
 
 
 def _target_names(target) -> list:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+    if type(target) in (cst.Tuple, cst.List):
+        return [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
     return []
 
 
@@ -57,9 +57,9 @@ def _assigns(fn):
 
 
 def _base(node) -> Optional[str]:
-    while isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
-        node = node.func if isinstance(node, cst.Call) else node.value
-    return node.value if isinstance(node, cst.Name) else None
+    while type(node) in (cst.Subscript, cst.Attribute, cst.Call):
+        node = node.func if type(node) is cst.Call else node.value
+    return node.value if type(node) is cst.Name else None
 
 
 def _iou_max_test(fn):
@@ -119,7 +119,7 @@ def _sort_index(fn):
     descending=True)`, `idx = scores.argsort(descending=True)`, `idx = np.argsort(-scores)`."""
     for a, names in _assigns(fn):
         v = a.value
-        if isinstance(v, cst.Subscript):
+        if type(v) is cst.Subscript:
             v = v.value
         if type(v) is not cst.Call:
             continue
@@ -127,12 +127,12 @@ def _sort_index(fn):
         if name not in ("sort", "argsort"):
             continue
         desc = any(arg.keyword is not None and arg.keyword.value == "descending" and
-                   isinstance(arg.value, cst.Name) and arg.value.value == "True" for arg in v.args)
+                   type(arg.value) is cst.Name and arg.value.value == "True" for arg in v.args)
         module_call = call_name(v).split(".")[0] in ("np", "numpy", "torch")  # np.argsort(-s), not s.argsort()
         data = v.args[0].value if module_call and v.args and v.args[0].keyword is None else None
-        if isinstance(data, cst.UnaryOperation) and isinstance(data.operator, cst.Minus):
+        if type(data) is cst.UnaryOperation and type(data.operator) is cst.Minus:
             desc = not desc
-        if isinstance(a.value, cst.Subscript) and _reversed(a.value):
+        if type(a.value) is cst.Subscript and _reversed(a.value):
             desc = not desc
         index = names[1] if name == "sort" and len(names) == 2 else names[0] if len(names) == 1 else None
         dim = v.args[0].value if name == "sort" and v.args and v.args[0].keyword is None else None
@@ -146,7 +146,7 @@ def _sort_index(fn):
 def _cut(fn, index: str):
     """(cut subscript, k expr, 2-D) of the first `idx[:k]` / `idx[:, :k]` of the sorted index."""
     for n in walk(fn):
-        if type(n) is cst.Subscript and isinstance(n.value, cst.Name) and n.value.value == index:
+        if type(n) is cst.Subscript and type(n.value) is cst.Name and n.value.value == index:
             found = _cut_of(n)
             if found is not None:
                 return found
@@ -157,7 +157,7 @@ def _cut_of(node):
     """`np.argsort(-scores, axis=1)[:, :top_k]`: the cut written on the sort itself."""
     if type(node) is cst.Subscript and node.slice:
         last = node.slice[-1].slice
-        if isinstance(last, cst.Slice) and last.lower is None and last.upper is not None and last.step is None:
+        if type(last) is cst.Slice and last.lower is None and last.upper is not None and last.step is None:
             return node, last.upper, len(node.slice) == 2
     return None
 
@@ -168,8 +168,8 @@ def _reversed(node: cst.Subscript) -> bool:
         return False
     sl = node.slice[0].slice
     step = sl.step
-    return sl.lower is None and sl.upper is None and isinstance(step, cst.UnaryOperation) and \
-        isinstance(step.operator, cst.Minus) and isinstance(step.expression, cst.Integer) and step.expression.value == "1"
+    return sl.lower is None and sl.upper is None and type(step) is cst.UnaryOperation and \
+        type(step.operator) is cst.Minus and type(step.expression) is cst.Integer and step.expression.value == "1"
 
 
 def _best_class(fn) -> Optional[cst.Call]:
@@ -203,7 +203,7 @@ def fill(facts: SideFacts, info, src, fn, scope) -> list:
             info.sort = (desc, k, Site(src, cut[0]), call)
             skip.append(cut[0])
         best = _best_class(fn)
-        row_sort = (cut is not None and cut[2]) or (isinstance(dim, cst.Integer) and dim.value == "1")
+        row_sort = (cut is not None and cut[2]) or (type(dim) is cst.Integer and dim.value == "1")
         if best is not None:
             info.per_class, info.multi_label, info.best_class = False, False, Site(src, best)
             info.has_classes = True
@@ -276,8 +276,8 @@ def _returns_when_known(facts: SideFacts, stmt: cst.If, scope) -> bool:
     v = facts.evaluate(stmt.test, scope)
     if not isinstance(v, bool):
         return False
-    branch = stmt.body if v else (stmt.orelse.body if isinstance(stmt.orelse, cst.Else) else None)
-    if branch is None or not isinstance(branch, cst.IndentedBlock) or not branch.body:
+    branch = stmt.body if v else (stmt.orelse.body if type(stmt.orelse) is cst.Else else None)
+    if branch is None or type(branch) is not cst.IndentedBlock or not branch.body:
         return False
     last = branch.body[-1]
     return type(last) is cst.SimpleStatementLine and any(type(x) in (cst.Return, cst.Raise) for x in last.body)

@@ -127,19 +127,19 @@ def _ratio_names(fn) -> set:
     test on one (`order = order[np.where(inter / union <= thr)[0] + 1]`: the ratio is inline)."""
     names = set()
     for n in walk(fn):
-        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+        if type(n) is cst.Assign and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
             target = n.targets[0].target.value
             if type(n.value) is cst.Subscript and _base_name(n.value) == target:
                 continue
-            if any(isinstance(x, cst.BinaryOperation) and isinstance(x.operator, cst.Divide) for x in walk(n.value)):
+            if any(type(x) is cst.BinaryOperation and type(x.operator) is cst.Divide for x in walk(n.value)):
                 names.add(target)
     return names
 
 
 def _base_name(node) -> Optional[str]:
-    while isinstance(node, (cst.Subscript, cst.Attribute, cst.Call)):
-        node = node.func if isinstance(node, cst.Call) else node.value
-    return node.value if isinstance(node, cst.Name) else None
+    while type(node) in (cst.Subscript, cst.Attribute, cst.Call):
+        node = node.func if type(node) is cst.Call else node.value
+    return node.value if type(node) is cst.Name else None
 
 
 _FLIP = {cst.LessThan: cst.GreaterThan, cst.LessThanEqual: cst.GreaterThanEqual,
@@ -177,8 +177,8 @@ def _looks_like_numpy_nms(fn) -> bool:
 
 def _plus_one(fn) -> bool:
     for n in walk(fn):
-        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Add):
-            one = [s for s in (n.left, n.right) if isinstance(s, cst.Integer) and s.value == "1"]
+        if type(n) is cst.BinaryOperation and type(n.operator) is cst.Add:
+            one = [s for s in (n.left, n.right) if type(s) is cst.Integer and s.value == "1"]
             other = n.right if one and one[0] is n.left else n.left
             if one and _difference(other):
                 return True
@@ -206,25 +206,25 @@ def _reads_corner_width(fn) -> bool:
 
 def _column(node) -> Optional[int]:
     """`boxes[:, 2]` -> 2."""
-    if isinstance(node, cst.Subscript) and len(node.slice) == 2 and isinstance(node.slice[1].slice, cst.Index):
+    if type(node) is cst.Subscript and len(node.slice) == 2 and isinstance(node.slice[1].slice, cst.Index):
         v = node.slice[1].slice.value
-        if isinstance(v, cst.Integer):
+        if type(v) is cst.Integer:
             return int(v.value)
     return None
 
 
 def _argsort_direction(facts: SideFacts, node, scope) -> Optional[bool]:
     """True if the argsort expression `node` sorts descending, False ascending, None if not an argsort."""
-    if isinstance(node, cst.Subscript):
+    if type(node) is cst.Subscript:
         inner = _argsort_direction(facts, node.value, scope)
         if inner is None:
             return None
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
             s = node.slice[0].slice
-            if s.lower is None and s.upper is None and isinstance(s.step, cst.UnaryOperation) and code_of_int(s.step) == -1:
+            if s.lower is None and s.upper is None and type(s.step) is cst.UnaryOperation and code_of_int(s.step) == -1:
                 return not inner
         return None
-    if not isinstance(node, cst.Call) or not call_name(node).endswith("argsort"):
+    if type(node) is not cst.Call or not call_name(node).endswith("argsort"):
         return None
     desc = False
     for arg in node.args:
@@ -233,27 +233,27 @@ def _argsort_direction(facts: SideFacts, node, scope) -> Optional[bool]:
     name = call_name(node)
     if not name.startswith(".") and node.args and node.args[0].keyword is None:
         data = node.args[0].value
-        if isinstance(data, cst.UnaryOperation) and isinstance(data.operator, cst.Minus):
+        if type(data) is cst.UnaryOperation and type(data.operator) is cst.Minus:
             desc = not desc
-    elif isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.UnaryOperation) and isinstance(node.func.value.operator, cst.Minus):
+    elif type(node.func) is cst.Attribute and type(node.func.value) is cst.UnaryOperation and type(node.func.value.operator) is cst.Minus:
         desc = not desc
     return desc
 
 
 def code_of_int(node) -> Optional[int]:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, cst.Integer):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus and type(node.expression) is cst.Integer:
         return -int(node.expression.value)
     return None
 
 
 def _greedy_order_ascending(facts: SideFacts, fn, scope) -> Optional[cst.CSTNode]:
     """The argsort that orders a hand-written NMS, if it visits the lowest score first."""
-    uses_last = any(isinstance(n, cst.Subscript) and len(n.slice) == 1 and isinstance(n.slice[0].slice, cst.Index)
+    uses_last = any(type(n) is cst.Subscript and len(n.slice) == 1 and isinstance(n.slice[0].slice, cst.Index)
                     and code_of_int(n.slice[0].slice.value) == -1 for n in walk(fn))
     for n in walk(fn):
-        if isinstance(n, cst.Assign):
+        if type(n) is cst.Assign:
             d = _argsort_direction(facts, n.value, scope)
             if d is False and not uses_last:
                 return n.value
@@ -274,7 +274,7 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                 info.extra.setdefault("best_class_call", Site(src, n))
             elif name in ("max", "amax") and n.args:
                 info.extra.setdefault("best_class_max", Site(src, n))
-            if name in ("argmax",) or "agnostic" in code(src, n):
+            if name in ("argmax",) or ("agnostic" in src.text and "agnostic" in code(src, n)):  # a node's code is a piece of its file's text
                 info.has_classes = True
             continue
         if t is cst.Name:
@@ -301,14 +301,14 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                             info.extra["conf_site"] = Site(src, n)
                             info.exprs["conf"] = (src, thr)
                             break
-        if isinstance(n, cst.Comparison) and len(n.comparisons) == 1 and info.min_size is None:
+        if type(n) is cst.Comparison and len(n.comparisons) == 1 and info.min_size is None:
             for side in (n.left, n.comparisons[0].comparator):
                 if _MIN_SIZE.search(code(src, side)):
                     v = number(facts.evaluate(side, scope))
                     if v is not None:
                         info.min_size = v
                         info.extra["min_size_site"] = Site(src, n)
-        if isinstance(n, cst.Subscript) and n.slice and isinstance(n.slice[0].slice, cst.Slice):
+        if type(n) is cst.Subscript and n.slice and isinstance(n.slice[0].slice, cst.Slice):
             s = n.slice[0].slice
             if s.lower is None and s.upper is not None and s.step is None:
                 d = _argsort_direction(facts, n.value, scope)
@@ -319,7 +319,7 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                     info.has_max_det = True
                     info.max_det, info.max_det_site = k, Site(src, n)
                     info.exprs["max_det"] = (src, s.upper)
-        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Multiply) and not info.has_offset:
+        if type(n) is cst.BinaryOperation and type(n.operator) is cst.Multiply and not info.has_offset:
             for side in (n.left, n.right):
                 if _OFFSET.search(code(src, side)):
                     info.has_offset = True
@@ -330,7 +330,7 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
                     if v is not None:
                         info.offset = v
                     break
-        if isinstance(n, (cst.If, cst.IfExp)) and "multi_label" in code(src, n.test) and "multi_label" not in info.exprs:
+        if type(n) in (cst.If, cst.IfExp) and "multi_label" in code(src, n.test) and "multi_label" not in info.exprs:
             info.has_classes = True
             info.exprs["multi_label"] = (src, n.test)
             v = facts.evaluate(n.test, scope)
@@ -346,7 +346,7 @@ def _host_facts(facts: SideFacts, info: Nms, src, host, scope: Optional[Scope], 
         for a in ancestors(src, nms_call):
             if a is host:
                 break
-            if isinstance(a, cst.For) and _CLASS_LOOP.search(code(src, a.target) + " " + code(src, a.iter)):
+            if type(a) is cst.For and _CLASS_LOOP.search(code(src, a.target) + " " + code(src, a.iter)):
                 info.per_class = True
                 info.has_classes = True
                 break
@@ -398,20 +398,20 @@ def _static_number(facts: SideFacts, prog, src, node, kinds=(int, float)):
 
 
 def _literal_value(node):
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.value, 0)
-    if isinstance(node, cst.Float):
+    if type(node) is cst.Float:
         return float(node.value)
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+    if type(node) is cst.Name and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
         return -_literal_value(node.expression)
     raise ValueError(node)
 
 
 def _xyxy_evidence(src, host) -> bool:
     """The boxes were made xyxy (an xywh2xyxy conversion) and never turned back to xywh."""
-    names = [call_name(n).lower() for n in walk(host) if isinstance(n, cst.Call)]
+    names = [call_name(n).lower() for n in walk(host) if type(n) is cst.Call]
     to_xyxy = any("xywh2xyxy" in n or "cxcywh2xyxy" in n for n in names)
     to_xywh = any("xyxy2xywh" in n or "tlwh" in n or "xyxy2ltwh" in n for n in names)
     return to_xyxy and not to_xywh
@@ -429,14 +429,14 @@ def _converted_to_xywh(src, host, boxes_arg, call) -> bool:
     for n in walk(host):
         if n is call:
             break
-        if isinstance(n, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in n.targets):
+        if type(n) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == name for t in n.targets):
             value = n.value
     if value is None:
         return False
     for n in walk(value, skip_functions=False):
-        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Subtract):
+        if type(n) is cst.BinaryOperation and type(n.operator) is cst.Subtract:
             return True
-        if isinstance(n, cst.Call) and any(k in call_name(n).lower() for k in ("xywh", "ltwh", "tlwh")) and "2xyxy" not in call_name(n).lower():
+        if type(n) is cst.Call and any(k in call_name(n).lower() for k in ("xywh", "ltwh", "tlwh")) and "2xyxy" not in call_name(n).lower():
             return True
     return False
 
@@ -445,8 +445,8 @@ def _centre_to_corner(src, node) -> bool:
     """A conversion from (cx, cy, w, h): `x[..., [0, 1]] -= x[..., [2, 3]] / 2` or an
     xywh2xyxy / cxcywh2xyxy call."""
     for n in walk(node):
-        if type(n) is cst.AugAssign and isinstance(n.operator, cst.SubtractAssign) and \
-                any(isinstance(b, cst.BinaryOperation) and isinstance(b.operator, cst.Divide) and code(src, b.right) == "2"
+        if type(n) is cst.AugAssign and type(n.operator) is cst.SubtractAssign and \
+                any(type(b) is cst.BinaryOperation and type(b.operator) is cst.Divide and code(src, b.right) == "2"
                     for b in walk(n.value)):
             return True
         if type(n) is cst.Call and any(k in call_name(n).lower() for k in ("xywh2xyxy", "cxcywh2xyxy", "box_cxcywh_to_xyxy")):
@@ -460,7 +460,7 @@ def _centre_boxes_given(facts: SideFacts, prog: ProgramFacts, src, host, call, i
     function or in one it runs later)."""
     before, after = [], False
     reached = False
-    for stmt in small_statements(host.body.body if isinstance(host, cst.FunctionDef) and
+    for stmt in small_statements(host.body.body if type(host) is cst.FunctionDef and
                                  type(host.body) is cst.IndentedBlock else ()):
         inside = any(n is call for n in walk(stmt))
         if inside:
@@ -474,7 +474,7 @@ def _centre_boxes_given(facts: SideFacts, prog: ProgramFacts, src, host, call, i
         return False
     if not after:
         for c in prog.of(FunctionCall):
-            if c.index > index and c.func.file is src and isinstance(c.func.node, cst.FunctionDef) and \
+            if c.index > index and c.func.file is src and type(c.func.node) is cst.FunctionDef and \
                     c.func.node is not host and _centre_to_corner(src, c.func.node.body):
                 after = True
                 break
@@ -539,7 +539,7 @@ def _numpy_nms(facts: SideFacts, prog: ProgramFacts, p: FunctionCall, fn) -> Nms
         info.extra["iou_test"] = Site(f.file, node)
         info.exprs["iou"] = (f.file, thr)
         # the threshold's origin at the call site: the argument passed for that parameter
-        if isinstance(thr, cst.Name) and thr.value in params_of(fn) and isinstance(site.node, cst.Call):
+        if type(thr) is cst.Name and thr.value in params_of(fn) and type(site.node) is cst.Call:
             pos = params_of(fn).index(thr.value) - (1 if f.self_obj is not None else 0)
             positional = [a for a in site.node.args if a.keyword is None]
             named = [a for a in site.node.args if a.keyword is not None and a.keyword.value == thr.value]
@@ -581,12 +581,12 @@ def collect(facts: SideFacts, prog: ProgramFacts) -> list[Nms]:
             if key not in seen:
                 seen.add(key)
                 out.append(_library_nms(facts, prog, event))
-        elif type(event) is FunctionCall and id(event.func.node) in numpy_fns and isinstance(event.site.node, cst.Call):
+        elif type(event) is FunctionCall and id(event.func.node) in numpy_fns and type(event.site.node) is cst.Call:
             key = id(event.site.node)
             if key not in seen:
                 seen.add(key)
                 out.append(_numpy_nms(facts, prog, event, numpy_fns[id(event.func.node)]))
-        elif type(event) is FunctionCall and id(event.func.node) in fast_fns and isinstance(event.site.node, cst.Call):
+        elif type(event) is FunctionCall and id(event.func.node) in fast_fns and type(event.site.node) is cst.Call:
             key = id(event.site.node)
             if key not in seen:
                 seen.add(key)
@@ -651,10 +651,10 @@ def _call_sites(facts: SideFacts, name: str, wrapper_fn) -> list:
         if src.module is None or (name + "(") not in src.text.replace(" (", "("):
             continue
         for fn in list(functions(src)) + [src.module]:
-            body = fn.body if isinstance(fn, cst.FunctionDef) else fn
+            body = fn.body if type(fn) is cst.FunctionDef else fn
             for n in walk(body):
                 if type(n) is cst.Call and last_name(n.func) == name and fn is not wrapper_fn:
-                    out.append((src, fn if isinstance(fn, cst.FunctionDef) else None, n))
+                    out.append((src, fn if type(fn) is cst.FunctionDef else None, n))
     return out
 
 
@@ -697,10 +697,10 @@ def _static_value(facts: SideFacts, prog, src, node):
     """A literal, a literal traced back through the program (rules/origin.py), a boolean
     combination of such, or an option read from the configuration files the side loaded
     (`self.args.iou` -> the `iou:` key of ultralytics' default.yaml)."""
-    if isinstance(node, cst.BooleanOperation):
+    if type(node) is cst.BooleanOperation:
         a, b = _static_value(facts, prog, src, node.left), _static_value(facts, prog, src, node.right)
         if isinstance(a, bool) and isinstance(b, bool):
-            return (a or b) if isinstance(node.operator, cst.Or) else (a and b)
+            return (a or b) if type(node.operator) is cst.Or else (a and b)
         return UNKNOWN
     try:
         return _literal_value(node)
@@ -713,7 +713,7 @@ def _static_value(facts: SideFacts, prog, src, node):
                 return _literal_value(found.site.node)
             except ValueError:
                 pass
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Attribute) and \
+    if type(node) is cst.Attribute and type(node.value) is cst.Attribute and \
             node.value.attr.value in ("args", "cfg", "opt", "config", "hyp"):
         return _config_value(facts, node.attr.value)
     return UNKNOWN
@@ -1001,7 +1001,7 @@ def _code(site: Site) -> str:
 
 def _sort_fix(p: Nms) -> Optional[Fix]:
     call = p.sort[3]
-    if not isinstance(call, cst.Call) or call_name(call).startswith("."):
+    if type(call) is not cst.Call or call_name(call).startswith("."):
         return None
     sp = span(Site(p.sort[2].file, call))
     if sp is None:

@@ -48,7 +48,7 @@ def _score_column(node) -> bool:
     if type(node) is not cst.Subscript or len(node.slice) < 2:
         return False
     last = node.slice[-1].slice
-    return isinstance(last, cst.Index) and isinstance(last.value, cst.Integer)
+    return type(last) is cst.Index and type(last.value) is cst.Integer
 
 
 def column_masks(src, fn) -> list[Mask]:
@@ -61,7 +61,7 @@ def column_masks(src, fn) -> list[Mask]:
         op, right = n.comparisons[0].operator, n.comparisons[0].comparator
         if isinstance(op, _GREATER) and _score_column(n.left):
             out.append(Mask(src, fn, n, right))
-        elif isinstance(op, (cst.LessThan, cst.LessThanEqual)) and _score_column(right):
+        elif type(op) in (cst.LessThan, cst.LessThanEqual) and _score_column(right):
             out.append(Mask(src, fn, n, n.left))
     return out
 

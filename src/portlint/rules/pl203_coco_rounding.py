@@ -48,14 +48,14 @@ class Record:
 
 
 def _int_value(node) -> Optional[int]:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.value)
     return None
 
 
 def rounding(src, node, scope=None, depth=0) -> tuple:
     """('round', digits, digits node) / ('int',) / ('raw',) for one written value."""
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         name = call_name(node)
         args = [a for a in node.args]
         if name == "float" and args:
@@ -63,23 +63,23 @@ def rounding(src, node, scope=None, depth=0) -> tuple:
         if name in ("round", "np.round", "numpy.round", "np.around", "numpy.around", "torch.round") and args:
             digits = next((a for a in args[1:] if a.keyword is None or a.keyword.value in ("ndigits", "decimals")), None)
             return ("round", _int_value(digits.value) if digits is not None else 0, digits)
-        if name.endswith(".round") and isinstance(node.func, cst.Attribute):
+        if name.endswith(".round") and type(node.func) is cst.Attribute:
             digits = next((a for a in args if a.keyword is None or a.keyword.value == "decimals"), None)
             return ("round", _int_value(digits.value) if digits is not None else 0, digits)
         if name == "int" and args:
             return ("int",)
-        if name.endswith((".tolist", ".item")) and isinstance(node.func, cst.Attribute):
+        if name.endswith((".tolist", ".item")) and type(node.func) is cst.Attribute:
             return rounding(src, node.func.value, scope, depth)
         return ("raw",)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide:
         # round(x * 10) / 10: COCO's "nearest 10th" (yolact's add_bbox)
         inner, scale = node.left, _int_value(node.right)
-        if isinstance(inner, cst.Call) and call_name(inner) == "round" and len(inner.args) == 1 and scale in (10, 100, 1000):
+        if type(inner) is cst.Call and call_name(inner) == "round" and len(inner.args) == 1 and scale in (10, 100, 1000):
             prod = inner.args[0].value
-            if isinstance(prod, cst.BinaryOperation) and isinstance(prod.operator, cst.Multiply) and \
+            if type(prod) is cst.BinaryOperation and type(prod.operator) is cst.Multiply and \
                     scale in (_int_value(prod.left), _int_value(prod.right)):
                 return ("round", len(str(scale)) - 1, None)
-    if isinstance(node, cst.Name) and scope is not None and depth < 2:
+    if type(node) is cst.Name and scope is not None and depth < 2:
         value = _assigned(scope, node.value, node)
         if value is not None:
             return rounding(src, value, scope, depth + 1)
@@ -88,38 +88,38 @@ def rounding(src, node, scope=None, depth=0) -> tuple:
 
 def _assigned(scope, name: str, before) -> Optional[cst.BaseExpression]:
     found = None
-    for n in walk(scope.body if isinstance(scope, cst.FunctionDef) else scope):
+    for n in walk(scope.body if type(scope) is cst.FunctionDef else scope):
         if n is before:
             break
-        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name) and \
+        if type(n) is cst.Assign and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name) and \
                 n.targets[0].target.value == name:
             found = n.value
     return found
 
 
 def _list_rounding(src, node, scope) -> tuple:
-    if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+    if type(node) in (cst.List, cst.Tuple) and node.elements:
         kinds = [rounding(src, e.value, scope) for e in node.elements]
         return kinds[0]
-    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+    if type(node) in (cst.ListComp, cst.GeneratorExp):
         return rounding(src, node.elt, scope)
-    if isinstance(node, cst.Call) and call_name(node) in ("list", "tuple") and node.args:
+    if type(node) is cst.Call and call_name(node) in ("list", "tuple") and node.args:
         return _list_rounding(src, node.args[0].value, scope)
     return rounding(src, node, scope)
 
 
 def _subtracts(node) -> bool:
-    return any(isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Subtract) for n in walk(node, skip_functions=False))
+    return any(type(n) is cst.BinaryOperation and type(n.operator) is cst.Subtract for n in walk(node, skip_functions=False))
 
 
 def _core_name(node) -> Optional[str]:
-    while isinstance(node, cst.Call) and node.args:
+    while type(node) is cst.Call and node.args:
         node = node.args[0].value
-    return node.value if isinstance(node, cst.Name) else None
+    return node.value if type(node) is cst.Name else None
 
 
 def box_format(src, node, scope) -> Optional[str]:
-    if isinstance(node, (cst.List, cst.Tuple)) and len(node.elements) == 4:
+    if type(node) in (cst.List, cst.Tuple) and len(node.elements) == 4:
         third, fourth = node.elements[2].value, node.elements[3].value
         if _subtracts(third) and _subtracts(fourth):
             return "xywh"
@@ -130,9 +130,9 @@ def box_format(src, node, scope) -> Optional[str]:
             if _WH_NAMES.match(names[2]) and _WH_NAMES.match(names[3]):
                 return "xywh"
         return None
-    calls = [call_name(n).lower() for n in walk(scope) if isinstance(n, cst.Call)]
+    calls = [call_name(n).lower() for n in walk(scope) if type(n) is cst.Call]
     if any("xyxy2xywh" in c for c in calls):
-        shifted = any(isinstance(n, cst.AugAssign) and isinstance(n.operator, cst.SubtractAssign) and "/ 2" in code(src, n.value)
+        shifted = any(type(n) is cst.AugAssign and type(n.operator) is cst.SubtractAssign and "/ 2" in code(src, n.value)
                       for n in walk(scope))
         return "xywh" if shifted else "cxcywh"
     if any("xyxy2ltwh" in c or "tlwh" in c for c in calls):
@@ -141,7 +141,7 @@ def box_format(src, node, scope) -> Optional[str]:
 
 
 def _key(node) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         try:
             return node.evaluated_value
         except Exception:
@@ -209,23 +209,23 @@ def _dumps_json(src) -> bool:
 def _scan_dumps(src) -> bool:
     if "dump" not in src.text:  # json.dump / json.dumps: no walk needed
         return False
-    return any(isinstance(n, cst.Call) and call_name(n) in ("json.dump", "json.dumps") for n in walk(src.module, skip_functions=False))
+    return any(type(n) is cst.Call and call_name(n) in ("json.dump", "json.dumps") for n in walk(src.module, skip_functions=False))
 
 
 def _records(prog, src, scope) -> list[Record]:
     out = []
     stores: list = []  # (key, target code, value) in source order
-    for n in walk(scope.body if isinstance(scope, cst.FunctionDef) else scope):
+    for n in walk(scope.body if type(scope) is cst.FunctionDef else scope):
         t = type(n)  # exact types (libcst has no subclasses of these): isinstance goes through ABCMeta
         if t is not cst.Dict and t is not cst.Assign and t is not cst.Call:
             continue
         if t is cst.Dict:
-            fields = {_key(e.key): e.value for e in n.elements if isinstance(e, cst.DictElement)}
+            fields = {_key(e.key): e.value for e in n.elements if type(e) is cst.DictElement}
             if "bbox" in fields:
                 out.append(_record(prog, src, scope, fields["bbox"], fields.get("score")))
         if t is cst.Assign and len(n.targets) == 1:
             t = n.targets[0].target
-            if isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
+            if type(t) is cst.Subscript and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
                 k = _key(t.slice[0].slice.value)
                 if k in ("bbox", "score"):
                     stores.append((k, code(src, t.value), n.value))
@@ -249,13 +249,13 @@ def _records(prog, src, scope) -> list[Record]:
 def _copied(src, node, scope, key: str) -> bool:
     """`data['bbox'] = bboxes[i]['bbox']` (or through a name: `b = res['bbox']`): the value is read
     from a record someone else wrote (a results json loaded back), so its rounding is that writer's."""
-    if isinstance(node, cst.Name) and scope is not None:
+    if type(node) is cst.Name and scope is not None:
         value = _assigned(scope, node.value, node)
         if value is not None:
             node = value
-    while isinstance(node, cst.Call) and call_name(node) in ("float", "list", "tuple") and node.args:
+    while type(node) is cst.Call and call_name(node) in ("float", "list", "tuple") and node.args:
         node = node.args[0].value
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+    if type(node) is cst.Subscript and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         return _key(node.slice[0].slice.value) in (key, key + "es", key + "s")
     return False
 
@@ -274,7 +274,7 @@ def _record(prog, src, scope, bbox, score) -> Record:
 
 def _rounded(src, node, digits: int) -> str:
     """Code for `node` rounded to `digits` decimals, cast to a Python float first."""
-    if isinstance(node, cst.Call) and call_name(node) in ("int", "float") and node.args:
+    if type(node) is cst.Call and call_name(node) in ("int", "float") and node.args:
         inner = node.args[0].value
         return f"round(float({code(src, inner)}), {digits})"
     return f"round(float({code(src, node)}), {digits})"
@@ -295,9 +295,9 @@ def _value_edits(src, node, kind: tuple, digits: int) -> list:
 
 def _round_call(node) -> Optional[cst.Call]:
     """The round(...) call inside `float(round(...))`, if any."""
-    if isinstance(node, cst.Call) and call_name(node) == "float" and node.args:
+    if type(node) is cst.Call and call_name(node) == "float" and node.args:
         return _round_call(node.args[0].value)
-    if isinstance(node, cst.Call) and call_name(node) in ("round", "np.round", "numpy.round"):
+    if type(node) is cst.Call and call_name(node) in ("round", "np.round", "numpy.round"):
         return node
     return None
 
@@ -315,10 +315,10 @@ def _element_edits(src, node, digits: int) -> list:
 def _bbox_fix(r: Record, digits: int) -> Optional[Fix]:
     src, node = r.src, r.bbox
     edits = []
-    if isinstance(node, (cst.List, cst.Tuple)) and node.elements:
+    if type(node) in (cst.List, cst.Tuple) and node.elements:
         for e in node.elements:
             edits.extend(_element_edits(src, e.value, digits))
-    elif isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+    elif type(node) in (cst.ListComp, cst.GeneratorExp):
         edits.extend(_element_edits(src, node.elt, digits))
     else:
         sp = span(Site(src, node))
@@ -391,7 +391,7 @@ def library_records(facts) -> list:
             continue
         recs = []
         for scope in _scopes_with_bbox(src):
-            name = scope.name.value if isinstance(scope, cst.FunctionDef) else ""
+            name = scope.name.value if type(scope) is cst.FunctionDef else ""
             if "json" in name.lower() or _dumps_json(src):
                 recs.extend(_records(None, src, scope))
         recs = [r for r in recs if not r.extra.get("copied")]
@@ -410,12 +410,12 @@ _WHOLE_PIXELS = ("round", "rint", "around")
 
 def _whole_pixels(node) -> bool:
     """`coords.round()`, `np.round(boxes)` (no decimals), `np.rint(...)`, `x.astype(np.int32)`."""
-    if not isinstance(node, cst.Call):
+    if type(node) is not cst.Call:
         return False
     name = call_name(node)
     last = name.rsplit(".", 1)[-1]
     if last in _WHOLE_PIXELS:
-        method = name.startswith(".") or (isinstance(node.func, cst.Attribute) and not name.startswith(("np.", "numpy.", "torch.")))
+        method = name.startswith(".") or (type(node.func) is cst.Attribute and not name.startswith(("np.", "numpy.", "torch.")))
         decimals = [a for a in node.args if a.keyword is not None and a.keyword.value == "decimals"] or \
             (node.args[0:] if method else node.args[1:])
         return not decimals
@@ -426,16 +426,16 @@ def _whole_pixels(node) -> bool:
 
 def code_of(node) -> str:
     from portlint.analysis.syntax import dotted
-    return dotted(node) or (node.value if isinstance(node, cst.SimpleString) else "")
+    return dotted(node) or (node.value if type(node) is cst.SimpleString else "")
 
 
 def _box_columns(target) -> bool:
     """`det[:, :4]` / `boxes[:, 0:4]`: the four box columns."""
-    if not isinstance(target, cst.Subscript) or len(target.slice) != 2:
+    if type(target) is not cst.Subscript or len(target.slice) != 2:
         return False
     s = target.slice[1].slice
-    return isinstance(s, cst.Slice) and isinstance(s.upper, cst.Integer) and s.upper.value == "4" and (
-        s.lower is None or (isinstance(s.lower, cst.Integer) and s.lower.value == "0"))
+    return type(s) is cst.Slice and type(s.upper) is cst.Integer and s.upper.value == "4" and (
+        s.lower is None or (type(s.lower) is cst.Integer and s.lower.value == "0"))
 
 
 def _integer_boxes(prog, o_records, done: set) -> list:
@@ -450,7 +450,7 @@ def _integer_boxes(prog, o_records, done: set) -> list:
     out = []
     for call in prog.of(FunctionCall):
         fn = call.func.node
-        if not isinstance(fn, cst.FunctionDef) or id(fn) in done:
+        if type(fn) is not cst.FunctionDef or id(fn) in done:
             continue
         done.add(id(fn))
         src = call.func.file
@@ -467,7 +467,7 @@ def _integer_boxes(prog, o_records, done: set) -> list:
 
 def _drop_rounding(src, call: cst.Call) -> Optional[Fix]:
     """`coords.round()` -> `coords`."""
-    if isinstance(call.func, cst.Attribute) and not call.args:
+    if type(call.func) is cst.Attribute and not call.args:
         sp, inner = span(Site(src, call)), span(Site(src, call.func.value))
         if sp and inner:
             return Fix("unsafe", "keep the boxes as floats (drop the rounding), as the original",
@@ -476,13 +476,13 @@ def _drop_rounding(src, call: cst.Call) -> Optional[Fix]:
 
 
 def _box_target(target) -> bool:
-    return _box_columns(target) or (isinstance(target, cst.Name) and "box" in target.value.lower())
+    return _box_columns(target) or (type(target) is cst.Name and "box" in target.value.lower())
 
 
 def _whole_assignment(fn):
     for n in walk(fn.body):
         if type(n) is cst.Assign and len(n.targets) == 1 and _box_target(n.targets[0].target) and \
-                (_whole_pixels(n.value) or (isinstance(n.value, cst.Call) and call_name(n.value).endswith((".long", ".int")))):
+                (_whole_pixels(n.value) or (type(n.value) is cst.Call and call_name(n.value).endswith((".long", ".int")))):
             return n
     return None
 
@@ -492,7 +492,7 @@ def whole_pixels_upstream(facts, record) -> Optional[Site]:
     that calls the record's writer, or in a function that caller calls (yolact: prep_metrics calls
     postprocess, whose `boxes = boxes.long()` truncates, then add_bbox writes the boxes)."""
     writer = record.scope
-    if not isinstance(writer, cst.FunctionDef):
+    if type(writer) is not cst.FunctionDef:
         return None
     name = writer.name.value
     defs: dict = {}

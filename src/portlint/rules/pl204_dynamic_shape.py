@@ -186,9 +186,9 @@ def _static_choice_arg(img: Img, facts) -> Optional[Site]:
         return None
     for call in facts.events_of(FunctionCall):
         fn = call.func.node
-        if call.args.get("auto") is not False or not isinstance(fn, cst.FunctionDef) or call.site is None:
+        if call.args.get("auto") is not False or type(fn) is not cst.FunctionDef or call.site is None:
             continue
-        if not isinstance(call.site.node, cst.Call) or call.func.file is not op.site.file:
+        if type(call.site.node) is not cst.Call or call.func.file is not op.site.file:
             continue
         given = [a for a in call.site.node.args if a.keyword is not None and a.keyword.value == "auto"]
         if not given:

@@ -43,7 +43,7 @@ def _fresh(model) -> bool:
 
 
 def _model_name(site: Site, node) -> str:
-    if isinstance(node, cst.Call) and node.args:
+    if type(node) is cst.Call and node.args:
         return code(site.file, node.args[0].value)
     return "the model"
 
@@ -73,16 +73,16 @@ def _tainted_test(src, fn: cst.FunctionDef) -> Optional[cst.CSTNode]:
     params = params_of(fn)
     tainted = set(params[1:] if params and params[0] == "self" else params)
     for node in walk(fn.body):
-        if isinstance(node, cst.Assign) and _uses_data(src, node.value, tainted):
+        if type(node) is cst.Assign and _uses_data(src, node.value, tainted):
             for t in node.targets:
                 for n in walk(t.target, skip_functions=False):
-                    if isinstance(n, cst.Name):
+                    if type(n) is cst.Name:
                         tainted.add(n.value)
-        if isinstance(node, (cst.If, cst.While)) and _uses_data(src, node.test, tainted):
+        if type(node) in (cst.If, cst.While) and _uses_data(src, node.test, tainted):
             return node
-        if isinstance(node, cst.IfExp) and _uses_data(src, node.test, tainted):
+        if type(node) is cst.IfExp and _uses_data(src, node.test, tainted):
             return node
-        if isinstance(node, cst.For) and isinstance(node.iter, cst.Call) and "range" in code(src, node.iter.func) and \
+        if type(node) is cst.For and type(node.iter) is cst.Call and "range" in code(src, node.iter.func) and \
                 _uses_data(src, node.iter, tainted):
             return node
     return None
@@ -91,17 +91,17 @@ def _tainted_test(src, fn: cst.FunctionDef) -> Optional[cst.CSTNode]:
 def _uses_data(src, expr, tainted: set) -> bool:
     """Does `expr` read tensor *values* of a tainted name (not only its shape, dtype or identity)?"""
     def visit(node) -> bool:
-        if isinstance(node, cst.Attribute) and node.attr.value in _SHAPE_ATTRS:
+        if type(node) is cst.Attribute and node.attr.value in _SHAPE_ATTRS:
             return False
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             f = node.func
-            if isinstance(f, cst.Attribute) and f.attr.value in _SHAPE_CALLS:
+            if type(f) is cst.Attribute and f.attr.value in _SHAPE_CALLS:
                 return False
-            if isinstance(f, cst.Name) and f.value in _SAFE_FUNCS:
+            if type(f) is cst.Name and f.value in _SAFE_FUNCS:
                 return False
-        if isinstance(node, cst.Comparison) and all(isinstance(c.operator, (cst.Is, cst.IsNot)) for c in node.comparisons):
+        if type(node) is cst.Comparison and all(type(c.operator) in (cst.Is, cst.IsNot) for c in node.comparisons):
             return False
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return node.value in tainted
         return any(visit(c) for c in node.children)
     return visit(expr)
@@ -152,7 +152,7 @@ def _check_export(prog, p: ModelExport, ctx, anchor) -> list:
     for cls in _forward_classes(model):
         fwd = cls.lookup("forward")
         node = getattr(fwd, "node", None)
-        if not isinstance(node, cst.FunctionDef):
+        if type(node) is not cst.FunctionDef:
             continue
         test = _tainted_test(fwd.file, node)
         if test is not None:

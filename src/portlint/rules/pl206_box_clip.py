@@ -47,15 +47,15 @@ class Clip:
 
 def _rank(clip: Clip) -> int:
     """A clamp inside a helper named like one (clip_boxes, clip_coords) is the one to cite."""
-    name = clip.fn.name.value.lower() if isinstance(clip.fn, cst.FunctionDef) else ""
+    name = clip.fn.name.value.lower() if type(clip.fn) is cst.FunctionDef else ""
     named = "clip" in name or "clamp" in name
     return 0 if named and any(w in name for w in _BOXY) else 1 if named else 2
 
 
 def _index_ints(node) -> list:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return [int(node.value)]
-    if isinstance(node, (cst.List, cst.Tuple)):
+    if type(node) in (cst.List, cst.Tuple):
         return [v for e in node.elements for v in _index_ints(e.value)]
     return []
 
@@ -64,24 +64,24 @@ def box_columns(node) -> bool:
     """`boxes[:, [0, 2]]`, `coords[..., 1]`, `x[:, 0:4:2]`, `boxes[:, 3]`: coordinates of a box
     array (the last index is a column within 0..3 of an array whose name says box/coord, or a
     pair of columns [0, 2] / [1, 3])."""
-    if not isinstance(node, cst.Subscript) or not node.slice:
+    if type(node) is not cst.Subscript or not node.slice:
         return False
     last = node.slice[-1].slice
-    base = code(None, node.value) if isinstance(node.value, (cst.Name, cst.Attribute)) else ""
+    base = code(None, node.value) if type(node.value) in (cst.Name, cst.Attribute) else ""
     boxy = any(w in base.lower() for w in _BOXY)
-    if isinstance(last, cst.Index):
+    if type(last) is cst.Index:
         cols = _index_ints(last.value)
         if sorted(cols) in ([0, 2], [1, 3]):
             return True
         return boxy and len(node.slice) >= 2 and len(cols) == 1 and 0 <= cols[0] <= 3
-    if isinstance(last, cst.Slice):
-        return boxy and isinstance(last.upper, cst.Integer) and last.upper.value == "4"
+    if type(last) is cst.Slice:
+        return boxy and type(last.upper) is cst.Integer and last.upper.value == "4"
     return False
 
 
 def _minus_one(node) -> bool:
-    return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) and \
-        isinstance(node.right, cst.Integer) and node.right.value == "1"
+    return type(node) is cst.BinaryOperation and type(node.operator) is cst.Subtract and \
+        type(node.right) is cst.Integer and node.right.value == "1"
 
 
 def _upper(call: cst.Call, method: bool) -> Optional[cst.BaseExpression]:
@@ -99,25 +99,25 @@ def _clipped(call: cst.Call) -> Optional[tuple]:
     name = call_name(call)
     if name in _CLIP_FUNCS:
         return (call.args[0].value, _upper(call, False)) if call.args else None
-    if isinstance(call.func, cst.Attribute) and call.func.attr.value in _CLIP_METHODS_NAMES:
+    if type(call.func) is cst.Attribute and call.func.attr.value in _CLIP_METHODS_NAMES:
         return call.func.value, _upper(call, True)
     return None
 
 
 def _boxy_name(node) -> bool:
-    return isinstance(node, cst.Name) and any(w in node.value.lower() for w in _BOXY)
+    return type(node) is cst.Name and any(w in node.value.lower() for w in _BOXY)
 
 
 def clips_in(src, fn) -> list[Clip]:
     """The box clamps a function's own code makes."""
     out = []
-    for n in walk(fn.body if isinstance(fn, cst.FunctionDef) else fn):
-        if type(n) is cst.Assign and len(n.targets) == 1 and isinstance(n.value, cst.Call):
+    for n in walk(fn.body if type(fn) is cst.FunctionDef else fn):
+        if type(n) is cst.Assign and len(n.targets) == 1 and type(n.value) is cst.Call:
             got = _clipped(n.value)
             target = n.targets[0].target
             if got and (box_columns(target) or box_columns(got[0]) or _boxy_name(target)):
                 out.append(Clip(src, n, got[1], "minus-one" if _minus_one(got[1]) else "size", fn))
-        elif type(n) is cst.Expr and isinstance(n.value, cst.Call):
+        elif type(n) is cst.Expr and type(n.value) is cst.Call:
             name = call_name(n.value)
             got = _clipped(n.value)
             if got and name.endswith("_") and (box_columns(got[0]) or _boxy_name(got[0])):

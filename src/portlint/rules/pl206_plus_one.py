@@ -21,11 +21,11 @@ from portlint.rules.common import ran_functions
 
 def _plus_one_scale(value):
     """`x * size + 1` / `1 + x * size`: the Multiply and the `1` literal, else None."""
-    if type(value) is not cst.BinaryOperation or not isinstance(value.operator, cst.Add):
+    if type(value) is not cst.BinaryOperation or type(value.operator) is not cst.Add:
         return None
     for one, other in ((value.right, value.left), (value.left, value.right)):
-        if isinstance(one, cst.Integer) and one.value == "1" and type(other) is cst.BinaryOperation and \
-                isinstance(other.operator, cst.Multiply):
+        if type(one) is cst.Integer and one.value == "1" and type(other) is cst.BinaryOperation and \
+                type(other.operator) is cst.Multiply:
             return other, one
     return None
 
@@ -35,7 +35,7 @@ def _size_columns(target, box_columns) -> bool:
     if not box_columns(target):
         return False
     last = target.slice[-1].slice
-    return isinstance(last, cst.Index) and isinstance(last.value, cst.Integer) and last.value.value in ("2", "3")
+    return type(last) is cst.Index and type(last.value) is cst.Integer and last.value.value in ("2", "3")
 
 
 def plus_one_sizes(src, fn, box_columns) -> list:

@@ -28,14 +28,14 @@ def _mask_arg(call) -> bool:
     if not call.args:
         return False
     first = call.args[0].value
-    while isinstance(first, (cst.Subscript, cst.Attribute, cst.Call)):
-        if isinstance(first, cst.Call):
-            if not isinstance(first.func, cst.Attribute):
+    while type(first) in (cst.Subscript, cst.Attribute, cst.Call):
+        if type(first) is cst.Call:
+            if type(first.func) is not cst.Attribute:
                 break
             first = first.func.value  # masks.unsqueeze(0) -> masks
         else:
             first = first.value
-    return isinstance(first, cst.Name) and "mask" in first.value.lower()
+    return type(first) is cst.Name and "mask" in first.value.lower()
 
 
 def order(fn) -> Optional[tuple]:

@@ -50,16 +50,16 @@ class Cut:
 
 
 def _num(node) -> Optional[float]:
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return float(node.value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) and isinstance(node.expression, (cst.Integer, cst.Float)):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus and type(node.expression) in (cst.Integer, cst.Float):
         return -float(node.expression.value)
     return None
 
 
 def _maskish(node, loop_masks: set) -> bool:
-    text = code(None, node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
-    if isinstance(node, cst.Subscript):
+    text = code(None, node) if type(node) in (cst.Name, cst.Attribute) else ""
+    if type(node) is cst.Subscript:
         return _maskish(node.value, loop_masks)
     return "mask" in text.lower() or text in loop_masks
 
@@ -68,9 +68,9 @@ def _loop_masks(fn) -> set:
     """`for m in masks[0, :, :, :]:` -> {'m'}: names bound to one mask of a mask array."""
     out = set()
     for n in walk(fn.body):
-        if type(n) is cst.For and isinstance(n.target, cst.Name):
-            it = n.iter.value if isinstance(n.iter, cst.Subscript) else n.iter
-            if isinstance(it, (cst.Name, cst.Attribute)) and "mask" in code(None, it).lower():
+        if type(n) is cst.For and type(n.target) is cst.Name:
+            it = n.iter.value if type(n.iter) is cst.Subscript else n.iter
+            if type(it) in (cst.Name, cst.Attribute) and "mask" in code(None, it).lower():
                 out.add(n.target.value)
     return out
 
@@ -102,7 +102,7 @@ def cuts_in(src, fn) -> list[Cut]:
             if last == "greater" and len(n.args) == 2 and _num(n.args[1].value) is not None and (
                     _maskish(n.args[0].value, loops)):
                 out.append(Cut(src, n, n.args[1].value, _num(n.args[1].value), sig, resampled))
-            elif last in ("gt", "gt_") and isinstance(n.func, cst.Attribute) and _num(n.args[0].value) is not None and (
+            elif last in ("gt", "gt_") and type(n.func) is cst.Attribute and _num(n.args[0].value) is not None and (
                     _maskish(n.func.value, loops)):
                 out.append(Cut(src, n, n.args[0].value, _num(n.args[0].value), sig, resampled))
     return out
@@ -169,9 +169,9 @@ def _from_outside(src, fn, cut: Cut) -> bool:
     value computed from one), not made inside it (`np.zeros(...)` filled with polygons)."""
     node = cut.node.left if type(cut.node) is cst.Comparison else (
         cut.node.args[0].value if call_name(cut.node).rsplit(".", 1)[-1] == "greater" else cut.node.func.value)
-    while isinstance(node, (cst.Subscript, cst.Attribute)):
+    while type(node) in (cst.Subscript, cst.Attribute):
         node = node.value
-    if not isinstance(node, cst.Name):
+    if type(node) is not cst.Name:
         return False
     params = set(params_of(fn))
     name = node.value
@@ -180,9 +180,9 @@ def _from_outside(src, fn, cut: Cut) -> bool:
             return True
         source = None
         for n in walk(fn.body):  # the last binding of the name: a loop over, or an assignment from
-            if type(n) is cst.For and isinstance(n.target, cst.Name) and n.target.value == name:
+            if type(n) is cst.For and type(n.target) is cst.Name and n.target.value == name:
                 source = n.iter
-            if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and t.target.value == name for t in n.targets):
+            if type(n) is cst.Assign and any(type(t.target) is cst.Name and t.target.value == name for t in n.targets):
                 source = n.value
         first = next((x for x in walk(source) if type(x) is cst.Name), None) if source is not None else None
         if first is None or first.value == name:

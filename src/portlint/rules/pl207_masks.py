@@ -24,7 +24,7 @@ def resample_in(src, fn) -> bool:
 def proto_product(src, fn) -> bool:
     """The function makes masks as coefficients @ prototypes (`@`, np.matmul, torch.mm/matmul, np.dot)."""
     for n in walk(fn.body):
-        if type(n) is cst.BinaryOperation and isinstance(n.operator, cst.MatrixMultiply) and "proto" in code(src, n).lower():
+        if type(n) is cst.BinaryOperation and type(n.operator) is cst.MatrixMultiply and "proto" in code(src, n).lower():
             return True
         if type(n) is cst.Call and call_name(n).rsplit(".", 1)[-1] in ("matmul", "mm", "dot", "einsum") and "proto" in code(src, n).lower():
             return True

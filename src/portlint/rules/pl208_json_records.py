@@ -58,7 +58,7 @@ def _is_dict(node) -> bool:
 
 def _literal_fields(node) -> dict:
     if type(node) is cst.Dict:
-        return {k: e.value for e in node.elements if isinstance(e, cst.DictElement) for k in [_key(e.key)] if k}
+        return {k: e.value for e in node.elements if type(e) is cst.DictElement for k in [_key(e.key)] if k}
     return {a.keyword.value: a.value for a in node.args if a.keyword is not None}
 
 
@@ -74,7 +74,7 @@ def _store_key(target) -> Optional[tuple]:
 
 def records(src, scope) -> list[Rec]:
     """The dicts appended to a list in `scope` (a def or a module), in source order."""
-    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    body = scope.body if type(scope) is cst.FunctionDef else scope
     building: dict = {}  # name -> Rec being filled
     out = []
     for n in walk(body):
@@ -190,7 +190,7 @@ def _line(rec: Rec) -> str:
 
 
 def _writer_name(o: Rec) -> str:
-    return o.scope.name.value if isinstance(o.scope, cst.FunctionDef) else "its json writer"
+    return o.scope.name.value if type(o.scope) is cst.FunctionDef else "its json writer"
 
 
 # ------------------------------------------------------------------ literal score filter
@@ -226,7 +226,7 @@ def _score_filter(node) -> Optional[tuple]:
 
 def _definitions(scope) -> tuple:
     """(position of each node, {name: [(position, value node, statement)]}) in `scope`."""
-    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    body = scope.body if type(scope) is cst.FunctionDef else scope
     pos, defs = {}, {}
     for i, n in enumerate(walk(body)):
         pos[id(n)] = i

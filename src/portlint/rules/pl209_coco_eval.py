@@ -52,16 +52,16 @@ _ONE_VALUE = ("float", "round", "np.round", "numpy.round", "int", "np.float32", 
 
 def field_key(node) -> Optional[str]:
     """The key of a record field read: `res["score"]`, `res.get("score", 0)`."""
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+    if type(node) is cst.Subscript and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         return _key(node.slice[0].slice.value)
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
+    if type(node) is cst.Call and type(node.func) is cst.Attribute and node.func.attr.value == "get" and node.args:
         return _key(node.args[0].value)
     return None
 
 
 def score_read(node):
     """`res["score"]`, `res.get("score")` (through float()/round()): a record's score read by key."""
-    while isinstance(node, cst.Call) and call_name(node) in _ONE_VALUE and node.args:
+    while type(node) is cst.Call and call_name(node) in _ONE_VALUE and node.args:
         node = node.args[0].value
     return node if field_key(node) in SCORE_KEYS else None
 
@@ -82,10 +82,10 @@ def _record_values(fn) -> set:
             target, value = None, None
             if type(n) is cst.Assign and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
                 target, value = n.targets[0].target.value, n.value
-            elif type(n) is cst.Call and isinstance(n.func, cst.Attribute) and n.func.attr.value == "append" and \
-                    isinstance(n.func.value, cst.Name) and n.args:
+            elif type(n) is cst.Call and type(n.func) is cst.Attribute and n.func.attr.value == "append" and \
+                    type(n.func.value) is cst.Name and n.args:
                 target, value = n.func.value.value, n.args[0].value
-            elif type(n) is cst.For and isinstance(n.target, cst.Name):
+            elif type(n) is cst.For and type(n.target) is cst.Name:
                 target, value = n.target.value, n.iter
             if target is not None and target not in tainted and reads(value):
                 tainted.add(target)
@@ -105,7 +105,7 @@ def _assignments(fn) -> dict:
 def _score_of(node, assigned: dict):
     """The record score `node` stands for: a score read, or a name assigned only one."""
     found = score_read(node)
-    if found is None and isinstance(node, cst.Name):
+    if found is None and type(node) is cst.Name:
         values = assigned.get(node.value, [])
         reads = [score_read(v) for v in values]
         if len(values) == 1 and reads[0] is not None:
@@ -138,7 +138,7 @@ def _compared(test, assigned: dict, below: bool):
         return None
     op, right, left = test.comparisons[0].operator, test.comparisons[0].comparator, test.left
     first, second = (_LESS, _MORE) if below else (_MORE, _LESS)
-    equal = isinstance(op, (cst.LessThanEqual, cst.GreaterThanEqual))  # the comparison holds at s == t
+    equal = type(op) in (cst.LessThanEqual, cst.GreaterThanEqual)  # the comparison holds at s == t
     s = _score_of(left, assigned)
     if s is not None and isinstance(op, first):
         return s, right, equal == below
@@ -149,9 +149,9 @@ def _compared(test, assigned: dict, below: bool):
 
 
 def _only_continue(body) -> bool:
-    stmts = body.body if isinstance(body, cst.IndentedBlock) else [body]
-    flat = [s for st in stmts for s in (st.body if isinstance(st, cst.SimpleStatementLine) else [st])]
-    return len(flat) == 1 and isinstance(flat[0], cst.Continue)
+    stmts = body.body if type(body) is cst.IndentedBlock else [body]
+    flat = [s for st in stmts for s in (st.body if type(st) is cst.SimpleStatementLine else [st])]
+    return len(flat) == 1 and type(flat[0]) is cst.Continue
 
 
 def _appends(body) -> bool:
@@ -190,7 +190,7 @@ def score_stores(fn):
             yield n.value
         elif t is cst.Dict:
             for e in n.elements:
-                if isinstance(e, cst.DictElement) and _key(e.key) == "score":
+                if type(e) is cst.DictElement and _key(e.key) == "score":
                     yield e.value
         elif t is cst.Call and call_name(n) == "dict":
             for a in n.args:
@@ -207,11 +207,11 @@ def builds_records(src, fn) -> bool:
 
 
 def _literal(node, assigned: dict) -> Optional[float]:
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return float(node.value)
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         values = assigned.get(node.value, [])
-        if len(values) == 1 and isinstance(values[0], (cst.Integer, cst.Float)):
+        if len(values) == 1 and type(values[0]) in (cst.Integer, cst.Float):
             return float(values[0].value)
     return None
 
@@ -236,7 +236,7 @@ class Rescore:
 
 
 def _combines(node) -> bool:
-    while isinstance(node, cst.Call) and call_name(node) in _ONE_VALUE and node.args:
+    while type(node) is cst.Call and call_name(node) in _ONE_VALUE and node.args:
         node = node.args[0].value
     for n in walk(node, skip_functions=False):
         if type(n) is cst.BinaryOperation:
@@ -341,7 +341,7 @@ def _drop_fix(flt: Filter) -> Fix:
 
 def _block_of(fn, stmt):
     for n in walk(fn, skip_functions=False):
-        if isinstance(n, cst.IndentedBlock) and any(s is stmt for s in n.body):
+        if type(n) is cst.IndentedBlock and any(s is stmt for s in n.body):
             return n
     return None
 
@@ -362,7 +362,7 @@ def _filter_findings(pair, prog, fns, o_records) -> list:
     out, o_filters = [], None  # the original's filters, read only when the port has one to compare
     for src, fn in fns:
         o = _closest_record(o_records, _record_keys(src, fn))
-        o_site = Site(o.src, o.scope) if o is not None and isinstance(o.scope, cst.FunctionDef) else None
+        o_site = Site(o.src, o.scope) if o is not None and type(o.scope) is cst.FunctionDef else None
         if not builds_records(src, fn):
             continue
         for flt in filters_in(src, fn):
@@ -379,7 +379,7 @@ def _filter_findings(pair, prog, fns, o_records) -> list:
                     "it evaluates every detection its validator kept")
             cut = f"at or below {t}" if flt.at_threshold else f"below {t}"
             msg = (f"the evaluation script drops every result whose score is {cut} before COCOeval "
-                   f"({code(src, flt.stmt.test if isinstance(flt.stmt, cst.If) else flt.stmt).strip()}); no code of the "
+                   f"({code(src, flt.stmt.test if type(flt.stmt) is cst.If else flt.stmt).strip()}); no code of the "
                    f"original drops its records below {t}: {what}. The kept "
                    "detections rank as before and the low-score tail of the precision/recall curve is cut, so recall "
                    "and AP can only drop")

@@ -80,21 +80,21 @@ class Decode:
 # ------------------------------------------------------------------ literals and names
 
 def _literal(node) -> Any:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         try:
             return int(node.value, 0)
         except ValueError:
             return _MISSING
-    if isinstance(node, cst.Float):
+    if type(node) is cst.Float:
         return float(node.value)
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+    if type(node) is cst.Name and node.value in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         try:
             return node.evaluated_value
         except Exception:
             return _MISSING
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
         v = _literal(node.expression)
         return -v if isinstance(v, (int, float)) and not isinstance(v, bool) else _MISSING
     return _MISSING
@@ -109,28 +109,28 @@ def _assignments(body, name: str) -> list:
         if t is cst.Assign:
             for target in n.targets:
                 tg = target.target
-                if isinstance(tg, cst.Name) and tg.value == name:
+                if type(tg) is cst.Name and tg.value == name:
                     out.append(n.value)
                 elif name in _bound_names(tg):
                     out.append(None)
-        elif t is cst.AnnAssign and isinstance(n.target, cst.Name) and n.target.value == name:
+        elif t is cst.AnnAssign and type(n.target) is cst.Name and n.target.value == name:
             out.append(n.value)
-        elif t is cst.AugAssign and isinstance(n.target, cst.Name) and n.target.value == name:
+        elif t is cst.AugAssign and type(n.target) is cst.Name and n.target.value == name:
             out.append(None)
         elif t in (cst.For, cst.CompFor) and name in _bound_names(n.target):
             out.append(None)
-        elif t is cst.NamedExpr and isinstance(n.target, cst.Name) and n.target.value == name:
+        elif t is cst.NamedExpr and type(n.target) is cst.Name and n.target.value == name:
             out.append(n.value)
     return out
 
 
 def _bound_names(target) -> set:
     """The names a target binds: `a`, `a, (b, *c)`; none for `x.attr` or `x[i]`."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         return set().union(*(_bound_names(e.value) for e in target.elements)) if target.elements else set()
-    if isinstance(target, cst.StarredElement):
+    if type(target) is cst.StarredElement:
         return _bound_names(target.value)
     return set()
 
@@ -145,9 +145,9 @@ def _param(fn: cst.FunctionDef, name: str) -> Optional[cst.Param]:
 
 def _enclosing_class(src, fn) -> Optional[cst.ClassDef]:
     for a in ancestors(src, fn):
-        if isinstance(a, cst.ClassDef):
+        if type(a) is cst.ClassDef:
             return a
-        if isinstance(a, cst.FunctionDef):
+        if type(a) is cst.FunctionDef:
             return None
     return None
 
@@ -160,7 +160,7 @@ class Resolver:
         self.events: dict = {}
         for c in facts.events_of(FunctionCall):
             site = c.site
-            if site is None or isinstance(site.node, cst.FunctionDef):
+            if site is None or type(site.node) is cst.FunctionDef:
                 continue  # the analyser's fallback run of a function no program reached
             self.events.setdefault(id(c.func.node), []).append(c)
         self.run_sites = {id(c.site.node) for cs in self.events.values() for c in cs}
@@ -175,9 +175,9 @@ class Resolver:
         if v is not _MISSING:
             return Val(v, "literal", src, node, Site(src, node))
         found = None
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             found = self._name(src, fn, node.value, depth)
-        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self" and fn is not None:
+        elif type(node) is cst.Attribute and type(node.value) is cst.Name and node.value.value == "self" and fn is not None:
             found = self._self_attr(src, fn, node.attr.value, depth)
         if found is not None:
             return found
@@ -211,15 +211,15 @@ class Resolver:
         if cls is None:
             return None
         stores = []
-        for method in (s for s in walk(cls.body, skip_functions=False) if isinstance(s, cst.FunctionDef)):
+        for method in (s for s in walk(cls.body, skip_functions=False) if type(s) is cst.FunctionDef):
             for n in walk(method.body):
                 if type(n) is cst.Assign:
                     for t in n.targets:
                         tg = t.target
-                        if isinstance(tg, cst.Attribute) and isinstance(tg.value, cst.Name) and tg.value.value == "self" \
+                        if type(tg) is cst.Attribute and type(tg.value) is cst.Name and tg.value.value == "self" \
                                 and tg.attr.value == attr:
                             stores.append((method, n.value))
-                elif type(n) is cst.AugAssign and isinstance(n.target, cst.Attribute) and n.target.attr.value == attr:
+                elif type(n) is cst.AugAssign and type(n.target) is cst.Attribute and n.target.attr.value == attr:
                     return None
         if len(stores) != 1:
             return None
@@ -239,7 +239,7 @@ class Resolver:
                 v = c.args.get(name, _MISSING)
                 if v is _MISSING or not isinstance(v, _PLAIN):
                     return None
-                arg = _bound_arg(fn, c.site.node, name) if isinstance(c.site.node, cst.Call) else None
+                arg = _bound_arg(fn, c.site.node, name) if type(c.site.node) is cst.Call else None
                 seen.append((v, Site(c.site.file, arg.value) if arg is not None else None))
             if any(v != seen[0][0] for v, _ in seen):
                 return None
@@ -346,22 +346,22 @@ def _is_wrapper_call(call: cst.Call, defs: list) -> bool:
 def _kwargs_dict(src, fn, arg: cst.Arg) -> Optional[dict]:
     """The keys and value nodes of a `**name` argument assigned one dict literal (or dict(...))."""
     node = arg.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         values = _assignments(fn.body if fn is not None else src.module, node.value)
         if len(values) != 1 or values[0] is None:
             return None
         node = values[0]
-    if isinstance(node, cst.Dict):
+    if type(node) is cst.Dict:
         out = {}
         for e in node.elements:
-            if not isinstance(e, cst.DictElement):
+            if type(e) is not cst.DictElement:
                 return None
             key = _literal(e.key)
             if not isinstance(key, str):
                 return None
             out[key] = e.value
         return out
-    if isinstance(node, cst.Call) and call_name(node) == "dict" and all(a.keyword is not None for a in node.args):
+    if type(node) is cst.Call and call_name(node) == "dict" and all(a.keyword is not None for a in node.args):
         return {a.keyword.value: a.value for a in node.args}
     return None
 
@@ -403,7 +403,7 @@ def decoder_calls(facts) -> tuple:
         if src.module is None or ".generate(" not in src.text:
             continue
         for n in walk(src.module, skip_functions=False):
-            if type(n) is not cst.Call or not isinstance(n.func, cst.Attribute) or n.func.attr.value != "generate":
+            if type(n) is not cst.Call or type(n.func) is not cst.Attribute or n.func.attr.value != "generate":
                 continue
             if id(n) in res.run_sites:
                 continue  # the interpreter ran a local function here
@@ -418,10 +418,10 @@ def decoder_calls(facts) -> tuple:
 
 
 def _truth(res: Resolver, src, fn, test) -> Optional[bool]:
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         t = _truth(res, src, fn, test.expression)
         return None if t is None else not t
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and \
+    if type(test) is cst.Comparison and len(test.comparisons) == 1 and \
             isinstance(test.comparisons[0].operator, (cst.Equal, cst.NotEqual)):
         left = res.resolve(src, fn, test.left)
         right = res.resolve(src, fn, test.comparisons[0].comparator)
@@ -429,7 +429,7 @@ def _truth(res: Resolver, src, fn, test) -> Optional[bool]:
             return None
         same = left.value == right.value
         return same if isinstance(test.comparisons[0].operator, cst.Equal) else not same
-    if isinstance(test, (cst.Name, cst.Attribute)):
+    if type(test) in (cst.Name, cst.Attribute):
         v = res.resolve(src, fn, test)
         return None if v is None else bool(v.value)
     return None
@@ -440,7 +440,7 @@ def _dead_branch(res: Resolver, src, fn, call) -> bool:
     for a in ancestors(src, call):
         if a is fn:
             return False
-        if isinstance(a, cst.If):
+        if type(a) is cst.If:
             t = _truth(res, src, fn, a.test)
             if t is not None:
                 in_body = child is a.body

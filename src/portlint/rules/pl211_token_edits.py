@@ -56,7 +56,7 @@ def _ids_of(node, name: str, is_ids: bool) -> bool:
         return node.attr.value == "input_ids" and type(node.value) is cst.Name and node.value.value == name
     if type(node) is cst.Subscript and type(node.value) is cst.Name and node.value.value == name and len(node.slice) == 1:
         key = node.slice[0].slice
-        return isinstance(key, cst.Index) and type(key.value) is cst.SimpleString and "input_ids" in key.value.value
+        return type(key) is cst.Index and type(key.value) is cst.SimpleString and "input_ids" in key.value.value
     return False
 
 

@@ -35,8 +35,8 @@ class Unpad:
 
 def _minus_tenth(node, name: Optional[str] = None) -> Optional[str]:
     """`x - 0.1` -> 'x' (the name), else None."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract) and \
-            isinstance(node.right, cst.Float) and float(node.right.value) == 0.1 and isinstance(node.left, cst.Name):
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.Subtract and \
+            type(node.right) is cst.Float and float(node.right.value) == 0.1 and type(node.left) is cst.Name:
         return node.left.value
     return None
 
@@ -44,13 +44,13 @@ def _minus_tenth(node, name: Optional[str] = None) -> Optional[str]:
 def _rounded_placement(node, truncation: bool = False) -> Optional[tuple]:
     """`int(round(dh - 0.1))` / `round(dh - 0.1)` (and with `truncation`, `int(dh)`: bmcv's
     `set_sty(int(ty1))`) -> ('dh', the outer call)."""
-    if not isinstance(node, cst.Call) or not node.args:
+    if type(node) is not cst.Call or not node.args:
         return None
     name = call_name(node)
     inner = node.args[0].value
-    if truncation and name == "int" and isinstance(inner, cst.Name):
+    if truncation and name == "int" and type(inner) is cst.Name:
         return inner.value, node
-    if name == "int" and isinstance(inner, cst.Call) and call_name(inner) == "round" and inner.args:
+    if name == "int" and type(inner) is cst.Call and call_name(inner) == "round" and inner.args:
         found = _minus_tenth(inner.args[0].value)
         return (found, node) if found else None
     if name == "round":
@@ -68,8 +68,8 @@ _HANDED: dict = {}
 def _subtracts_from_array(fn) -> bool:
     found = _SUBTRACTS.get(id(fn))
     if found is None or found[0] is not fn:
-        value = any(type(n) is cst.AugAssign and isinstance(n.operator, cst.SubtractAssign) and
-                    isinstance(n.target, cst.Subscript) for n in walk(fn.body))
+        value = any(type(n) is cst.AugAssign and type(n.operator) is cst.SubtractAssign and
+                    type(n.target) is cst.Subscript for n in walk(fn.body))
         found = _SUBTRACTS[id(fn)] = (fn, value)
     return found[1]
 
@@ -92,7 +92,7 @@ def _handed_on(fn, truncation: bool) -> list:
                 continue
             for n in walk(stmt.value):
                 if type(n) is cst.Tuple and len(n.elements) == 2 and all(
-                        isinstance(e.value, cst.Name) and e.value.value in placed for e in n.elements):
+                        type(e.value) is cst.Name and e.value.value in placed for e in n.elements):
                     out.append((stmt, n, placed))
     _HANDED[key] = (fn, out)
     return out
@@ -116,12 +116,12 @@ def original_integer_unpad(facts) -> Optional[Site]:
         if src.module is None or "- 0.1" not in src.text or "pad" not in src.text:
             continue
         for fn in functions(src):
-            subtracts = any(type(n) is cst.AugAssign and isinstance(n.operator, cst.SubtractAssign) and
+            subtracts = any(type(n) is cst.AugAssign and type(n.operator) is cst.SubtractAssign and
                             "pad" in code(src, n.value) for n in walk(fn.body))
             if not subtracts:
                 continue
             for n in walk(fn.body):
-                if type(n) is cst.Assign and any(isinstance(t.target, cst.Name) and "pad" in t.target.value for t in n.targets) \
+                if type(n) is cst.Assign and any(type(t.target) is cst.Name and "pad" in t.target.value for t in n.targets) \
                         and any(type(c) is cst.Call and call_name(c) == "round" and "- 0.1" in code(src, c)
                                 for c in walk(n.value)):
                     return Site(src, n)
@@ -148,8 +148,8 @@ def message(u: Unpad) -> str:
 
 def _symmetric_slice(node) -> Optional[str]:
     """`t : n - t` (a slice keeping what lies between t and t from the end) -> 't'."""
-    if isinstance(node, cst.Slice) and isinstance(node.lower, cst.Name) and isinstance(node.upper, cst.BinaryOperation) and \
-            isinstance(node.upper.operator, cst.Subtract) and isinstance(node.upper.right, cst.Name) and \
+    if type(node) is cst.Slice and type(node.lower) is cst.Name and type(node.upper) is cst.BinaryOperation and \
+            type(node.upper.operator) is cst.Subtract and type(node.upper.right) is cst.Name and \
             node.upper.right.value == node.lower.value:
         return node.lower.value
     return None

@@ -194,9 +194,9 @@ def _is_class_name(qname: str) -> bool:
 
 
 def _callee_name(node) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return node.attr.value
     return ""
 

@@ -348,9 +348,9 @@ def _eval(ctx: Ctx):
     import libcst as cst
     if node is not None and node.args:
         expr = node.args[0].value
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "format":
+        if type(expr) is cst.Call and type(expr.func) is cst.Attribute and expr.func.attr.value == "format":
             template = expr.func.value
-            if isinstance(template, cst.SimpleString) and "BMImageArray" in template.evaluated_value:
+            if type(template) is cst.SimpleString and "BMImageArray" in template.evaluated_value:
                 return ApiRef("sophon.sail.BMImageArray")
     text = ctx.arg(0)
     if isinstance(text, str) and len(ctx.args) == 1 and not ctx.kwargs:

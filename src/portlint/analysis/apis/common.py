@@ -75,9 +75,9 @@ class Ctx:
         arg = self.arg_node(index, name)
         if arg is None or self.frame is None:
             return
-        if isinstance(arg.value, (cst.Name, cst.Attribute)):
+        if type(arg.value) in (cst.Name, cst.Attribute):
             self.interp.assign(arg.value, value, self.frame)
-        elif isinstance(arg.value, cst.Subscript):
+        elif type(arg.value) is cst.Subscript:
             self.interp.assign_subscript(arg.value, value, self.frame)
 
     def op(self, cls: type, **fields) -> Op:

@@ -50,9 +50,9 @@ def _list_element(ctx: Ctx, index: int, name: str):
         return value
     arg = ctx.arg_node(index, name)
     expr = arg.value if arg is not None else None
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
-        expr = expr.left if isinstance(expr.left, (cst.List, cst.Tuple)) else expr.right
-    if isinstance(expr, (cst.List, cst.Tuple)) and expr.elements and ctx.frame is not None:
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Multiply:
+        expr = expr.left if type(expr.left) in (cst.List, cst.Tuple) else expr.right
+    if type(expr) in (cst.List, cst.Tuple) and expr.elements and ctx.frame is not None:
         return _number(ctx.interp.eval(expr.elements[0].value, ctx.frame))
     return UNKNOWN
 

@@ -71,7 +71,7 @@ def _construct_arg(t: ApiObject, index: int, name: str):
     import libcst as cst
 
     node = t.site.node if t.site is not None else None
-    if not isinstance(node, cst.Call):
+    if type(node) is not cst.Call:
         return None
     positional = [a for a in node.args if a.keyword is None and not a.star]
     for a in node.args:
