@@ -84,14 +84,14 @@ class ReadLoop:
 
 def _modulo_test(node) -> Optional[cst.BaseExpression]:
     """`i % step == 0` (or `0 == i % step`, `not i % step`): the step expression."""
-    if type(node) is cst.UnaryOperation and isinstance(node.operator, cst.Not):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Not:
         node = node.expression
-        return node.right if type(node) is cst.BinaryOperation and isinstance(node.operator, cst.Modulo) else None
+        return node.right if type(node) is cst.BinaryOperation and type(node.operator) is cst.Modulo else None
     if type(node) is not cst.Comparison or len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, cst.Equal):
         return None
     left, right = node.left, node.comparisons[0].comparator
     for mod, zero in ((left, right), (right, left)):
-        if type(mod) is cst.BinaryOperation and isinstance(mod.operator, cst.Modulo) and \
+        if type(mod) is cst.BinaryOperation and type(mod.operator) is cst.Modulo and \
                 type(zero) is cst.Integer and zero.value == "0":
             return mod.right
     return None
@@ -103,11 +103,11 @@ def read_loops(src, fn) -> list[ReadLoop]:
         if type(loop) not in (cst.For, cst.While):
             continue
         nodes = list(walk(loop.body))
-        reads = [n for n in nodes if type(n) is cst.Call and isinstance(n.func, cst.Attribute) and n.func.attr.value == "read"
+        reads = [n for n in nodes if type(n) is cst.Call and type(n.func) is cst.Attribute and n.func.attr.value == "read"
                  and not n.args]
         if not reads or any(type(n) is cst.Call and call_name(n).rsplit(".", 1)[-1] in ("set", "grab", "seek") for n in nodes):
             continue
-        appends = [n for n in nodes if type(n) is cst.Call and isinstance(n.func, cst.Attribute) and n.func.attr.value == "append"]
+        appends = [n for n in nodes if type(n) is cst.Call and type(n.func) is cst.Attribute and n.func.attr.value == "append"]
         if not appends:
             continue
         tests = [(n, _modulo_test(n.test)) for n in nodes if type(n) is cst.If]
