@@ -4,6 +4,9 @@
 frame becomes an NDArray of shape (height, width, 3), uint8 (threaded_decoder.cc CopyToNDArray).
 `VideoReader.get_batch(indices)` stacks the frames into (N, H, W, 3); `NDArray.asnumpy()` is that
 array as numpy; `vr[i]` / `vr.next()` is one frame (H, W, 3).
+Measured with decord 0.6.0 (not a dependency; a scratch venv): a cv2-written video whose BGR
+pixel is (0, 0, 255) reads back from get_batch().asnumpy() as [254, 0, 0], cv2's read() as
+[0, 0, 254] (docs/facts.md).
 """
 
 from __future__ import annotations

@@ -110,19 +110,33 @@ def _build_from_cfg(ctx: Ctx):
     return build_from_cfg(ctx, ctx.arg(0, "cfg"), ctx.arg(1, "registry"), ctx.arg(2, "default_args", None))
 
 
-def build_from_cfg(ctx: Ctx, cfg, registry, default_args):
-    registry = _registry_of(registry)
-    if not isinstance(cfg, dict) or registry is None:
-        return UNKNOWN
+def cfg_arguments(cfg, default_args):
+    """build_from_cfg's copy of a config dict: its keys, with default_args' missing ones set
+    (mmcv 1.x and mmengine alike); None when the config is not a dict."""
+    if not isinstance(cfg, dict):
+        return None
     args = dict(cfg)
     if isinstance(default_args, dict):
         for k, v in default_args.items():
             args.setdefault(k, v)
-    kind = args.pop("type", None)
-    cls = registry.attrs["_module_dict"].get(kind) if isinstance(kind, str) else kind
-    if not isinstance(cls, ClassVal) or not all(isinstance(k, str) for k in args):
+    return args
+
+
+def call_built(ctx: Ctx, cls, args: dict, kinds=(ClassVal,)):
+    """The registered class (or function) called with the config's other keys as keywords."""
+    if not isinstance(cls, kinds) or not all(isinstance(k, str) for k in args):
         return UNKNOWN
     return ctx.interp.call(cls, [], args, ctx.site)
+
+
+def build_from_cfg(ctx: Ctx, cfg, registry, default_args):
+    registry = _registry_of(registry)
+    args = cfg_arguments(cfg, default_args)
+    if args is None or registry is None:
+        return UNKNOWN
+    kind = args.pop("type", None)
+    cls = registry.attrs["_module_dict"].get(kind) if isinstance(kind, str) else kind
+    return call_built(ctx, cls, args)
 
 
 # ------------------------------------------------------------------ images

@@ -56,7 +56,7 @@ import os
 import re
 
 from portlint.analysis.apis.common import Ctx, handles
-from portlint.analysis.apis.mmcv_api import _config_fromfile
+from portlint.analysis.apis.mmcv_api import _config_fromfile, call_built, cfg_arguments
 from portlint.analysis.image import Img
 from portlint.analysis.objects import ClassVal, FunctionVal, Instance
 from portlint.analysis.values import UNKNOWN, ApiObject, ApiRef
@@ -242,20 +242,15 @@ def registry_get(interp, registry, key):
 
 
 def build(ctx: Ctx, cfg, registry, default_args=None):
-    if not isinstance(cfg, dict) or not is_registry(registry):
+    args = cfg_arguments(cfg, default_args)
+    if args is None or not is_registry(registry):
         return UNKNOWN
-    args = dict(cfg)
-    if isinstance(default_args, dict):
-        for k, v in default_args.items():
-            args.setdefault(k, v)
     registry = _scoped(ctx.interp, registry, args.pop("_scope_", None))
     if registry is UNKNOWN:
         return UNKNOWN
     kind = args.pop("type", None)
     cls = registry_get(ctx.interp, registry, kind) if isinstance(kind, str) else kind
-    if not isinstance(cls, (ClassVal, FunctionVal)) or not all(isinstance(k, str) for k in args):
-        return UNKNOWN
-    return ctx.interp.call(cls, [], args, ctx.site)
+    return call_built(ctx, cls, args, (ClassVal, FunctionVal))
 
 
 @handles(REGISTRY + ".build", *(ROOT_PREFIX + n + ".build" for n in ROOTS))
