@@ -92,13 +92,17 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
-def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int]) -> list:
-    """[func(pair, options) for pair in pairs], in order, on up to `jobs` processes."""
+def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int], prepare: Optional[Callable] = None) -> list:
+    """[func(pair, options) for pair in pairs], in order, on up to `jobs` processes. `prepare()`
+    runs once before a pool starts: what it imports, the forked workers share instead of each
+    importing it again."""
     jobs = default_jobs() if not jobs or jobs < 1 else jobs
     jobs = min(jobs, len(pairs))
     if jobs <= 1:
         with fewer_collections():
             return [func(pair, options) for pair in pairs]
+    if prepare is not None:
+        prepare()
     pool = _context().Pool(processes=jobs, initializer=_init_worker, initargs=(func, options, os.getpid()))
     try:
         results = list(pool.imap(_run_one, pairs, chunksize=1))  # in order, whoever finishes first
@@ -111,8 +115,9 @@ def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int]) -> list
     return results
 
 
-def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) -> list:
-    """One report per pair (in order): from the cache where it has the pair, else `analyze`."""
+def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable, prepare: Optional[Callable] = None) -> list:
+    """One report per pair (in order): from the cache where it has the pair, else `analyze`
+    (`prepare`: see run_pairs)."""
     from portlint import cache as cache_mod
 
     store = None
@@ -132,7 +137,7 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable) 
             results[i] = store.get(keys[i])
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
-        done = run_pairs(analyze, [pairs[i] for i in todo], options, jobs)
+        done = run_pairs(analyze, [pairs[i] for i in todo], options, jobs, prepare)
         for i, report in zip(todo, done):
             results[i] = report
             if store is not None:
