@@ -14,7 +14,9 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 # An editable install compiles nothing, and where PYTHONDONTWRITEBYTECODE is set (this kind of
 # machine sets it) every `portlint check` would compile portlint's ~90 modules again: about 0.2 s
 # of each process's 0.5 s of imports (measured, README "Performance"). A wheel install compiles
-# them (pip does); here they are compiled once, and Python reads the bytecode either way.
+# them (pip's default, `--no-compile` turns it off: this venv's libcst and typer have their .pyc
+# files although this machine sets the variable); here they are compiled once, and Python reads
+# the bytecode either way.
 .venv/bin/python -m compileall -q src/portlint
 PYTHON=.venv/bin/python scripts/install_tpu_mlir.sh
 echo "portlint installed: .venv/bin/portlint"
