@@ -23,6 +23,8 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 
+from portlint.analysis import fastcode
+
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
@@ -190,16 +192,20 @@ class LazyPositions:
 
     def _occurrence(self, candidate, indent: list, node) -> tuple[Optional[CodeRange], int]:
         """(the node's range if `candidate`'s code occurs exactly once, that code's length)."""
-        state = _OffsetState(self.module.default_indent, self.module.default_newline)
-        state.indent_tokens.extend(indent)
-        candidate._codegen(state)
-        code = "".join(state.tokens)
+        written = fastcode.generate(candidate, "".join(indent), self.module.default_newline, node)
+        if written is not None:
+            code, rng = written
+        else:  # a node the fast writer leaves to libcst (statements, lambdas)
+            state = _OffsetState(self.module.default_indent, self.module.default_newline)
+            state.indent_tokens.extend(indent)
+            candidate._codegen(state)
+            code = "".join(state.tokens)
+            rng = state.ranges.get(node)
         if not code:
             return None, 0
         at = self.text.find(code)
         if at < 0 or self.text.find(code, at + 1) >= 0:
             return None, len(code)
-        rng = state.ranges.get(node)
         if rng is None:
             return None, len(code)
         return CodeRange(self._pos(at + rng[0]), self._pos(at + rng[1])), len(code)

@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
-from portlint.analysis import tree
+from portlint.analysis import fastcode, tree
 from portlint.analysis.tree import children
 
 def parent(src, node):
@@ -88,7 +88,9 @@ def code(src, node) -> str:
     if text is not None:
         return text
     try:
-        text = src.module.code_for_node(node)
+        text = fastcode.code(src.module, node)
+        if text is None:  # a node the fast writer leaves to libcst (statements, lambdas)
+            text = src.module.code_for_node(node)
     except Exception:
         text = ""
     if len(_CODE) > 100_000:
