@@ -140,13 +140,21 @@ for _name in _COMMAND_MODULES:
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point: runs the typer app and turns every user error into one line + exit 2.
     A well-formed `check` command line skips typer's argument validation (cli/fastpath.py)."""
-    from portlint.cli.fastpath import try_check
+    from portlint.cli.fastpath import try_check, try_pre_commit
 
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        fast = try_check(sys.argv[1:] if argv is None else list(argv), check)
+        fast = try_check(args, check)
+        hook = None if fast is not None else try_pre_commit(args)
         if fast is not None:
             check(**fast)
             result = 0
+        elif hook is not None:  # the pre-commit hooks' own command line, typer's defaults
+            from portlint.cli.fix import pre_commit_command
+            from portlint.fix.guard import fix_signals
+
+            with fix_signals():
+                result = pre_commit_command(hook[0], hook[1], None, None, None, False)
         else:
             result = app(args=argv, standalone_mode=False, prog_name="portlint")
     except PortlintError as exc:

@@ -122,3 +122,15 @@ def try_check(argv: Optional[list[str]], check: Callable) -> Optional[dict]:
     if not argv or argv[0] != "check" or any(a in ("--help", "-h") for a in argv[1:]):
         return None
     return parse(check, list(argv[1:]))
+
+
+def try_pre_commit(argv: Optional[list[str]]) -> Optional[tuple[str, list[str]]]:
+    """For `pre-commit MODE FILES...` with no option (how the hooks in .pre-commit-hooks.yaml
+    call it: pre-commit appends the staged file names), (MODE, FILES); else None, and typer
+    parses. A commit is checked on every `git commit`: typer's validation would cost its
+    pydantic import before portlint learns that no configured pair holds the files."""
+    if not argv or argv[0] != "pre-commit" or len(argv) < 2:
+        return None
+    if any(a.startswith("-") for a in argv[1:]):
+        return None
+    return argv[1], list(argv[2:])

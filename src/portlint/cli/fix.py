@@ -103,20 +103,22 @@ def pre_commit_command(mode: str, files: list[str], config, select, ignore, unsa
     """pre-commit passes the staged file names; every configured pair containing one is checked
     (`check`) or fixed (`fix`, which fails when it changed files, as pre-commit fixers do)."""
     from portlint.checker import CheckOptions, run_check
-    from portlint.fix.run import run_fixes, write_fixes
-    from portlint.report.render import render
 
+    if mode not in ("check", "fix"):
+        raise PortlintError(f"pre-commit mode {mode!r}: expected check or fix")
     if not files:
         return 0
     options = CheckOptions.from_cli(select=select, ignore=ignore, config=config, files=files)
     if not options.pairs:
         return 0
     if mode == "check":
+        from portlint.report.render import render
+
         report = run_check(options)
         print(render(report, "text", color=False))
         return report.exit_code
-    if mode != "fix":
-        raise PortlintError(f"pre-commit mode {mode!r}: expected check or fix")
+    from portlint.fix.run import run_fixes, write_fixes  # libcst: only when there is something to fix
+
     outcome = run_fixes(options, unsafe_fixes)
     _report_problems(outcome)
     if _failed(outcome):
