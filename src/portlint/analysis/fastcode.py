@@ -162,10 +162,14 @@ def _ellipsis(w: _Writer, node) -> None:
     w.out.append("...")
 
 
-def _attribute(w: _Writer, node) -> None:
-    _emit(w, node.value)
-    _emit(w, node.dot)
-    _emit(w, node.attr)
+def _in_order(*fields: str) -> Callable:
+    """A writer for a node whose codegen writes these child nodes one after the other."""
+    def write(w: _Writer, node) -> None:
+        for name in fields:
+            _emit(w, getattr(node, name))
+    return write
+
+
 
 
 def _call(w: _Writer, node) -> None:
@@ -251,15 +255,8 @@ def _slice(w: _Writer, node) -> None:
         _emit(w, node.step)
 
 
-def _binary(w: _Writer, node) -> None:
-    _emit(w, node.left)
-    _emit(w, node.operator)
-    _emit(w, node.right)
 
 
-def _unary(w: _Writer, node) -> None:
-    _emit(w, node.operator)
-    _emit(w, node.expression)
 
 
 def _comparison(w: _Writer, node) -> None:
@@ -268,9 +265,6 @@ def _comparison(w: _Writer, node) -> None:
         _emit(w, target)
 
 
-def _comparison_target(w: _Writer, node) -> None:
-    _emit(w, node.operator)
-    _emit(w, node.comparator)
 
 
 def _concatenated(w: _Writer, node) -> None:
@@ -376,9 +370,6 @@ def _comp_if(w: _Writer, node) -> None:
     _emit(w, node.test)
 
 
-def _generator(w: _Writer, node) -> None:
-    _emit(w, node.elt)
-    _emit(w, node.for_in)
 
 
 def _comprehension(open_field: str, close_field: str, open_token: str, close_token: str) -> Callable:
@@ -460,23 +451,23 @@ _MODEL: dict[str, tuple[str, Callable]] = {
     "Imaginary": ("Imaginary._codegen_impl", _parenthesized(_value)),
     "SimpleString": ("SimpleString._codegen_impl", _parenthesized(_value)),
     "Ellipsis": ("Ellipsis._codegen_impl", _parenthesized(_ellipsis)),
-    "Attribute": ("Attribute._codegen_impl", _parenthesized(_attribute)),
+    "Attribute": ("Attribute._codegen_impl", _parenthesized(_in_order("value", "dot", "attr"))),
     "Call": ("Call._codegen_impl", _parenthesized(_call)),
     "Subscript": ("Subscript._codegen_impl", _parenthesized(_subscript)),
     "Index": ("Index._codegen_impl", _index),
     "Slice": ("Slice._codegen_impl", _slice),
-    "BinaryOperation": ("BinaryOperation._codegen_impl", _parenthesized(_binary)),
-    "BooleanOperation": ("BooleanOperation._codegen_impl", _parenthesized(_binary)),
-    "UnaryOperation": ("UnaryOperation._codegen_impl", _parenthesized(_unary)),
+    "BinaryOperation": ("BinaryOperation._codegen_impl", _parenthesized(_in_order("left", "operator", "right"))),
+    "BooleanOperation": ("BooleanOperation._codegen_impl", _parenthesized(_in_order("left", "operator", "right"))),
+    "UnaryOperation": ("UnaryOperation._codegen_impl", _parenthesized(_in_order("operator", "expression"))),
     "Comparison": ("Comparison._codegen_impl", _parenthesized(_comparison)),
-    "ComparisonTarget": ("ComparisonTarget._codegen_impl", _comparison_target),
+    "ComparisonTarget": ("ComparisonTarget._codegen_impl", _in_order("operator", "comparator")),
     "ConcatenatedString": ("ConcatenatedString._codegen_impl", _parenthesized(_concatenated)),
     "IfExp": ("IfExp._codegen_impl", _parenthesized(_if_exp)),
     "Tuple": ("Tuple._codegen_impl", _parenthesized(_tuple)),
     "List": ("List._codegen_impl", _parenthesized(_bracketed("lbracket", "rbracket", "[", "]"))),
     "Set": ("Set._codegen_impl", _parenthesized(_bracketed("lbrace", "rbrace", "{", "}"))),
     "Dict": ("Dict._codegen_impl", _parenthesized(_bracketed("lbrace", "rbrace", "{", "}"))),
-    "GeneratorExp": ("GeneratorExp._codegen_impl", _parenthesized(_generator)),
+    "GeneratorExp": ("GeneratorExp._codegen_impl", _parenthesized(_in_order("elt", "for_in"))),
     "ListComp": ("ListComp._codegen_impl", _parenthesized(_comprehension("lbracket", "rbracket", "[", "]"))),
     "SetComp": ("SetComp._codegen_impl", _parenthesized(_comprehension("lbrace", "rbrace", "{", "}"))),
     "DictComp": ("DictComp._codegen_impl", _parenthesized(_dict_comp)),

@@ -17,33 +17,13 @@ on about half of the grid (tests/test_size_sweep.py).
 from __future__ import annotations
 
 import functools
-import os
-import sys
 from dataclasses import dataclass
 from typing import Optional
 
 from portlint.analysis.values import Sym, sym_vars
 
-# numpy is imported on the first sweep only: `portlint check` on programs without keep-ratio sizes
-# never loads it (tests/test_startup.py lists what a check imports).
-
-
-def numpy():
-    """numpy, imported without OpenBLAS's thread pool where no thread count is set: a sweep is
-    elementwise arithmetic (no BLAS call), and the pool's threads spin when they start, about
-    0.1 s of CPU per process on a 2-core machine (measured here: `python -c "import numpy"` 0.16-0.19 s
-    user, 0.07-0.10 s with OPENBLAS_NUM_THREADS=1). OpenBLAS reads the variable once, when it is
-    loaded; it is put back right after, so nothing else sees it."""
-    if "numpy" not in sys.modules and "OPENBLAS_NUM_THREADS" not in os.environ:
-        os.environ["OPENBLAS_NUM_THREADS"] = "1"
-        try:
-            import numpy as np
-        finally:
-            del os.environ["OPENBLAS_NUM_THREADS"]
-        return np
-    import numpy as np
-
-    return np
+# numpy is imported on the first sweep only (analysis/sweep.py loads it): `portlint check` on
+# programs without keep-ratio sizes never loads it (tests/test_startup.py lists what a check imports).
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,7 +31,7 @@ def grid():
     """(widths, heights) swept: every 7th width and height from 200 to 2200 px (an odd step, so the
     sizes are not all multiples of the targets' factors), aspect ratios up to 3:1 either way:
     64,240 sizes."""
-    np = numpy()
+    from portlint.analysis.sweep import np
 
     sides = np.arange(200, 2201, 7, dtype=np.float64)
     w, h = (a.ravel() for a in np.meshgrid(sides, sides, indexing="ij"))
@@ -150,8 +130,7 @@ def _shape(value, seen: Optional[dict] = None):
 
 
 def _sweep(o_pair, p_pair, env: dict) -> Optional[SweepResult]:
-    np = numpy()
-    from portlint.analysis.sweep import sym_eval_many
+    from portlint.analysis.sweep import np, sym_eval_many
 
     grid_w, grid_h = env["W"], env["H"]
     sides = []
