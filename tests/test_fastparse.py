@@ -109,3 +109,51 @@ def test_every_parsed_node_type_is_built_directly():
         seen.add(type(node))
         stack.extend(node.children)
     assert seen <= direct, seen - direct
+
+
+def test_equal_layout_nodes_are_shared_and_nothing_else():
+    """Layout nodes (spaces, newlines, commas, dots, brackets) are one object per distinct value;
+    every other node is at one place in the tree only (the analysis tells places apart by them),
+    and parentheses are not shared (libcst ends an import's range at its right parenthesis)."""
+    from portlint.analysis.tree import LAYOUT
+
+    text = (ROOT / "examples" / "resnet" / "resnet_sail.py").read_text()
+    module = fastparse.parse_module(text)
+    places: dict = {}
+    stack = [module]
+    while stack:
+        node = stack.pop()
+        places[id(node)] = places.get(id(node), 0) + 1
+        if places[id(node)] == 1:
+            stack.extend(node.children)
+        else:
+            assert type(node) in LAYOUT and type(node) not in (cst.LeftParen, cst.RightParen), type(node)
+    shared = {i for i, n in places.items() if n > 1}
+    assert len(shared) >= 5
+    assert module.deep_equals(cst.parse_module(text)) and module.code == text
+    again = fastparse.parse_module("x = [1, 2]\n")
+    assert again.body[0].body[0].value.elements[0].comma is module_comma(module)
+
+
+def module_comma(module):
+    """The first `, ` comma of the module (shared with every other `, ` a parse builds)."""
+    stack = [module]
+    while stack:
+        node = stack.pop(0)
+        if type(node) is cst.Comma and node.whitespace_before.value == "" and node.whitespace_after.value == " ":
+            return node
+        stack.extend(node.children)
+    raise AssertionError("no comma")
+
+
+def test_the_classes_are_back_after_a_parse():
+    """While parsing, libcst's module holds the sharing factories; after it, its classes, also
+    when the parse fails."""
+    fastparse.parse_module("x = (1, 2)\n")
+    with pytest.raises(cst.ParserSyntaxError):
+        fastparse.parse_module("x = (1,\n")
+    for name, _factory, cls in fastparse._FACTORIES:
+        assert getattr(cst, name) is cls and isinstance(cls, type)
+    assert len(fastparse._FACTORIES) == len(fastparse._BY_VALUE) + len(fastparse._BY_PARTS)
+    node = cst.Comma()  # hand-built: fresh, validated as before
+    assert node is not cst.Comma() and node.whitespace_before is not cst.Comma().whitespace_before
