@@ -48,6 +48,38 @@ def test_run_pairs_keeps_pair_order():
     assert default_jobs() >= 1
 
 
+def test_largest_pairs_are_analysed_first_and_reported_in_order(tmp_path, monkeypatch):
+    """With a pool, the pairs with the most source go first (the short ones last, when a worker
+    may wait for the other); the reports still come back in the pairs' order. Serially, the
+    pairs' own order."""
+    from portlint import parallel
+    from portlint.checker import Pair
+    from portlint.report import CheckReport
+
+    sizes = [1, 40, 5, 300, 20]
+    pairs = []
+    for i, n in enumerate(sizes):
+        (tmp_path / f"o{i}.py").write_text("x = 1\n" * n)
+        (tmp_path / f"p{i}.py").write_text("y = 2\n")
+        pairs.append(Pair(original=str(tmp_path / f"o{i}.py"), ported=str(tmp_path / f"p{i}.py")))
+    seen: list = []
+
+    def fake_run_pairs(func, todo, options, jobs, prepare=None):
+        seen.append([pairs.index(p) for p in todo])
+        return [CheckReport(notes=[f"pair {pairs.index(p)}"]) for p in todo]
+
+    monkeypatch.setattr(parallel, "run_pairs", fake_run_pairs)
+
+    class Options:
+        no_cache, cache_dir = False, tmp_path / "cache"
+
+    got = parallel.analyze_pairs(pairs, Options(), 2, lambda p, o: None)
+    assert seen[-1] == [3, 1, 4, 2, 0] and [r.notes for r in got] == [[f"pair {i}"] for i in range(5)]
+    shutil.rmtree(tmp_path / "cache")
+    assert [r.notes for r in parallel.analyze_pairs(pairs, Options(), 1, lambda p, o: None)] == [r.notes for r in got]
+    assert seen[-1] == [0, 1, 2, 3, 4]
+
+
 _PREPARED: list = []
 
 

@@ -115,6 +115,24 @@ def run_pairs(func: Callable, pairs: list, options, jobs: Optional[int], prepare
     return results
 
 
+def _largest_first(todo: list, pairs: list, reader) -> list:
+    """The pairs to analyse, the most source text first (the keys read it all already): the pool
+    hands out one pair at a time, so the last pairs, when a worker may wait for the other,
+    are the short ones. The reports still come back in the pairs' order."""
+    from portlint import cache as cache_mod
+
+    def size(i: int) -> int:
+        total = 0
+        for side in (pairs[i].original, pairs[i].ported):
+            for path, _state in cache_mod.side_files(str(side), reader):
+                text = reader.files.get(path, ("", None))[1]
+                total += len(text) if text else 0
+        return total
+
+    sizes = {i: size(i) for i in todo}
+    return sorted(todo, key=lambda i: -sizes[i])  # stable: equal sizes keep their order
+
+
 def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable, prepare: Optional[Callable] = None) -> list:
     """One report per pair (in order): from the cache where it has the pair, else `analyze`
     (`prepare`: see run_pairs)."""
@@ -136,6 +154,8 @@ def analyze_pairs(pairs: list, options, jobs: Optional[int], analyze: Callable, 
                 keys[i] = None
             results[i] = store.get(keys[i])
     todo = [i for i, r in enumerate(results) if r is None]
+    if reader is not None and len(todo) > 1 and (default_jobs() if not jobs or jobs < 1 else jobs) > 1:
+        todo = _largest_first(todo, pairs, reader)
     if todo:
         done = run_pairs(analyze, [pairs[i] for i in todo], options, jobs, prepare)
         for i, report in zip(todo, done):
