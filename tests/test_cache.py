@@ -314,6 +314,21 @@ def test_key_file_set_covers_what_the_loader_reads():
         assert read <= keyed, (side, sorted(read - keyed))
 
 
+def test_a_side_in_many_pairs_is_listed_once_per_run(monkeypatch):
+    """One original checked against many ports: its files and imports are found once per run
+    (the keys and the pool's dispatch order share the list); a new run looks again."""
+    scans = []
+    real_scan = cache_mod.scan_imports
+    monkeypatch.setattr(cache_mod, "scan_imports", lambda text: scans.append(1) or real_scan(text))
+    original = str(ROOT / "examples" / "resnet" / "resnet_torch.py")
+    reader = cache_mod._Reader()
+    first = cache_mod.side_files(original, reader)
+    assert scans and cache_mod.side_files(original, reader) is first
+    assert len(scans) == len(first)
+    cache_mod.side_files(original, cache_mod._Reader())
+    assert len(scans) == 2 * len(first)
+
+
 def test_scan_imports_is_a_superset_of_the_parsed_imports():
     import libcst as cst
     from portlint.analysis.source import imported_modules

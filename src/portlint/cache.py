@@ -142,6 +142,7 @@ class _Reader:
         self.files: dict[str, tuple[str, Optional[str]]] = {}
         self._real: Optional[dict[str, str]] = None  # real path -> state (real_states)
         self._real_n = 0
+        self.sides: dict[str, list] = {}  # side argument -> side_files(): one original, many pairs
         forget_file_system()
 
     @staticmethod
@@ -189,7 +190,15 @@ class _Reader:
 
 
 def side_files(arg: str, reader: _Reader) -> list:
-    """[(path, state)] of every file one side of a pair can read."""
+    """[(path, state)] of every file one side of a pair can read (once per run and side: the
+    caller must not change the list)."""
+    found = reader.sides.get(arg)
+    if found is None:
+        found = reader.sides[arg] = _side_files(arg, reader)
+    return found
+
+
+def _side_files(arg: str, reader: _Reader) -> list:
     path = Path(arg)
     if not path.exists():
         return [(arg, "missing")]
