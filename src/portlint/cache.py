@@ -232,7 +232,8 @@ _BMODELS: dict[tuple, str] = {}
 
 
 def code_version() -> str:
-    """Hash of portlint's own source (and rule docs), libcst's version and Python's."""
+    """Hash of portlint's own source (and rule docs), libcst's version, Python's, and which parser
+    builds the trees (PORTLINT_FRONT_END)."""
     global _CODE_HASH
     if _CODE_HASH is None:
         import portlint
@@ -252,7 +253,8 @@ def code_version() -> str:
                     except OSError:
                         h.update(str(p).encode() + b"\0?\0")
         libcst = _libcst_version()
-        h.update(f"{portlint.__version__}|libcst {libcst}|{sys.version_info[:3]}".encode())
+        front = "libcst" if os.environ.get("PORTLINT_FRONT_END") == "libcst" else "ast"  # source.FRONT_END
+        h.update(f"{portlint.__version__}|libcst {libcst}|{sys.version_info[:3]}|{front}".encode())
         _CODE_HASH = h.hexdigest()
     return _CODE_HASH
 

@@ -8,7 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from portlint.analysis.image import Site
-from portlint.analysis.positions import LazyPositions
+from portlint.analysis.positions import LazyPositions, SpanPositions
 from portlint.findings import Location
 
 _POSITIONS: dict[int, dict] = {}
@@ -18,7 +18,8 @@ def positions(src) -> dict:
     key = id(src.module)
     found = _POSITIONS.get(key)
     if found is None:
-        found = LazyPositions(src.module, src.text)
+        spans = getattr(src.module, "spans", None)  # an astfront tree knows its nodes' ranges
+        found = SpanPositions(spans, src.text) if spans is not None else LazyPositions(src.module, src.text)
         _POSITIONS[key] = found
     return found
 

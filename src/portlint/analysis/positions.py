@@ -61,7 +61,7 @@ class _OffsetState(CodegenState):
         start = self._stack.pop()
         if node not in self.ranges:  # a syntactic range recorded inside wins
             # PositionProvider does not rewind its line count over a popped final newline
-            end = self.offset + len(self.popped) if type(node) is cst.Module else self.offset
+            end = self.offset + len(self.popped) if isinstance(node, cst.Module) else self.offset
             self.ranges[node] = (start, end)
 
     @contextmanager
@@ -116,6 +116,11 @@ class Positions:
 
     def items(self):
         return ((n, self[n]) for n in self._ranges)
+
+
+class SpanPositions(Positions):
+    """Positions of an astfront tree: its converter recorded each node's (start, end) offsets
+    (and its code's, which `Positions` ignores)."""
 
 
 def module_positions(module: cst.Module, text: Optional[str] = None):

@@ -110,8 +110,10 @@ def parse(src: SourceFile, copy: int = 0) -> cst.Module:
         if refused:
             _REFUSED[src.digest] = refused
             raise SourceError(src.display, refused)
+        module = _from_ast(src.text) if FRONT_END == "ast" else None
         try:
-            module = fastparse.parse_module(src.text)
+            if module is None:
+                module = fastparse.parse_module(src.text)
         except cst.ParserSyntaxError as exc:
             raise SourceError(src.display, _syntax_message(src.text, exc)) from None
         except RecursionError:
@@ -123,6 +125,23 @@ def parse(src: SourceFile, copy: int = 0) -> cst.Module:
             gc.freeze()
     src.module = module
     return module
+
+
+# Which parser builds the trees: "ast" (astfront: CPython's parser, the tree converted, about 3x
+# cheaper; a file it does not convert goes to libcst) or "libcst" (fastparse). Code fixes set
+# "libcst": their edits are checked by regenerating libcst trees.
+FRONT_END = "libcst" if os.environ.get("PORTLINT_FRONT_END") == "libcst" else "ast"
+
+
+def _from_ast(text: str):
+    """The astfront tree of `text`, or None to parse it with libcst (what astfront does not
+    convert, and every syntax error: libcst's path words those messages)."""
+    from portlint.analysis import astfront
+
+    try:
+        return astfront.parse(text)
+    except Exception:  # noqa: BLE001 - anything astfront cannot build is libcst's to parse
+        return None
 
 
 # During a check run (parallel.fewer_collections, and in each worker) every parsed tree is moved

@@ -88,7 +88,9 @@ def code(src, node) -> str:
     if text is not None:
         return text
     try:
-        text = fastcode.code(src.module, node)
+        module = src.module
+        # an astfront tree reads its nodes' text off the source; a libcst tree writes it
+        text = module.code_for_node(node) if hasattr(module, "spans") else fastcode.code(module, node)
         if text is None:  # a node the fast writer leaves to libcst (statements, lambdas)
             text = src.module.code_for_node(node)
     except Exception:

@@ -76,16 +76,11 @@ def input_scale_name(src) -> Optional[str]:
 
 
 def contains(outer: Site, node) -> bool:
-    found = []
+    """Whether `node` is `outer`'s node or under it (a walk of the tree, not a libcst visit:
+    a visit rebuilds the nodes it passes)."""
+    from portlint.analysis.syntax import walk
 
-    class Visitor(cst.CSTVisitor):
-        def on_visit(self, n) -> bool:
-            if n is node:
-                found.append(n)
-            return not found
-
-    outer.node.visit(Visitor())
-    return bool(found)
+    return any(n is node for n in walk(outer.node, skip_functions=False))
 
 
 def insert_after_imports(src, text: str) -> Optional[TextEdit]:

@@ -125,7 +125,7 @@ class _Analysis:
         for a in ancestors(src, node):
             if type(a) in (cst.If, cst.IfExp) and f"{text}.shape" in code(src, a.test):
                 return True
-            if type(a) in (cst.FunctionDef, cst.Module):
+            if type(a) is cst.FunctionDef or isinstance(a, cst.Module):
                 return False
         return False
 
@@ -133,7 +133,7 @@ class _Analysis:
         for a in ancestors(src, node):
             if type(a) is cst.For and type(a.target) is cst.Name and a.target.value == name:
                 return "range" in code(src, a.iter) or "enumerate" in code(src, a.iter)
-            if type(a) in (cst.FunctionDef, cst.Module):
+            if type(a) is cst.FunctionDef or isinstance(a, cst.Module):
                 return False
         return False
 
