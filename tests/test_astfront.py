@@ -116,6 +116,9 @@ SAMPLES = {
                    "lam = lambda a, *b, c=1, **d: a\nglobal q\ndel a, b\nassert x, 'msg'\nimport a.b.c as d, e\nfrom .. import (f as g, h)\nfrom m import *\n",
     "continuations": "def f():\n    if x:\n        y = g(\n            a,\n          b,  # c\n        c) \\\n            + 1\n        s = '''a\n        b'''\n",
     "comments": "x = (  # a comment after a parenthesis\n    a)\ny = f(a,  # '#' in a string, then a comment\n      (b))\nz = ('#', # c\n     (c))\n",
+    "calls": "f(a, k=(i == 0),\n  )\nf((x for x in y))\nf(x for x in y)\nclass A((B), metaclass=(M)): pass\n"
+             "f(*(a), **(b))\nf((a))\nf((a),)\nf(((a)), (b))\ng()\n",
+    "slices": "x = a[1:\n   ]\ny = a[1: ]\nz = a[:]\nw = a[::2]\nv = a[1:2:]\nu = a[1:2, ::3, 4]\n",
     "unicode": "x = 'é' + f(ü)  # ç\ny = ü.attr\n",
     "crlf": "x = f(\r\n    a)\r\nif x:\r\n    y = 1\r\n",
 }

@@ -212,30 +212,65 @@ class _Converter:
                 break
         return i
 
-    def parens(self, s: int, e: int, owned_before: int = 0, owned_after: int = 0) -> tuple[int, int, int]:
+    def parens(self, s: int, e: int, lo: int = -1, hi: int = -1) -> tuple[int, int, int]:
         """(pairs of parentheses around [s, e) that belong to the node, code start, code end).
-        `owned_*`: parentheses the parent itself writes next to this child (a call's)."""
+        `lo`, `hi`: where the parent's own parentheses are (a call's), which are not the node's."""
         t = self.text
         before, i = [], s
         while True:
             j = self.skip_back(i)
-            if j > 0 and t[j - 1] == "(":
+            if j > 0 and t[j - 1] == "(" and j - 1 != lo:
                 before.append(j - 1)
                 i = j - 1
             else:
                 break
+        if not before:
+            return 0, s, e
         after, i = [], e
-        while True:
+        while len(after) < len(before):
             j = self.skip_fwd(i)
-            if j < self.n and t[j] == ")":
+            if j < self.n and t[j] == ")" and j != hi:
                 after.append(j + 1)
                 i = j + 1
             else:
                 break
-        k = min(len(before) - owned_before, len(after) - owned_after)
-        if k <= 0:
+        k = len(after)  # as many as close: `(a), b` opens one before `a` that closes after it
+        if not k:
             return 0, s, e
         return k, before[k - 1], after[k - 1]
+
+    def closing(self, lo: int) -> int:
+        """The offset of the `)` matching the `(` at `lo` (strings and comments skipped)."""
+        t, depth, k, n = self.text, 0, lo, self.n
+        while k < n:
+            ch = t[k]
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if not depth:
+                    return k
+            elif ch == "#":
+                k = self.skip_fwd(k)
+                continue
+            elif ch in "'\"":
+                m = _STRING_START.match(t, k)
+                q = m.group(1)
+                j = k + len(q)
+                while True:
+                    z = t.find(q, j)
+                    if z < 0:
+                        raise Unsupported("string literal")
+                    bs = 0
+                    while t[z - 1 - bs] == "\\":
+                        bs += 1
+                    if bs % 2 == 0:
+                        break
+                    j = z + 1
+                k = z + len(q)
+                continue
+            k += 1
+        raise Unsupported("unbalanced parentheses")
 
     # ---- nodes
     def record(self, node, s: int, e: int, cs: int = -1, ce: int = -1):
@@ -286,7 +321,7 @@ class _Walker:
         self.t = conv.text
 
     # ------------------------------------------------------------------ expressions
-    def expr(self, node, owned_before: int = 0, owned_after: int = 0):
+    def expr(self, node, lo: int = -1, hi: int = -1):
         """Convert an expression; its parentheses become lpar/rpar, as in libcst."""
         c = self.c
         s, e = c.start(node), c.end(node)
@@ -301,7 +336,7 @@ class _Walker:
             first = out.elements[0] if node.__class__ is ast.Tuple and out.elements else (
                 out.elt if node.__class__ is ast.GeneratorExp else None)
             own = 1 if first is None or c.spans[first][2] > s else 0
-        k, cs, ce = c.parens(s, e, owned_before, owned_after)
+        k, cs, ce = c.parens(s, e, lo, hi)
         if own or k:
             object.__setattr__(out, "lpar", [_LP] * (k + own))
             object.__setattr__(out, "rpar", [_RP] * (k + own))
@@ -407,37 +442,41 @@ class _Walker:
 
     def e_Call(self, node, s, e):
         func = self.expr(node.func)
-        return _b(cst.Call)(func=func, args=self.call_args(node.args, node.keywords))
+        if not node.args and not node.keywords:
+            return _b(cst.Call)(func=func, args=())
+        lo = self.c.skip_fwd(self.c.spans[func][3])
+        return _b(cst.Call)(func=func, args=self.call_args(node.args, node.keywords, lo, e - 1))
 
-    def call_args(self, args, keywords):
+    def call_args(self, args, keywords, lo: int, hi: int):
+        """Arguments in source order (ast keeps positional and keyword ones apart); `lo`, `hi`:
+        where the call's (or class's) parentheses are."""
         items = [(self.c.start(a), 0, a) for a in args] + [(self.c.start(k), 1, k) for k in keywords]
         items.sort(key=lambda x: x[0])
         out = []
         n = len(items)
-        for i, (_, kind, a) in enumerate(items):
-            first, last = i == 0, i == n - 1
+        for _, kind, a in items:
             if kind == 0:
                 if type(a) is ast.Starred:
-                    arg = _b(cst.Arg)(value=self.expr(a.value, 0, int(last)), star="*")
-                    self.c.record(arg, self.c.start(a), self.c.end(a))
-                elif type(a) is ast.GeneratorExp and n == 1:
+                    arg = _b(cst.Arg)(value=self.expr(a.value, lo, hi), star="*")
+                    self.c.record(arg, self.c.start(a), self.c.spans[arg.value][3])
+                elif type(a) is ast.GeneratorExp and n == 1 and self.c.start(a) == lo:
                     value = self.bare_genexp(a)
                     arg = _b(cst.Arg)(value=value, star="")
                     sp = self.c.spans[value]
                     self.c.record(arg, sp[2], sp[3])
                 else:
-                    value = self.expr(a, int(first), int(last))
+                    value = self.expr(a, lo, hi)
                     arg = _b(cst.Arg)(value=value, star="")
                     sp = self.c.spans[value]
                     self.c.record(arg, sp[2], sp[3])
             else:
                 s = self.c.start(a)
                 if a.arg is None:
-                    value = self.expr(a.value, 0, int(last))
+                    value = self.expr(a.value, lo, hi)
                     arg = _b(cst.Arg)(value=value, star="**")
                 else:
                     kw = self.c.name_at(s, a.arg)
-                    value = self.expr(a.value, 0, int(last))
+                    value = self.expr(a.value, lo, hi)
                     arg = _b(cst.Arg)(value=value, keyword=kw, star="")
                 self.c.record(arg, s, self.c.spans[value][3])
             out.append(arg)
@@ -446,12 +485,9 @@ class _Walker:
     def bare_genexp(self, a):
         s, e = self.c.start(a), self.c.end(a)
         out = self.e_GeneratorExp(a, s, e)
-        t = self.t
-        if t[s] == "(":  # ast's range of a sole generator argument is the call's parentheses
-            s2, e2 = self.c.skip_fwd(s + 1), self.c.skip_back(e - 1)
-        else:
-            s2, e2 = s, e
-        k, cs, ce = self.c.parens(s2, e2, 1, 1)
+        # ast's range of a sole generator argument is the call's parentheses
+        s2, e2 = self.c.skip_fwd(s + 1), self.c.skip_back(e - 1)
+        k, cs, ce = self.c.parens(s2, e2, s, e - 1)
         if k:
             object.__setattr__(out, "lpar", [_LP] * k)
             object.__setattr__(out, "rpar", [_RP] * k)
@@ -637,6 +673,9 @@ class _Walker:
         s, e = self.c.start(x), self.c.end(x)
         lower, upper, step = self.opt(x.lower), self.opt(x.upper), self.opt(x.step)
         out = _b(cst.Slice)(lower=lower, upper=upper, step=step)  # its colons are layout
+        if upper is None and step is None:  # `a[1: ]`: libcst's range keeps the space after the colon
+            while e < self.c.n and self.t[e] in _SPACE:
+                e += 1
         self.c.record(out, s, e)
         return out
 
@@ -938,7 +977,10 @@ class _Walker:
         if getattr(st, "type_params", None):
             raise Unsupported("type parameters")
         name = self.c.name_after(self.c.skip_fwd(self.t.find("class", s) + 5), st.name)
-        args = self.call_args(st.bases, st.keywords)
+        args = []
+        if st.bases or st.keywords:
+            lo = self.c.skip_fwd(self.c.spans[name][1])
+            args = self.call_args(st.bases, st.keywords, lo, self.c.closing(lo))
         bases = [a for a in args if a.keyword is None]
         keywords = [a for a in args if a.keyword is not None]
         return _b(cst.ClassDef)(name=name, body=self.suite(st.body), bases=bases, keywords=keywords,
