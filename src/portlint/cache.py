@@ -253,8 +253,9 @@ def code_version() -> str:
                     except OSError:
                         h.update(str(p).encode() + b"\0?\0")
         libcst = _libcst_version()
-        front = "libcst" if os.environ.get("PORTLINT_FRONT_END") == "libcst" else "ast"  # source.FRONT_END
-        h.update(f"{portlint.__version__}|libcst {libcst}|{sys.version_info[:3]}|{front}".encode())
+        from portlint.frontend import front_end
+
+        h.update(f"{portlint.__version__}|libcst {libcst}|{sys.version_info[:3]}|{front_end()}".encode())
         _CODE_HASH = h.hexdigest()
     return _CODE_HASH
 

@@ -1,19 +1,31 @@
-"""`parse(text)`: a libcst tree for `check`, built from CPython's own parser (`ast`), about 3x
-cheaper than libcst's parser.
+"""`parse(text)`: a libcst tree for the analysis, built from CPython's own parser (`ast`), about
+2.5x cheaper than libcst's parser (the benchmark's 819 files: 3.0 s against 7.8 s).
 
-Why: parsing is over half of a cold check, and libcst's parser costs about 8x `ast.parse` here
-(benchmark corpus: 9.1 s against 1.1 s). Most of what it builds is layout (whitespace, commas,
-brackets: 60% of its nodes) that no rule reads. So `check` converts the `ast` tree into the libcst
-node classes the analysis reads, with the same structure and the same values (names, number and
-string literals as written, operators, parentheses), and shared empty layout. A converted tree is
-not for code generation: its nodes' text and positions come from the source itself, through
-`FastModule.code_for_node` and `spans`, which give what libcst's `code_for_node` and
-PositionProvider give on a libcst tree (tests/test_astfront.py compares both, node for node, on
-the fixture corpus, the package's own sources and generated programs).
+Why: parsing was over half of a cold check, and libcst's native parser alone was its floor
+(0.65x of `libcst.parse_module` with every node constructor a no-op); `ast.parse` costs about an
+eighth of libcst's parse here (1.1 s against 9.1 s). Most of what libcst builds is layout
+(whitespace, commas, brackets: 60% of its nodes) that no rule reads. So the `ast` tree is
+converted into the libcst node classes the analysis reads, with the same structure and the same
+values (names, number and string literals as written, operators, parentheses), and shared empty
+layout. A converted tree is not for code generation: its nodes' text and positions come from the
+source itself, through `FastModule.code_for_node` and `spans`, which give what libcst's
+`code_for_node` and PositionProvider give on a libcst tree (tests/test_astfront.py compares both,
+node for node, on the fixture corpus, the package's own sources, a sample per construct and
+generated programs). A fix's edits are text edits at those ranges, as with a libcst tree.
+
+Facts it relies on, checked here with CPython 3.10 and 3.11 (each also pinned by a test sample):
+- `ast` columns are UTF-8 byte offsets (`x='é'+y`: `y` at column 7, character 6; the `ast`
+  module's documentation says so of col_offset); libcst's are characters.
+- CPython NFKC-normalises identifiers while parsing (`ª = 1` binds `a`; the language reference,
+  "Identifiers and keywords"); libcst keeps them as written, so a name is read off the text.
+- A parenthesised tuple's or generator's `ast` range includes its parentheses (`((1, 2))`: columns
+  1-7), a sole generator argument's those of the call, and other parentheses are outside the range
+  (CPython's Grammar/python.gram: `group` passes the inner node on).
+- Python ends lines at `\\n`, `\\r\\n` and `\\r` only (not at the form feeds `str.splitlines` splits at).
 
 What it does not convert (a `match` statement, template strings, `except*`, a parenthesised
-`with`, a comment between a parenthesis and what it encloses, ...) raises `Unsupported`, and the
-caller parses that file with libcst as before. Fixes (`portlint fix`) always use libcst's trees.
+`with`, type parameters, a non-ASCII name it cannot place) raises `Unsupported`, and the caller
+parses that file with libcst as before.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import ast
 import bisect
 import dataclasses
 import re
+import warnings
 from typing import Optional
 
 import libcst as cst
@@ -42,11 +55,16 @@ class FastModule(cst.Module):
     def code(self) -> str:
         return self.source
 
+    def span(self, node) -> Optional[tuple[int, int, int, int]]:
+        """(start, end, code start, code end) offsets of a node of this tree, None if unknown."""
+        packed = self.spans.get(node)
+        return None if packed is None else unpack(packed)
+
     def code_for_node(self, node) -> str:
         """The node's source text as libcst writes a node alone: continuation lines lose the
         indentation of the block the node is in (libcst's ParenthesizedWhitespace(indent=True)
         leaves it to the enclosing blocks), lines inside strings and after a backslash do not."""
-        span = self.spans.get(node)
+        span = self.span(node)
         if span is None or span[2] < 0:  # a node inside an f-string, which libcst parsed: libcst writes it
             return _EMPTY_MODULE.code_for_node(node)
         text = self.source
@@ -70,6 +88,19 @@ class FastModule(cst.Module):
         return "\n".join(out)
 
 
+_BITS = 22  # offsets are below 4 MB: MAX_FILE_BYTES is 2 MB (larger text: Unsupported)
+_MASK = (1 << _BITS) - 1
+
+
+def unpack(packed) -> tuple[int, int, int, int]:
+    """(start, end, code start, code end) from `_Converter.record`'s int; a node inside an
+    f-string, whose text libcst writes, has a tuple (start, end, -1, -1)."""
+    if type(packed) is tuple:
+        return packed
+    s, e = packed & _MASK, packed >> _BITS & _MASK
+    return s, e, s - (packed >> 2 * _BITS & _MASK), e + (packed >> 3 * _BITS)
+
+
 # ------------------------------------------------------------------ building nodes cheaply
 
 _BUILDERS: dict = {}
@@ -78,7 +109,9 @@ _NS: dict = {}
 
 def _builder(cls: type):
     """A constructor for `cls` taking its fields as keywords, every omitted one its default
-    (default factories called once: the defaults are immutable layout, shared), no validation."""
+    (default factories called once: the defaults are immutable layout, shared), no validation.
+    Not fastparse.direct_init: that one is a class's `__init__` and calls the default factories
+    for every node (fresh whitespace nodes), which is most of what this module saves."""
     params, body, tag = [], [], f"_{cls.__name__}"
     for i, f in enumerate(dataclasses.fields(cls)):
         slot = fastparse._slot(cls, f.name)
@@ -239,6 +272,25 @@ class _Converter:
             return 0, s, e
         return k, before[k - 1], after[k - 1]
 
+    def string_end(self, i: int) -> int:
+        """The offset just after the string literal that starts at i (its prefix included)."""
+        t = self.text
+        m = _STRING_START.match(t, i)
+        if m is None:
+            raise Unsupported("string literal")
+        q = m.group(1)
+        j = m.end()
+        while True:
+            k = t.find(q, j)
+            if k < 0:
+                raise Unsupported("string literal")
+            bs = 0
+            while t[k - 1 - bs] == "\\":
+                bs += 1
+            if bs % 2 == 0:  # an escaped quote (also in a raw string) does not end it
+                return k + len(q)
+            j = k + 1
+
     def closing(self, lo: int) -> int:
         """The offset of the `)` matching the `(` at `lo` (strings and comments skipped)."""
         t, depth, k, n = self.text, 0, lo, self.n
@@ -254,28 +306,20 @@ class _Converter:
                 k = self.skip_fwd(k)
                 continue
             elif ch in "'\"":
-                m = _STRING_START.match(t, k)
-                q = m.group(1)
-                j = k + len(q)
-                while True:
-                    z = t.find(q, j)
-                    if z < 0:
-                        raise Unsupported("string literal")
-                    bs = 0
-                    while t[z - 1 - bs] == "\\":
-                        bs += 1
-                    if bs % 2 == 0:
-                        break
-                    j = z + 1
-                k = z + len(q)
+                k = self.string_end(k)
                 continue
             k += 1
         raise Unsupported("unbalanced parentheses")
 
     # ---- nodes
     def record(self, node, s: int, e: int, cs: int = -1, ce: int = -1):
-        self.spans[node] = (s, e, s if cs < 0 else cs, e if ce < 0 else ce)
+        """Remember the node's range [s, e) and its code's [cs, ce) (its parentheses included),
+        packed into one int (see `unpack`): a tuple per node was 139 MB on the benchmark corpus."""
+        self.spans[node] = s | e << _BITS | (0 if cs < 0 else s - cs) << 2 * _BITS | (0 if ce < 0 else ce - e) << 3 * _BITS
         return node
+
+    def span(self, node) -> tuple[int, int, int, int]:
+        return unpack(self.spans[node])
 
     def name_at(self, s: int, value: str):
         if not value.isascii():  # NFKC-normalised by CPython: where it is written is not known
@@ -297,7 +341,11 @@ _LP, _RP = cst.LeftParen(), cst.RightParen()
 def parse(text: str) -> FastModule:
     """The libcst tree of `text`, built from `ast` (raises SyntaxError like `ast.parse`,
     Unsupported for what is not converted)."""
-    tree = ast.parse(text)
+    if len(text) > _MASK:
+        raise Unsupported("a text too long for the packed ranges")
+    with warnings.catch_warnings():  # CPython warns of e.g. invalid escapes while parsing (3.12: SyntaxWarning)
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
     conv = _Converter(text)
     w = _Walker(conv)
     body = w.block_body(tree.body)
@@ -335,7 +383,7 @@ class _Walker:
             # unparenthesised tuple can start with its first element's `(`
             first = out.elements[0] if node.__class__ is ast.Tuple and out.elements else (
                 out.elt if node.__class__ is ast.GeneratorExp else None)
-            own = 1 if first is None or c.spans[first][2] > s else 0
+            own = 1 if first is None or c.span(first)[2] > s else 0
         k, cs, ce = c.parens(s, e, lo, hi)
         if own or k:
             object.__setattr__(out, "lpar", [_LP] * (k + own))
@@ -379,22 +427,7 @@ class _Walker:
         t, c = self.t, self.c
         parts, i = [], s
         while i < e:
-            m = _STRING_START.match(t, i)
-            if m is None:
-                raise Unsupported("string literal")
-            q = m.group(1)
-            j = m.end()
-            while True:
-                k = t.find(q, j)
-                if k < 0:
-                    raise Unsupported("string literal")
-                bs = 0
-                while t[k - 1 - bs] == "\\":
-                    bs += 1
-                if bs % 2 == 0:  # an escaped quote (also in a raw string) does not end it
-                    break
-                j = k + 1
-            end = k + len(q)
+            end = c.string_end(i)
             parts.append((i, end))
             i = c.skip_fwd(end)
         nodes = []
@@ -426,25 +459,29 @@ class _Walker:
             raise Unsupported("f-string") from None
         from portlint.analysis.positions import module_positions
 
-        wrapper = cst.Module(body=[cst.SimpleStatementLine([cst.Expr(node)])])
+        line = cst.SimpleStatementLine([cst.Expr(node)])
+        wrapper = cst.Module(body=[line])
         pos = module_positions(wrapper, piece + "\n")
-        for n in _walk_nodes(node):
-            r = pos._ranges.get(n) if hasattr(pos, "_ranges") else None
-            if r is not None:  # text: libcst's own code generation (FastModule.code_for_node)
-                self.c.spans[n] = (a + r[0], a + r[1], -1, -1)
+        ranges = pos._ranges if hasattr(pos, "_ranges") else {}  # noqa: SLF001 - a dict: no ranges
+        for n, r in ranges.items():  # text: libcst's own code generation (FastModule.code_for_node)
+            if n is not wrapper and n is not line and n is not line.body[0]:
+                self.c.spans[n] = (a + r[0], a + r[1], -1, -1)  # a tuple: see unpack
         self.c.record(node, a, z)
         return node
 
     def e_Attribute(self, node, s, e):
         value = self.expr(node.value)
-        attr = self.c.name_at(e - len(node.attr), node.attr)
+        at = e - len(node.attr)
+        attr = self.c.name_at(at, node.attr)
+        if self.t[self.c.span(value)[3]:at] != ".":  # `a . b`, `a.\\\n b`: not a plain `a.b` (syntax._plain_code)
+            return _b(cst.Attribute)(value=value, attr=attr, dot=_SPACED_DOT)
         return _b(cst.Attribute)(value=value, attr=attr)
 
     def e_Call(self, node, s, e):
         func = self.expr(node.func)
         if not node.args and not node.keywords:
             return _b(cst.Call)(func=func, args=())
-        lo = self.c.skip_fwd(self.c.spans[func][3])
+        lo = self.c.skip_fwd(self.c.span(func)[3])
         return _b(cst.Call)(func=func, args=self.call_args(node.args, node.keywords, lo, e - 1))
 
     def call_args(self, args, keywords, lo: int, hi: int):
@@ -458,16 +495,16 @@ class _Walker:
             if kind == 0:
                 if type(a) is ast.Starred:
                     arg = _b(cst.Arg)(value=self.expr(a.value, lo, hi), star="*")
-                    self.c.record(arg, self.c.start(a), self.c.spans[arg.value][3])
+                    self.c.record(arg, self.c.start(a), self.c.span(arg.value)[3])
                 elif type(a) is ast.GeneratorExp and n == 1 and self.c.start(a) == lo:
                     value = self.bare_genexp(a)
                     arg = _b(cst.Arg)(value=value, star="")
-                    sp = self.c.spans[value]
+                    sp = self.c.span(value)
                     self.c.record(arg, sp[2], sp[3])
                 else:
                     value = self.expr(a, lo, hi)
                     arg = _b(cst.Arg)(value=value, star="")
-                    sp = self.c.spans[value]
+                    sp = self.c.span(value)
                     self.c.record(arg, sp[2], sp[3])
             else:
                 s = self.c.start(a)
@@ -478,7 +515,7 @@ class _Walker:
                     kw = self.c.name_at(s, a.arg)
                     value = self.expr(a.value, lo, hi)
                     arg = _b(cst.Arg)(value=value, keyword=kw, star="")
-                self.c.record(arg, s, self.c.spans[value][3])
+                self.c.record(arg, s, self.c.span(value)[3])
             out.append(arg)
         return out
 
@@ -508,18 +545,18 @@ class _Walker:
         out = self.expr(values[0])
         for v in values[1:]:
             right = self.expr(v)
-            left_start = self.c.spans[out][2]
+            left_start = self.c.span(out)[2]
             out = _b(cst.BooleanOperation)(left=out, operator=_b(getattr(cst, name))(), right=right)
-            self.c.record(out, left_start, self.c.spans[right][3])
+            self.c.record(out, left_start, self.c.span(right)[3])
         return out
 
     def e_Compare(self, node, s, e):
         left = self.expr(node.left)
-        targets, at = [], self.c.spans[left][3]
+        targets, at = [], self.c.span(left)[3]
         for op, comp in zip(node.ops, node.comparators):
             value = self.expr(comp)
             target = _b(cst.ComparisonTarget)(operator=_b(getattr(cst, _COMPARE[type(op)]))(), comparator=value)
-            at = self.c.record(target, at, self.c.spans[value][3]) and self.c.spans[value][3]
+            at = self.c.record(target, at, self.c.span(value)[3]) and self.c.span(value)[3]
             targets.append(target)
         return _b(cst.Comparison)(left=left, comparisons=targets)
 
@@ -551,12 +588,12 @@ class _Walker:
         """libcst writes a StarredElement's comma (and what follows it up to the next token) as
         part of its code."""
         c = self.c
-        sp = c.spans[el]
+        sp = c.span(el)
         j = c.skip_fwd(sp[3])
         if j < c.n and self.t[j] == ",":
             object.__setattr__(el, "comma", _COMMA)
             # after the last element, the space up to the bracket is the bracket's
-            c.spans[el] = (sp[0], sp[1], sp[2], j + 1 if last else c.skip_fwd(j + 1))
+            c.record(el, sp[0], sp[1], sp[2], j + 1 if last else c.skip_fwd(j + 1))
 
     def elements(self, elts, s, e):
         out, final = [], len(elts) - 1
@@ -567,7 +604,7 @@ class _Walker:
             else:
                 v = self.expr(x)
                 el = _b(cst.Element)(value=v)
-                sp = self.c.spans[v]
+                sp = self.c.span(v)
                 self.c.record(el, sp[2], sp[3])
             out.append(el)
         return out
@@ -590,11 +627,11 @@ class _Walker:
             if k is None:
                 value = self.expr(v)
                 el = _b(cst.StarredDictElement)(value=value)
-                self.c.record(el, self.c.skip_back(self.c.spans[value][2]) - 2, self.c.spans[value][3])
+                self.c.record(el, self.c.skip_back(self.c.span(value)[2]) - 2, self.c.span(value)[3])
             else:
                 key, value = self.expr(k), self.expr(v)
                 el = _b(cst.DictElement)(key=key, value=value)
-                self.c.record(el, self.c.spans[key][2], self.c.spans[value][3])
+                self.c.record(el, self.c.span(key)[2], self.c.span(value)[3])
             out.append(el)
         return _b(cst.Dict)(elements=out)
 
@@ -606,14 +643,14 @@ class _Walker:
             for cond in g.ifs:
                 test = self.expr(cond)
                 ci = _b(cst.CompIf)(test=test)
-                self.c.record(ci, self.c.skip_back(self.t.rfind("if", 0, self.c.spans[test][2])), self.c.spans[test][3])
+                self.c.record(ci, self.c.skip_back(self.t.rfind("if", 0, self.c.span(test)[2])), self.c.span(test)[3])
                 ifs.append(ci)
-            kw = self.t.rfind("for", 0, self.c.spans[target][2])
+            kw = self.t.rfind("for", 0, self.c.span(target)[2])
             cf = _b(cst.CompFor)(target=target, iter=it, ifs=ifs, inner_for_in=out,
                                  asynchronous=_b(cst.Asynchronous)() if g.is_async else None)
             if g.is_async:
                 kw = self.t.rfind("async", 0, kw)
-            end = self.c.spans[out][1] if out is not None else (self.c.spans[ifs[-1]][1] if ifs else self.c.spans[it][3])
+            end = self.c.span(out)[1] if out is not None else (self.c.span(ifs[-1])[1] if ifs else self.c.span(it)[3])
             self.c.record(cf, self.c.skip_back(kw), end)
             out = cf
         return out
@@ -647,16 +684,16 @@ class _Walker:
             else:
                 v = self.expr(x)
                 inner = _b(cst.Index)(value=v)
-                sp = self.c.spans[v]
+                sp = self.c.span(v)
                 self.c.record(inner, sp[2], sp[3])
             el = _b(cst.SubscriptElement)(slice=inner)
-            sp = self.c.spans[inner]
+            sp = self.c.span(inner)
             self.c.record(el, sp[2], sp[3])
             out.append(el)
         for el in out[:-1]:
             object.__setattr__(el, "comma", _COMMA)
         if trailing:
-            last = self.c.spans[out[-1]]
+            last = self.c.span(out[-1])
             j = self.c.skip_fwd(last[3])
             if j < e and self.t[j] == ",":
                 object.__setattr__(out[-1], "comma", _COMMA)
@@ -691,14 +728,14 @@ class _Walker:
             if a.annotation is not None:
                 av = self.expr(a.annotation)
                 ann = _b(cst.Annotation)(annotation=av)
-                c.record(ann, c.spans[av][2], c.spans[av][3])
+                c.record(ann, c.span(av)[2], c.span(av)[3])
             dv = None if default is None else self.expr(default)
             p = _b(cst.Param)(name=name, annotation=ann, default=dv, star=star,
                               equal=_EQUAL if dv is not None else cst.MaybeSentinel.DEFAULT)
             s = c.start(a)
             if star:
                 s = c.skip_back(s) - len(star)
-            c.record(p, s, s + len(star) + len(a.arg) if star else c.spans[name][1])
+            c.record(p, s, s + len(star) + len(a.arg) if star else c.span(name)[1])
             return p
 
         made = [param(a, d, "") for a, d in zip(positional, defaults)]
@@ -716,7 +753,7 @@ class _Walker:
         slash = cst.MaybeSentinel.DEFAULT
         if posonly:
             slash = _b(cst.ParamSlash)()
-            at = self.t.find("/", c.spans[posonly[-1]][1] if posonly[-1].default is None else c.spans[posonly[-1].default][3])
+            at = self.t.find("/", c.span(posonly[-1])[1] if posonly[-1].default is None else c.span(posonly[-1].default)[3])
             j = c.skip_fwd(at + 1)
             c.record(slash, at, c.skip_fwd(j + 1) if self.t[j] == "," else at + 1)
         out = _b(cst.Parameters)(params=params, star_arg=star_arg, kwonly_params=kwonly, star_kwarg=star_kwarg,
@@ -800,7 +837,7 @@ class _Walker:
         for tg in st.targets:
             tv = self.expr(tg)
             at = _b(cst.AssignTarget)(target=tv)
-            self.c.record(at, self.c.spans[tv][2], self.c.spans[tv][3])
+            self.c.record(at, self.c.span(tv)[2], self.c.span(tv)[3])
             targets.append(at)
         return _b(cst.Assign)(targets=targets, value=self.expr(st.value))
 
@@ -808,9 +845,9 @@ class _Walker:
         target = self.expr(st.target)
         av = self.expr(st.annotation)
         ann = _b(cst.Annotation)(annotation=av)
-        self.c.record(ann, self.c.spans[av][2], self.c.spans[av][3])
+        self.c.record(ann, self.c.span(av)[2], self.c.span(av)[3])
         return _b(cst.AnnAssign)(target=target, annotation=ann, value=self.opt(st.value),
-                                 equal=_ASSIGN_EQUAL if st.value is not None else cst.MaybeSentinel.DEFAULT)
+                                 equal=_EQUAL if st.value is not None else cst.MaybeSentinel.DEFAULT)
 
     def s_AugAssign(self, st, s, e):
         op = _b(getattr(cst, _OPERATORS[type(st.op)] + "Assign"))()
@@ -825,7 +862,7 @@ class _Walker:
         else:
             els = self.elements(st.targets, s, e)
             target = _b(cst.Tuple)(elements=els, lpar=(), rpar=())
-            self.c.record(target, self.c.spans[els[0]][0], self.c.spans[els[-1]][1])
+            self.c.record(target, self.c.span(els[0])[0], self.c.span(els[-1])[1])
         return _b(cst.Del)(target=target)
 
     def s_Pass(self, st, s, e):
@@ -843,7 +880,7 @@ class _Walker:
         if st.cause is not None:
             item = self.expr(st.cause)
             cause = _b(cst.From)(item=item)
-            self.c.record(cause, self.t.rfind("from", 0, self.c.spans[item][2]), self.c.spans[item][3])
+            self.c.record(cause, self.t.rfind("from", 0, self.c.span(item)[2]), self.c.span(item)[3])
         return _b(cst.Raise)(exc=exc, cause=cause)
 
     def s_Assert(self, st, s, e):
@@ -853,9 +890,9 @@ class _Walker:
         out, i = [], s + len(word)
         for name in st.names:
             n = self.c.name_after(i, name)
-            i = self.c.spans[n][1]
+            i = self.c.span(n)[1]
             item = _b(cst.NameItem)(name=n)
-            self.c.record(item, self.c.spans[n][0], i)
+            self.c.record(item, self.c.span(n)[0], i)
             out.append(item)
         return out
 
@@ -872,7 +909,7 @@ class _Walker:
         for p in parts[1:]:
             j = self.t.find(p, i)
             attr = self.c.name_at(j, p)
-            out2 = _b(cst.Attribute)(value=out, attr=attr)
+            out2 = _b(cst.Attribute)(value=out, attr=attr, **({} if self.t[i:j] == "." else {"dot": _SPACED_DOT}))
             self.c.record(out2, s, j + len(p))
             out, i = out2, j + len(p)
         return out
@@ -883,13 +920,13 @@ class _Walker:
         else:  # Python < 3.10: no positions on aliases
             s = self.t.find(a.name.split(".")[0], search_from)
         name = self.dotted_at(s, a.name)
-        end = self.c.spans[name][1]
+        end = self.c.span(name)[1]
         asname = None
         if a.asname is not None:
             n = self.c.name_after(self.t.find("as", end) + 2, a.asname)
             asname = _b(cst.AsName)(name=n)
-            self.c.record(asname, end, self.c.spans[n][1])
-            end = self.c.spans[n][1]
+            self.c.record(asname, end, self.c.span(n)[1])
+            end = self.c.span(n)[1]
         out = _b(cst.ImportAlias)(name=name, asname=asname)
         self.c.record(out, s, end)
         return out, end
@@ -902,18 +939,18 @@ class _Walker:
         return _b(cst.Import)(names=names)
 
     def s_ImportFrom(self, st, s, e):
-        i = s + 4
-        i = self.c.skip_fwd(i)
-        dots = []
-        while self.t[i] == "." or self.t[i] == " ":
-            if self.t[i] == ".":
-                dots.append(_b(cst.Dot)())
+        i = self.c.skip_fwd(s + 4)
+        dots = [_b(cst.Dot)() for _ in range(st.level or 0)]  # libcst: one Dot per dot, `...` too
+        while self.t[i] in ". \t\\":
             i += 1
         module = None
         if st.module:
             module = self.dotted_at(self.c.skip_fwd(i), st.module)
-            i = self.c.spans[module][1]
+            i = self.c.span(module)[1]
         i = self.t.find("import", i) + 6
+        lpar = None
+        if self.t[self.c.skip_fwd(i)] == "(":
+            lpar = cst.LeftParen()
         if len(st.names) == 1 and st.names[0].name == "*":
             names = _b(cst.ImportStar)()
             self.c.record(names, e - 1, e)
@@ -922,10 +959,6 @@ class _Walker:
         for a in st.names:
             al, i = self.alias(a, i)
             out.append(al)
-        lpar = None
-        j = self.c.skip_fwd(s + (self.t.find("import", s) - s) + 6)
-        if self.t[j] == "(":
-            lpar = cst.LeftParen()
         return _b(cst.ImportFrom)(module=module, names=out, relative=dots, lpar=lpar,
                                   rpar=cst.RightParen() if lpar is not None else None)
 
@@ -946,7 +979,7 @@ class _Walker:
         for d in st.decorator_list:
             v = self.expr(d)
             dec = _b(cst.Decorator)(decorator=v)
-            self.c.record(dec, self.c.skip_back(self.c.spans[v][2]) - 1, self.c.spans[v][3])
+            self.c.record(dec, self.c.skip_back(self.c.span(v)[2]) - 1, self.c.span(v)[3])
             out.append(dec)
         return out
 
@@ -960,7 +993,7 @@ class _Walker:
         if st.returns is not None:
             rv = self.expr(st.returns)
             returns = _b(cst.Annotation)(annotation=rv)
-            self.c.record(returns, self.c.spans[rv][2], self.c.spans[rv][3])
+            self.c.record(returns, self.c.span(rv)[2], self.c.span(rv)[3])
         return _b(cst.FunctionDef)(name=name, params=params, body=self.suite(st.body),
                                    decorators=self.decorators(st), returns=returns,
                                    asynchronous=self.asynchronous(s) if asynchronous else None)
@@ -979,7 +1012,7 @@ class _Walker:
         name = self.c.name_after(self.c.skip_fwd(self.t.find("class", s) + 5), st.name)
         args = []
         if st.bases or st.keywords:
-            lo = self.c.skip_fwd(self.c.spans[name][1])
+            lo = self.c.skip_fwd(self.c.span(name)[1])
             args = self.call_args(st.bases, st.keywords, lo, self.c.closing(lo))
         bases = [a for a in args if a.keyword is None]
         keywords = [a for a in args if a.keyword is not None]
@@ -1000,7 +1033,7 @@ class _Walker:
     def else_(self, stmts, cls=cst.Else, word="else"):
         body = self.suite(stmts)
         out = _b(cls)(body=body)
-        self.c.record(out, self.t.rfind(word, 0, self.c.spans[body][0]), self.c.spans[body][1])
+        self.c.record(out, self.t.rfind(word, 0, self.c.span(body)[0]), self.c.span(body)[1])
         return out
 
     def c_If(self, st, s, e):
@@ -1025,10 +1058,10 @@ class _Walker:
             typ = self.opt(h.type)
             name = None
             if h.name is not None:
-                at = self.t.find("as", self.c.spans[typ][3])
+                at = self.t.find("as", self.c.span(typ)[3])
                 n = self.c.name_after(at + 2, h.name)
                 name = _b(cst.AsName)(name=n)
-                self.c.record(name, self.c.spans[typ][3], self.c.spans[n][1])
+                self.c.record(name, self.c.span(typ)[3], self.c.span(n)[1])
             body = self.suite(h.body)
             hd = _b(cst.ExceptHandler)(body=body, type=typ, name=name)
             self.c.record(hd, hs, self.c.end(h))
@@ -1048,15 +1081,15 @@ class _Walker:
         for it in st.items:
             v = self.expr(it.context_expr)
             asname = None
-            end = self.c.spans[v][3]
+            end = self.c.span(v)[3]
             if it.optional_vars is not None:
                 tv = self.expr(it.optional_vars)
-                at = self.t.rfind("as", 0, self.c.spans[tv][2])
+                at = self.t.rfind("as", 0, self.c.span(tv)[2])
                 asname = _b(cst.AsName)(name=tv)
-                self.c.record(asname, self.c.spans[v][3], self.c.spans[tv][3])
-                end = self.c.spans[tv][3]
+                self.c.record(asname, self.c.span(v)[3], self.c.span(tv)[3])
+                end = self.c.span(tv)[3]
             wi = _b(cst.WithItem)(item=v, asname=asname)
-            self.c.record(wi, self.c.spans[v][2], end)
+            self.c.record(wi, self.c.span(v)[2], end)
             items.append(wi)
         return _b(cst.With)(items=items, body=self.suite(st.body),
                             asynchronous=self.asynchronous(s) if asynchronous else None)
@@ -1069,16 +1102,7 @@ _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Wh
              ast.Try, ast.With, ast.AsyncWith) + tuple(getattr(ast, n) for n in ("Match", "TryStar") if hasattr(ast, n))
 _OWN_PARENS = (ast.Tuple, ast.GeneratorExp)
 _COMMA = cst.Comma()
+_SPACED_DOT = cst.Dot(whitespace_before=cst.SimpleWhitespace(" "))  # the dot of an attribute written with spaces
 _EMPTY_MODULE = cst.Module(body=[])
 _EQUAL = cst.AssignEqual()
-_ASSIGN_EQUAL = cst.AssignEqual()
 
-
-def _walk_nodes(node):
-    from portlint.analysis.tree import children
-
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(children(n))

@@ -18,8 +18,8 @@ def positions(src) -> dict:
     key = id(src.module)
     found = _POSITIONS.get(key)
     if found is None:
-        spans = getattr(src.module, "spans", None)  # an astfront tree knows its nodes' ranges
-        found = SpanPositions(spans, src.text) if spans is not None else LazyPositions(src.module, src.text)
+        astfront_tree = hasattr(src.module, "spans")  # it knows its nodes' ranges
+        found = SpanPositions(src.module, src.text) if astfront_tree else LazyPositions(src.module, src.text)
         _POSITIONS[key] = found
     return found
 

@@ -93,11 +93,14 @@ class Positions:
     def get(self, node, default=None) -> Optional[CodeRange]:
         found = self._cache.get(node)
         if found is None:
-            r = self._ranges.get(node)
+            r = self._range(node)
             if r is None:
                 return default
             found = self._cache[node] = CodeRange(self._pos(r[0]), self._pos(r[1]))
         return found
+
+    def _range(self, node):
+        return self._ranges.get(node)
 
     def __getitem__(self, node) -> CodeRange:
         found = self.get(node)
@@ -119,8 +122,15 @@ class Positions:
 
 
 class SpanPositions(Positions):
-    """Positions of an astfront tree: its converter recorded each node's (start, end) offsets
-    (and its code's, which `Positions` ignores)."""
+    """Positions of an astfront tree: its converter recorded each node's range (packed, with its
+    code's range, which positions do not use)."""
+
+    def __init__(self, module, text: str) -> None:
+        super().__init__(module.spans, text)
+        self._module = module
+
+    def _range(self, node):
+        return self._module.span(node)
 
 
 def module_positions(module: cst.Module, text: Optional[str] = None):

@@ -23,6 +23,7 @@ from portlint.analysis import fastparse, parseguard
 from portlint.analysis.notebook import is_notebook, notebook_code
 from portlint.analysis.tree import small_statements
 from portlint.errors import SourceError
+from portlint.frontend import front_end
 from portlint.filegate import NotRegular, TooLarge, read_regular
 from portlint.local_files import resolve as resolve_local_module, search_roots, walk_py
 
@@ -127,10 +128,10 @@ def parse(src: SourceFile, copy: int = 0) -> cst.Module:
     return module
 
 
-# Which parser builds the trees: "ast" (astfront: CPython's parser, the tree converted, about 3x
-# cheaper; a file it does not convert goes to libcst) or "libcst" (fastparse). Code fixes set
-# "libcst": their edits are checked by regenerating libcst trees.
-FRONT_END = "libcst" if os.environ.get("PORTLINT_FRONT_END") == "libcst" else "ast"
+# Which parser builds the trees, for check and fix alike: "ast" (astfront: CPython's parser, the
+# tree converted, about 2.5x cheaper; a file it does not convert goes to libcst) or "libcst"
+# (fastparse, every file). A fix's edits are text edits at the recorded ranges either way.
+FRONT_END = front_end()
 
 
 def _from_ast(text: str):
